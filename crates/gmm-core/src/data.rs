@@ -1,0 +1,143 @@
+//! Sample matrices: a borrowed row-major view ([`Samples`]) and an owned matrix ([`Matrix`]).
+//!
+//! gmm stores data the way a C-order `.npy` file or a CSV file lays it out: one sample per row,
+//! `n_samples x n_features`, row-major. Kernels transpose small blocks of rows into their own
+//! scratch, so callers never need a column-major copy of their data.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::real::Real;
+
+/// A borrowed `n_samples x n_features` row-major matrix of samples.
+#[derive(Debug, Clone, Copy)]
+pub struct Samples<'a, T> {
+    data: &'a [T],
+    n_samples: usize,
+    n_features: usize,
+}
+
+impl<'a, T: Real> Samples<'a, T> {
+    /// Views `data` as rows of `n_features` values.
+    ///
+    /// Fails with [`ErrorKind::EmptyData`] when there are no rows or no columns and with
+    /// [`ErrorKind::DimensionMismatch`] when `data.len()` is not a multiple of `n_features`.
+    /// Values are not checked here; see [`check_finite`](Self::check_finite).
+    pub fn new(data: &'a [T], n_features: usize) -> Result<Self> {
+        if n_features == 0 || data.is_empty() {
+            return Err(Error::new(
+                ErrorKind::EmptyData,
+                format!(
+                    "the data is empty ({} values, {n_features} features per sample): \
+                     give at least one sample with at least one feature",
+                    data.len()
+                ),
+            ));
+        }
+        if !data.len().is_multiple_of(n_features) {
+            return Err(Error::new(
+                ErrorKind::DimensionMismatch {
+                    expected: n_features,
+                    found: data.len() % n_features,
+                },
+                format!(
+                    "{} values do not make whole rows of {n_features} features: \
+                     check the number of features",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(Self { data, n_samples: data.len() / n_features, n_features })
+    }
+
+    /// Number of samples (rows).
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Number of features (columns).
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Sample `i` as a slice of `n_features` values.
+    pub fn row(&self, i: usize) -> &'a [T] {
+        &self.data[i * self.n_features..(i + 1) * self.n_features]
+    }
+
+    /// All values, row after row.
+    pub fn as_slice(&self) -> &'a [T] {
+        self.data
+    }
+
+    /// Fails with [`ErrorKind::NonFiniteValue`] naming the first NaN or infinite value.
+    pub fn check_finite(&self) -> Result<()> {
+        match self.data.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(at) => {
+                let (row, column) = (at / self.n_features, at % self.n_features);
+                Err(Error::new(
+                    ErrorKind::NonFiniteValue { row, column },
+                    format!(
+                        "the data holds {} at row {row}, column {column} (counting from 0): \
+                         remove or impute NaN and infinite values first",
+                        self.data[at]
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// An owned `n_rows x n_cols` row-major matrix (data read from files, samples drawn from a
+/// model, posteriors).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix<T> {
+    data: Vec<T>,
+    n_rows: usize,
+    n_cols: usize,
+}
+
+impl<T: Real> Matrix<T> {
+    /// Wraps `data` as rows of `n_cols` values; fails like [`Samples::new`].
+    pub fn from_vec(data: Vec<T>, n_cols: usize) -> Result<Self> {
+        let n_rows = Samples::new(&data, n_cols)?.n_samples();
+        Ok(Self { data, n_rows, n_cols })
+    }
+
+    /// Number of rows.
+    pub fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Number of columns.
+    pub fn n_cols(&self) -> usize {
+        self.n_cols
+    }
+
+    /// Row `i`.
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.n_cols..(i + 1) * self.n_cols]
+    }
+
+    /// All values, row after row.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The values, row after row.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// A [`Samples`] view of the rows.
+    pub fn samples(&self) -> Samples<'_, T> {
+        Samples { data: &self.data, n_samples: self.n_rows, n_features: self.n_cols }
+    }
+}
+
+impl<T> Matrix<T> {
+    /// Builds a matrix without checks; `data.len()` must equal `n_rows * n_cols`.
+    pub(crate) fn from_parts(data: Vec<T>, n_rows: usize, n_cols: usize) -> Self {
+        debug_assert_eq!(data.len(), n_rows * n_cols);
+        Self { data, n_rows, n_cols }
+    }
+}

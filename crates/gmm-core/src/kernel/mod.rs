@@ -1,0 +1,190 @@
+//! Blocked log-density kernels.
+//!
+//! # The maths
+//!
+//! For every sample `x_n` of a block and every component `k` the kernels compute
+//!
+//! ```text
+//! ℓ_nk = log w_k + log N(x_n | μ_k, Σ_k)
+//!      = log w_k - ½ d log 2π + log det U_k - ½ ‖U_kᵀ (x_n - μ_k)‖²
+//! ```
+//!
+//! with `U_k` the precision Cholesky factor (`diag(1/σ_k)` for diagonal covariances), then the
+//! per-sample log-likelihood `log p(x_n) = logsumexp_k ℓ_nk` (shifted by the maximum, so no
+//! `exp` ever sees an unshifted log-density) and, where EM needs them, responsibilities
+//! `r_nk = exp(ℓ_nk - log p(x_n))`.
+//!
+//! # Current implementation
+//!
+//! Samples are processed in blocks of [`BLOCK_ROWS`] rows (240: a multiple of every SIMD width,
+//! and not a power of two, which avoids cache-set aliasing between the columns of a block). A
+//! block is transposed into a column-major scratch (`d x BLOCK_ROWS`, the last block padded
+//! with zeros), so every kernel runs SIMD lanes over *samples*: this works for any `d`,
+//! including `d = 1`, and needs no masked tails. Results are written component-major
+//! (`k x BLOCK_ROWS`), which keeps the log-sum-exp over components vectorised too.
+//!
+//! * [`diag`]: `Σ_j (x_j - μ_j)² / σ²_j` with four independent accumulators per component;
+//!   spherical models use it with their variances broadcast.
+//! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
+//!   by fused multiply-adds; tied models share one `U`.
+//!
+//! Kernels are sequential; parallelism lives one level up, over ranges of blocks
+//! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
+//! scalar). [`reference`] holds the naive per-sample formulas the tests compare against.
+
+pub mod cholesky;
+pub mod diag;
+pub mod reference;
+
+use crate::data::Samples;
+use crate::mixture::{GaussianMixture, Precision};
+use crate::real::Real;
+
+/// Rows per block (see the module docs for the choice).
+pub const BLOCK_ROWS: usize = 240;
+
+/// Number of blocks needed for `n` samples.
+pub fn n_blocks(n: usize) -> usize {
+    n.div_ceil(BLOCK_ROWS)
+}
+
+/// Caller-owned scratch for one block: the transposed samples, the `k x BLOCK_ROWS`
+/// log-densities (or responsibilities) and per-sample log-likelihoods.
+#[derive(Debug, Clone)]
+pub struct BlockScratch<T> {
+    /// Samples of the block, column-major `d x BLOCK_ROWS`, zero-padded.
+    pub xt: Vec<T>,
+    /// `ℓ_nk` (after [`log_likelihoods_and_responsibilities`], `r_nk`), component-major.
+    pub log_density: Vec<T>,
+    /// Per-sample `log p(x_n)`.
+    pub log_likelihood: Vec<T>,
+    /// Centred samples (full and tied kernels only).
+    centred: Vec<T>,
+    /// Rows in the current block (the rest is padding).
+    pub len: usize,
+}
+
+impl<T: Real> BlockScratch<T> {
+    /// Scratch for `n_features`-dimensional samples and `n_components` components.
+    pub fn new(n_features: usize, n_components: usize) -> Self {
+        Self {
+            xt: vec![T::ZERO; n_features * BLOCK_ROWS],
+            log_density: vec![T::ZERO; n_components * BLOCK_ROWS],
+            log_likelihood: vec![T::ZERO; BLOCK_ROWS],
+            centred: vec![T::ZERO; n_features * BLOCK_ROWS],
+            len: 0,
+        }
+    }
+
+    /// Transposes block `block` of `x` into [`xt`](Self::xt), padding with zeros.
+    pub fn load(&mut self, x: Samples<'_, T>, block: usize) {
+        let d = x.n_features();
+        let start = block * BLOCK_ROWS;
+        let len = BLOCK_ROWS.min(x.n_samples() - start);
+        let rows = &x.as_slice()[start * d..(start + len) * d];
+        for j in 0..d {
+            let col = &mut self.xt[j * BLOCK_ROWS..(j + 1) * BLOCK_ROWS];
+            for (b, dst) in col[..len].iter_mut().enumerate() {
+                *dst = rows[b * d + j];
+            }
+            col[len..].fill(T::ZERO);
+        }
+        self.len = len;
+    }
+}
+
+/// Fills `scratch.log_density` with `ℓ_nk = log w_k + log N(x_n | k)` for the loaded block, or
+/// with `log N(x_n | k)` alone when `with_weights` is false.
+pub fn log_densities<T: Real>(
+    model: &GaussianMixture<T>,
+    scratch: &mut BlockScratch<T>,
+    with_weights: bool,
+) {
+    let arch = pulp::Arch::new();
+    let d = model.n_features();
+    let zeros;
+    let constants = if with_weights {
+        model.log_weights()
+    } else {
+        zeros = vec![T::ZERO; model.n_components()];
+        &zeros
+    };
+    match model.precision() {
+        Precision::InverseVariances(inverse) => arch.dispatch(diag::DiagKernel {
+            xt: &scratch.xt,
+            n_features: d,
+            means: model.means(),
+            inverse_variances: inverse,
+            constants,
+            log_norms: model.log_normalisers(),
+            out: &mut scratch.log_density,
+        }),
+        Precision::Cholesky(factors) => arch.dispatch(cholesky::CholeskyKernel {
+            xt: &scratch.xt,
+            n_features: d,
+            means: model.means(),
+            factors,
+            constants,
+            log_norms: model.log_normalisers(),
+            centred: &mut scratch.centred,
+            out: &mut scratch.log_density,
+        }),
+    }
+}
+
+/// Log-sum-exp over components: fills `scratch.log_likelihood` from `scratch.log_density`.
+/// With `responsibilities`, also replaces `ℓ_nk` by `r_nk = exp(ℓ_nk - log p(x_n))`.
+pub fn log_likelihoods_and_responsibilities<T: Real>(
+    n_components: usize,
+    scratch: &mut BlockScratch<T>,
+    responsibilities: bool,
+) {
+    let ld = &mut scratch.log_density;
+    let ll = &mut scratch.log_likelihood;
+    let arch = pulp::Arch::new();
+    arch.dispatch(MaxOverComponents { log_density: ld, n_components, out: ll });
+    // Shifted sum of exponentials (scalar exp for now).
+    let mut sums = [0.0f64; BLOCK_ROWS];
+    for c in 0..n_components {
+        let row = &ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
+        for b in 0..BLOCK_ROWS {
+            sums[b] += (row[b] - ll[b]).exp().to_f64();
+        }
+    }
+    for b in 0..BLOCK_ROWS {
+        ll[b] += T::from_f64(sums[b].ln());
+    }
+    if responsibilities {
+        for c in 0..n_components {
+            let row = &mut ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
+            for b in 0..BLOCK_ROWS {
+                row[b] = (row[b] - ll[b]).exp();
+            }
+        }
+    }
+}
+
+/// `out[b] = max_k ℓ_kb`, SIMD over samples.
+struct MaxOverComponents<'a, T> {
+    log_density: &'a [T],
+    n_components: usize,
+    out: &'a mut [T],
+}
+
+impl<T: Real> pulp::WithSimd for MaxOverComponents<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
+        let (out, out_tail) = T::as_mut_simd::<S>(self.out);
+        debug_assert!(out_tail.is_empty());
+        let (first, _) = T::as_simd::<S>(&self.log_density[..BLOCK_ROWS]);
+        out.copy_from_slice(first);
+        for c in 1..self.n_components {
+            let (row, _) = T::as_simd::<S>(&self.log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+            for (o, v) in out.iter_mut().zip(row) {
+                *o = T::simd_max(simd, *o, *v);
+            }
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The two floating-point types gmm computes in, `f32` and `f64`, behind one sealed trait.
+//!
+//! [`Real`] gives the conversions the library needs and a thin layer over `pulp`'s SIMD
+//! registers (`V<S>` is `S::f32s` or `S::f64s`), so each kernel is written once and
+//! instantiated for both precisions and for every instruction set `pulp` dispatches to
+//! (AVX-512, AVX2+FMA, scalar fallback).
+
+use pulp::Simd;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// `f32` or `f64`: the element type of data and model parameters.
+///
+/// Sufficient statistics and every sum over samples are kept in `f64` whatever `Real` is.
+pub trait Real:
+    sealed::Sealed
+    + Copy
+    + Send
+    + Sync
+    + PartialOrd
+    + std::fmt::Debug
+    + std::fmt::Display
+    + Default
+    + bytemuck::Pod
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+    + std::ops::AddAssign
+    + 'static
+{
+    /// A SIMD register of this type for instruction set `S`.
+    type V<S: Simd>: Copy;
+
+    /// Zero.
+    const ZERO: Self;
+    /// Machine epsilon.
+    const EPSILON: Self;
+    /// The type's name as NumPy spells it (`float32`, `float64`).
+    const NAME: &'static str;
+
+    /// Converts from `f64` (rounding to nearest for `f32`).
+    fn from_f64(x: f64) -> Self;
+    /// Converts to `f64` exactly.
+    fn to_f64(self) -> f64;
+    /// `true` unless NaN or infinite.
+    fn is_finite(self) -> bool;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+
+    /// Number of lanes of `V<S>`.
+    fn lanes<S: Simd>() -> usize;
+    /// Splits a slice into whole registers and a scalar tail.
+    fn as_simd<S: Simd>(x: &[Self]) -> (&[Self::V<S>], &[Self]);
+    /// Splits a mutable slice into whole registers and a scalar tail.
+    fn as_mut_simd<S: Simd>(x: &mut [Self]) -> (&mut [Self::V<S>], &mut [Self]);
+    /// Every lane set to `x`.
+    fn simd_splat<S: Simd>(simd: S, x: Self) -> Self::V<S>;
+    /// Lane-wise `a + b`.
+    fn simd_add<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `a - b`.
+    fn simd_sub<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `a * b`.
+    fn simd_mul<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `a * b + c`, fused where the instruction set has FMA.
+    fn simd_mul_add<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise maximum.
+    fn simd_max<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+}
+
+macro_rules! impl_real {
+    ($t:ident, $v:ident, $name:literal,
+     $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
+     $mul_add:ident, $max:ident, $lanes:ident) => {
+        impl Real for $t {
+            type V<S: Simd> = S::$v;
+            const ZERO: Self = 0.0;
+            const EPSILON: Self = $t::EPSILON;
+            const NAME: &'static str = $name;
+
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                $t::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                $t::ln(self)
+            }
+            #[inline(always)]
+            fn lanes<S: Simd>() -> usize {
+                S::$lanes
+            }
+            #[inline(always)]
+            fn as_simd<S: Simd>(x: &[Self]) -> (&[Self::V<S>], &[Self]) {
+                S::$as_simd(x)
+            }
+            #[inline(always)]
+            fn as_mut_simd<S: Simd>(x: &mut [Self]) -> (&mut [Self::V<S>], &mut [Self]) {
+                S::$as_mut_simd(x)
+            }
+            #[inline(always)]
+            fn simd_splat<S: Simd>(simd: S, x: Self) -> Self::V<S> {
+                simd.$splat(x)
+            }
+            #[inline(always)]
+            fn simd_add<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$add(a, b)
+            }
+            #[inline(always)]
+            fn simd_sub<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$sub(a, b)
+            }
+            #[inline(always)]
+            fn simd_mul<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$mul(a, b)
+            }
+            #[inline(always)]
+            fn simd_mul_add<S: Simd>(
+                simd: S,
+                a: Self::V<S>,
+                b: Self::V<S>,
+                c: Self::V<S>,
+            ) -> Self::V<S> {
+                simd.$mul_add(a, b, c)
+            }
+            #[inline(always)]
+            fn simd_max<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$max(a, b)
+            }
+        }
+    };
+}
+
+impl_real!(
+    f32,
+    f32s,
+    "float32",
+    as_simd_f32s,
+    as_mut_simd_f32s,
+    splat_f32s,
+    add_f32s,
+    sub_f32s,
+    mul_f32s,
+    mul_add_e_f32s,
+    max_f32s,
+    F32_LANES
+);
+impl_real!(
+    f64,
+    f64s,
+    "float64",
+    as_simd_f64s,
+    as_mut_simd_f64s,
+    splat_f64s,
+    add_f64s,
+    sub_f64s,
+    mul_f64s,
+    mul_add_e_f64s,
+    max_f64s,
+    F64_LANES
+);
