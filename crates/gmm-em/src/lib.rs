@@ -1,1 +1,36 @@
-//! placeholder
+//! # gmm-em: expectation-maximisation for Gaussian mixtures
+//!
+//! Fits [`gmm_core::GaussianMixture`]s to data. Everything that learns goes through one seam:
+//! a pass over the data produces [`SuffStats`] (counts and shifted first and second moments,
+//! `f64`, mergeable), and an update rule turns them into a model. Batch EM is
+//! [`pass`](crate::pass)'s fused E-step plus the maximum-likelihood update of [`mstep`].
+//!
+//! ```
+//! use gmm_core::{CovarianceType, GaussianMixture};
+//! use gmm_em::EmConfig;
+//!
+//! let truth = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 2.0, 7)?;
+//! let (x, _) = truth.sample(3000, 1)?;
+//! let fit = EmConfig::new(3, CovarianceType::Full).seed(3).fit(x.samples())?;
+//! assert!(fit.report.converged);
+//! assert!(fit.report.final_log_likelihood >= truth.score(x.samples())? - 0.05);
+//! # Ok::<(), gmm_core::Error>(())
+//! ```
+//!
+//! * [`config`]: [`EmConfig`] and [`Init`];
+//! * [`init`]: k-means, k-means++, random rows, random responsibilities;
+//! * [`stats`]: [`SuffStats`];
+//! * [`mstep`]: the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`fit`](mod@fit): the driver and [`FitReport`].
+
+pub mod config;
+pub mod fit;
+pub mod init;
+pub mod mstep;
+mod pass;
+pub mod stats;
+
+pub use config::{EmConfig, Init};
+pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, fit};
+pub use mstep::{GuardCounts, Regularisation};
+pub use stats::{MomentLayout, SuffStats};

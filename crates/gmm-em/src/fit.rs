@@ -1,0 +1,314 @@
+//! The EM driver: restarts, iterations, convergence, the report.
+//!
+//! One iteration is one pass over the data ([`crate::pass::e_step`]) that evaluates the
+//! current model — its mean log-likelihood per sample — and collects the statistics for the
+//! next one, followed by the M-step. So after the pass that evaluates the model of iteration
+//! `t` we know `ℓ_t`, and:
+//!
+//! * if `t ≥ 1` and `|ℓ_t - ℓ_{t-1}| < tol`, the fit has converged and returns model `t`;
+//! * if `t = max_iter`, it stops and returns model `t` (`converged = false` unless the test
+//!   above also held); the statistics of that last pass are not used;
+//! * otherwise the M-step builds model `t + 1`.
+//!
+//! `n_iter` counts M-steps; `log_likelihood[t-1] = ℓ_t` is the mean log-likelihood of the
+//! model *after* iteration `t` (scikit-learn's `score(X)` after `t` iterations), and
+//! `final_log_likelihood` is that of the returned model. `tol = 0` runs exactly `max_iter`
+//! iterations; `max_iter = 0` returns the start. With `reg_covar = 0` and no floor, EM never
+//! lowers the log-likelihood.
+//!
+//! Restarts (`n_init`) each re-initialise from their own seed; the one with the highest final
+//! log-likelihood wins (the first on ties). With a given start model there is nothing to
+//! re-draw, so one restart runs. Errors (a covariance that is no longer positive definite)
+//! abort the fit and no model is returned; non-convergence is a flag, not an error.
+
+use std::time::Instant;
+
+use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+
+use crate::config::EmConfig;
+use crate::init::{initial_model, stream_seed};
+use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
+use crate::pass::{e_step, weighted_log_likelihood};
+
+/// Progress after one EM iteration, passed to [`FitOptions::on_iteration`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IterationInfo {
+    /// Restart number, from 0.
+    pub restart: usize,
+    /// Iteration number, from 1.
+    pub iteration: usize,
+    /// Mean log-likelihood per sample of the model after this iteration.
+    pub log_likelihood: f64,
+    /// Change from the previous iteration's (or the start's) value.
+    pub change: f64,
+}
+
+/// Optional inputs of a fit.
+#[derive(Default)]
+pub struct FitOptions<'a, T: Real> {
+    /// Per-sample weights (`n` finite values >= 0, not all zero): a weight of 2 counts a sample
+    /// twice. `None` weighs every sample 1.
+    pub sample_weights: Option<&'a [f64]>,
+    /// A given starting model; its `k` and covariance type must match the configuration.
+    pub start: Option<&'a GaussianMixture<T>>,
+    /// Called after every iteration of every restart.
+    pub on_iteration: Option<&'a mut (dyn FnMut(&IterationInfo) + Send)>,
+}
+
+/// What happened in one restart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestartSummary {
+    /// The restart's seed.
+    pub seed: u64,
+    /// EM iterations run.
+    pub n_iter: usize,
+    /// Whether the tolerance was met.
+    pub converged: bool,
+    /// Mean log-likelihood of the restart's final model.
+    pub final_log_likelihood: f64,
+}
+
+/// The report of a fit (the best restart's values unless stated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitReport {
+    /// EM iterations (M-steps) run.
+    pub n_iter: usize,
+    /// Whether the change of mean log-likelihood fell below `tol`.
+    pub converged: bool,
+    /// Mean log-likelihood per sample after each iteration.
+    pub log_likelihood: Vec<f64>,
+    /// Mean log-likelihood per sample of the starting model.
+    pub initial_log_likelihood: f64,
+    /// Mean log-likelihood per sample of the returned model on the training data.
+    pub final_log_likelihood: f64,
+    /// Components found empty in M-steps (initialisation included), summed over iterations.
+    pub empty_components: usize,
+    /// Variances raised to `variance_floor`, summed over iterations.
+    pub floored_variances: usize,
+    /// Every restart, in order.
+    pub restarts: Vec<RestartSummary>,
+    /// Index of the best restart.
+    pub best_restart: usize,
+    /// Threads the fit ran on.
+    pub threads: usize,
+    /// Wall-clock seconds of the whole fit (initialisation and all restarts).
+    pub fit_seconds: f64,
+}
+
+/// A fitted model and its report.
+#[derive(Debug, Clone)]
+pub struct Fit<T: Real> {
+    /// The best restart's model.
+    pub model: GaussianMixture<T>,
+    /// How the fit went.
+    pub report: FitReport,
+}
+
+impl EmConfig {
+    /// Fits a mixture to `x` with default [`FitOptions`].
+    pub fn fit<T: Real>(&self, x: Samples<'_, T>) -> Result<Fit<T>> {
+        fit(self, x, FitOptions::default())
+    }
+}
+
+/// Fits a mixture to `x` by EM (see the module docs).
+pub fn fit<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    options: FitOptions<'_, T>,
+) -> Result<Fit<T>> {
+    config.validate()?;
+    x.check_finite()?;
+    let k = config.get_n_components();
+    if x.n_samples() < k {
+        return Err(Error::new(
+            ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components: k },
+            format!(
+                "{} samples cannot fit {k} components: use at most {} components or more data",
+                x.n_samples(),
+                x.n_samples()
+            ),
+        ));
+    }
+    if let Some(w) = options.sample_weights {
+        check_sample_weights(w, x.n_samples())?;
+    }
+    if let Some(start) = options.start {
+        start.check_samples(x)?;
+        if start.n_components() != k || start.covariance_type() != config.get_covariance_type() {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the start model has {} {} components but the configuration asks for {k} {}: \
+                     make them agree",
+                    start.n_components(),
+                    start.covariance_type(),
+                    config.get_covariance_type()
+                ),
+            ));
+        }
+    }
+    match config.get_threads() {
+        None => run(config, x, options),
+        Some(threads) => {
+            let pool =
+                rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
+                    Error::new(
+                        ErrorKind::InvalidConfig,
+                        format!("cannot start {threads} threads: {e}"),
+                    )
+                })?;
+            pool.install(|| run(config, x, options))
+        }
+    }
+}
+
+fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(Error::new(
+            ErrorKind::DimensionMismatch { expected: n, found: w.len() },
+            format!("{} sample weights for {n} samples: give one weight per sample", w.len()),
+        ));
+    }
+    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::new(
+            ErrorKind::InvalidSampleWeights,
+            format!("sample weight {i} is {}: weights must be finite and >= 0", w[i]),
+        ));
+    }
+    if !w.iter().any(|&v| v > 0.0) {
+        return Err(Error::new(
+            ErrorKind::InvalidSampleWeights,
+            "every sample weight is 0: give some samples positive weight",
+        ));
+    }
+    Ok(())
+}
+
+fn run<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    mut options: FitOptions<'_, T>,
+) -> Result<Fit<T>> {
+    let started = Instant::now();
+    let n_restarts = if options.start.is_some() { 1 } else { config.get_n_init() };
+    let mut best: Option<(GaussianMixture<T>, RestartRun)> = None;
+    let mut restarts = Vec::with_capacity(n_restarts);
+    let mut guards = GuardCounts::default();
+    let mut best_restart = 0;
+    for restart in 0..n_restarts {
+        let seed = stream_seed(config.get_seed(), restart as u64);
+        let (start, init_guards) = match options.start {
+            Some(model) => (model.clone(), GuardCounts::default()),
+            None => initial_model(x, options.sample_weights, config, seed)?,
+        };
+        let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
+        let mut restart_guards = init_guards;
+        restart_guards.add(outcome.guards);
+        restarts.push(RestartSummary {
+            seed,
+            n_iter: outcome.log_likelihood.len(),
+            converged: outcome.converged,
+            final_log_likelihood: outcome.final_log_likelihood,
+        });
+        let better = best
+            .as_ref()
+            .is_none_or(|(_, b)| outcome.final_log_likelihood > b.final_log_likelihood);
+        if better {
+            best = Some((model, RestartRun { guards: restart_guards, ..outcome }));
+            best_restart = restart;
+        }
+        guards.add(restart_guards);
+    }
+    let (model, outcome) = best.expect("at least one restart runs");
+    let report = FitReport {
+        n_iter: outcome.log_likelihood.len(),
+        converged: outcome.converged,
+        log_likelihood: outcome.log_likelihood,
+        initial_log_likelihood: outcome.initial_log_likelihood,
+        final_log_likelihood: outcome.final_log_likelihood,
+        empty_components: guards.empty_components,
+        floored_variances: guards.floored_variances,
+        restarts,
+        best_restart,
+        threads: rayon::current_num_threads(),
+        fit_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(Fit { model, report })
+}
+
+struct RestartRun {
+    log_likelihood: Vec<f64>,
+    initial_log_likelihood: f64,
+    final_log_likelihood: f64,
+    converged: bool,
+    guards: GuardCounts,
+}
+
+fn run_restart<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    options: &mut FitOptions<'_, T>,
+    start: GaussianMixture<T>,
+    restart: usize,
+) -> Result<(GaussianMixture<T>, RestartRun)> {
+    let weights = options.sample_weights;
+    let regularisation = Regularisation {
+        reg_covar: config.get_reg_covar(),
+        variance_floor: config.get_variance_floor(),
+    };
+    let mut model = start;
+    let mut history = Vec::new();
+    let mut guards = GuardCounts::default();
+    let mut previous = f64::NAN;
+    let mut initial = f64::NAN;
+    let mut converged = false;
+    for t in 0.. {
+        let last = t == config.get_max_iter();
+        // The last pass only evaluates the model: no statistics needed.
+        let (stats, mean_ll) = if last {
+            let (ll, total) = weighted_log_likelihood(&model, x, weights);
+            (None, ll / total)
+        } else {
+            let stats = e_step(&model, x, weights);
+            let mean = stats.log_likelihood / stats.total_weight;
+            (Some(stats), mean)
+        };
+        if t == 0 {
+            initial = mean_ll;
+        } else {
+            history.push(mean_ll);
+            if let Some(callback) = options.on_iteration.as_mut() {
+                callback(&IterationInfo {
+                    restart,
+                    iteration: t,
+                    log_likelihood: mean_ll,
+                    change: mean_ll - previous,
+                });
+            }
+            if (mean_ll - previous).abs() < config.get_tol() {
+                converged = true;
+                break;
+            }
+        }
+        let Some(stats) = stats else { break };
+        let fallback = Fallback::from_model(&model);
+        let (next, step_guards) =
+            maximum_likelihood(&stats, model.covariance_type(), regularisation, &fallback)
+                .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
+        guards.add(step_guards);
+        previous = mean_ll;
+        model = next;
+    }
+    let final_log_likelihood = history.last().copied().unwrap_or(initial);
+    Ok((
+        model,
+        RestartRun {
+            log_likelihood: history,
+            initial_log_likelihood: initial,
+            final_log_likelihood,
+            converged,
+            guards,
+        },
+    ))
+}

@@ -1,0 +1,263 @@
+//! Starting models for EM (see [`Init`] for the methods).
+//!
+//! Every method except [`Init::RandomRows`] produces responsibilities — hard labels from
+//! k-means or k-means++ seeds, or random soft ones — and turns them into a model with the same
+//! statistics pass and M-step as EM itself. Components that receive no samples start at their
+//! k-means centre with the data's per-dimension variance.
+//!
+//! Randomness: each restart has its own seed ([`stream_seed`] of the configured seed and the
+//! restart number); per-block random draws use a stream seeded from the block index, so they do
+//! not depend on the number of threads.
+
+use gmm_core::kernel::{BLOCK_ROWS, BlockScratch, log_densities};
+use gmm_core::{CovarianceType, GaussianMixture, Real, Result, Samples};
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use crate::config::{EmConfig, Init};
+use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
+use crate::pass::accumulate;
+use crate::stats::MomentLayout;
+
+/// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
+pub fn stream_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed ^ stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Weighted mean and per-dimension variance (ddof 0) of the data, in `f64`.
+pub(crate) fn data_moments<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> (Vec<f64>, Vec<f64>) {
+    let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
+    let stats = accumulate(x, sample_weights, 1, MomentLayout::Diagonal, &shift, |s, _| {
+        s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
+        s.log_likelihood.fill(T::ZERO);
+    });
+    let n = stats.counts[0];
+    let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
+    let mean = shift.iter().zip(&delta).map(|(s, d)| s + d).collect();
+    let var = stats.second.iter().zip(&delta).map(|(s, d)| (s / n - d * d).max(0.0)).collect();
+    (mean, var)
+}
+
+/// Covariances in `covariance_type`'s layout that are diagonal with `variance` (+`reg`).
+pub(crate) fn diagonal_covariances(
+    covariance_type: CovarianceType,
+    k: usize,
+    variance: &[f64],
+    reg: f64,
+) -> Vec<f64> {
+    let d = variance.len();
+    let diag_matrix = || {
+        let mut m = vec![0.0; d * d];
+        for j in 0..d {
+            m[j * d + j] = variance[j] + reg;
+        }
+        m
+    };
+    match covariance_type {
+        CovarianceType::Diag => (0..k).flat_map(|_| variance.iter().map(|v| v + reg)).collect(),
+        CovarianceType::Spherical => vec![variance.iter().sum::<f64>() / d as f64 + reg; k],
+        CovarianceType::Full => (0..k).flat_map(|_| diag_matrix()).collect(),
+        CovarianceType::Tied => diag_matrix(),
+    }
+}
+
+/// The starting model of one restart.
+pub(crate) fn initial_model<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    config: &EmConfig,
+    seed: u64,
+) -> Result<(GaussianMixture<T>, GuardCounts)> {
+    let k = config.get_n_components();
+    let covariance_type = config.get_covariance_type();
+    let reg = config.get_reg_covar();
+    let (mean, variance) = data_moments(x, sample_weights);
+    let regularisation =
+        Regularisation { reg_covar: reg, variance_floor: config.get_variance_floor() };
+    let layout = MomentLayout::for_covariance(covariance_type);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
+        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let stats =
+            accumulate(x, sample_weights, k, layout, &centres, |s, _| hard_assign(&nearest, s));
+        let fallback = Fallback {
+            means: centres,
+            covariances: diagonal_covariances(covariance_type, k, &variance, reg),
+        };
+        maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+    };
+    match config.get_init() {
+        Init::KMeans => {
+            let seeds = kmeans_plus_plus(x, sample_weights, k, &mut rng);
+            let tol = 1e-4 * variance.iter().sum::<f64>() / variance.len() as f64;
+            let centres = lloyd(x, sample_weights, seeds, config.get_kmeans_max_iter(), tol)?;
+            from_centres(centres)
+        }
+        Init::KMeansPlusPlus => from_centres(kmeans_plus_plus(x, sample_weights, k, &mut rng)),
+        Init::RandomRows => {
+            let d = x.n_features();
+            let mut rows = rand::seq::index::sample(&mut rng, x.n_samples(), k).into_vec();
+            rows.sort_unstable();
+            let means: Vec<T> = rows.iter().flat_map(|&r| x.row(r).iter().copied()).collect();
+            debug_assert_eq!(means.len(), k * d);
+            let covariances = diagonal_covariances(covariance_type, k, &variance, reg)
+                .into_iter()
+                .map(T::from_f64)
+                .collect();
+            let weights = vec![T::from_f64(1.0 / k as f64); k];
+            let model = GaussianMixture::new(covariance_type, weights, means, covariances)?;
+            Ok((model, GuardCounts::default()))
+        }
+        Init::RandomResponsibilities => {
+            let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
+            let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
+                random_responsibilities(s, k, stream_seed(seed, block as u64))
+            });
+            let fallback = Fallback {
+                means: shift.clone(),
+                covariances: diagonal_covariances(covariance_type, k, &variance, reg),
+            };
+            maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+        }
+    }
+}
+
+/// A spherical, unit-variance, equal-weight model whose most probable component for a sample
+/// is its nearest centre (squared Euclidean distance), so assignment reuses the SIMD kernel.
+fn nearest_centre_model<T: Real>(centres: &[f64], k: usize) -> Result<GaussianMixture<T>> {
+    GaussianMixture::new(
+        CovarianceType::Spherical,
+        vec![T::from_f64(1.0 / k as f64); k],
+        centres.iter().map(|&v| T::from_f64(v)).collect(),
+        vec![T::from_f64(1.0); k],
+    )
+}
+
+/// Replaces the block's kernel output by one-hot responsibilities of the nearest centre.
+fn hard_assign<T: Real>(nearest: &GaussianMixture<T>, s: &mut BlockScratch<T>) {
+    let k = nearest.n_components();
+    log_densities(nearest, s, true);
+    for b in 0..BLOCK_ROWS {
+        let mut best = 0;
+        for c in 1..k {
+            if s.log_density[c * BLOCK_ROWS + b] > s.log_density[best * BLOCK_ROWS + b] {
+                best = c;
+            }
+        }
+        for c in 0..k {
+            s.log_density[c * BLOCK_ROWS + b] = T::from_f64(if c == best { 1.0 } else { 0.0 });
+        }
+    }
+    s.log_likelihood.fill(T::ZERO);
+}
+
+fn random_responsibilities<T: Real>(s: &mut BlockScratch<T>, k: usize, seed: u64) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut row = vec![0.0f64; k];
+    for b in 0..s.len {
+        for v in row.iter_mut() {
+            *v = rng.random::<f64>();
+        }
+        let total: f64 = row.iter().sum();
+        for (c, v) in row.iter().enumerate() {
+            s.log_density[c * BLOCK_ROWS + b] = T::from_f64(v / total);
+        }
+    }
+    s.log_likelihood.fill(T::ZERO);
+}
+
+/// Index drawn with probability proportional to `mass` (`total` = its sum > 0).
+fn draw_index(mass: impl Iterator<Item = f64>, total: f64, rng: &mut Xoshiro256PlusPlus) -> usize {
+    let target = rng.random::<f64>() * total;
+    let mut acc = 0.0;
+    let mut last_positive = 0;
+    for (i, m) in mass.enumerate() {
+        if m > 0.0 {
+            last_positive = i;
+            acc += m;
+            if acc > target {
+                return i;
+            }
+        }
+    }
+    last_positive
+}
+
+/// k-means++ seeding (Arthur & Vassilvitskii 2007), weighted: the first centre is drawn with
+/// probability `∝ w_n`, each next one `∝ w_n D(x_n)²`. When every sample already sits on a
+/// centre (`Σ w D² = 0`, e.g. duplicated data) the draw falls back to `∝ w_n`.
+/// Returns `k x d` centres.
+pub(crate) fn kmeans_plus_plus<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    k: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Vec<f64> {
+    let (n, d) = (x.n_samples(), x.n_features());
+    let weight = |i: usize| sample_weights.map_or(1.0, |w| w[i]);
+    let total_weight: f64 = (0..n).map(weight).sum();
+    let first = draw_index((0..n).map(weight), total_weight, rng);
+    let mut centres: Vec<f64> = x.row(first).iter().map(|v| v.to_f64()).collect();
+    let mut dist2 = vec![f64::INFINITY; n];
+    for c in 1..k {
+        let centre = &centres[(c - 1) * d..c * d];
+        dist2.par_chunks_mut(BLOCK_ROWS).enumerate().for_each(|(block, chunk)| {
+            for (i, slot) in chunk.iter_mut().enumerate() {
+                let row = x.row(block * BLOCK_ROWS + i);
+                let dd: f64 = row.iter().zip(centre).map(|(a, m)| (a.to_f64() - m).powi(2)).sum();
+                if dd < *slot {
+                    *slot = dd;
+                }
+            }
+        });
+        let mass = |i: usize| weight(i) * dist2[i];
+        let total: f64 = (0..n).map(mass).sum();
+        let next = if total > 0.0 {
+            draw_index((0..n).map(mass), total, rng)
+        } else {
+            draw_index((0..n).map(weight), total_weight, rng)
+        };
+        centres.extend(x.row(next).iter().map(|v| v.to_f64()));
+    }
+    centres
+}
+
+/// Lloyd's k-means from `centres` until the summed squared centre shift is at most `tol` or
+/// `max_iter` iterations; a centre that loses all its samples stays where it is.
+pub(crate) fn lloyd<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    mut centres: Vec<f64>,
+    max_iter: usize,
+    tol: f64,
+) -> Result<Vec<f64>> {
+    let d = x.n_features();
+    let k = centres.len() / d;
+    for _ in 0..max_iter {
+        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let stats = accumulate(x, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
+            hard_assign(&nearest, s)
+        });
+        let mut moved = 0.0;
+        for c in 0..k {
+            if stats.counts[c] > 0.0 {
+                for j in 0..d {
+                    let step = stats.first[c * d + j] / stats.counts[c];
+                    centres[c * d + j] += step;
+                    moved += step * step;
+                }
+            }
+        }
+        if moved <= tol {
+            break;
+        }
+    }
+    Ok(centres)
+}

@@ -1,0 +1,7 @@
+//! The gmm integration tests: one binary, one module per topic.
+
+mod bad_input;
+mod common;
+mod em;
+mod kernels;
+mod parity;
