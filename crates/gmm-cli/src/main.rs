@@ -1,1 +1,57 @@
-fn main() {}
+//! `gmm`: fit, score, predict with and sample from Gaussian mixture models.
+//!
+//! Every failure ends the program with exit code 1 (2 for a malformed command line) and one
+//! line on standard error saying what is wrong and what to do; no panic or stack trace reaches
+//! the user.
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    // A last line of defence: a bug must still end in one readable line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!("gmm: internal error: {message} (please report it)");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+            if matches!(e.kind(), DisplayHelp | DisplayVersion) {
+                print!("{e}");
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("gmm: error: {first} (see gmm --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Fit(args) => commands::fit::run(args),
+        Command::Score(args) => commands::score::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Sample(args) => commands::sample::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let message = e.to_string().replace('\n', " ");
+            eprintln!("gmm: error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,1 +1,47 @@
-//! placeholder
+//! # gmm-io: file formats for the gmm library and command line
+//!
+//! * **Data** ([`data`], [`npy`], [`text`]): [`read_matrix`] picks a reader by extension —
+//!   NumPy `.npy` (float32 or float64, 1-D or 2-D, C or Fortran order, kept in its precision as a
+//!   [`DataMatrix`]) or delimited text (`.csv`, `.tsv`, `.txt`; numbers only, header row
+//!   optional, read as `f64`). [`read_vector`] reads per-sample values such as sample weights.
+//! * **Models** ([`model_json`]): JSON in the layout of scikit-learn's fitted attributes
+//!   (`covariance_type`, `weights`, `means`, `covariances`), read with [`read_model`] /
+//!   [`parse_model`] and written with [`write_model`] / [`model_to_json`].
+//! * **Output** ([`atomic`], [`npy`], [`text`]): `.npy` matrices, labels and vectors, CSV, text
+//!   and models, every file written atomically — to a temporary file in the destination's
+//!   directory, then renamed — so a file is complete or absent, never half-written.
+//!
+//! Every function returns [`gmm_core::Error`] on bad input instead of panicking: `Io` with the
+//! path and the operating system's message, `Parse` naming the file and the position (line and
+//! column for text, byte counts for `.npy`, key and index for models), `EmptyData`, and the
+//! model checks of [`gmm_core::GaussianMixture::new`].
+//!
+//! ```
+//! use gmm_core::{CovarianceType, GaussianMixture};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let model = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 1.0, 7)?;
+//! let (x, _) = model.sample(100, 1)?;
+//! gmm_io::write_npy_f64(&dir.path().join("x.npy"), &x)?;
+//! gmm_io::write_model(&dir.path().join("model.json"), &model)?;
+//!
+//! let data = gmm_io::read_matrix(&dir.path().join("x.npy"))?.into_f64();
+//! let again = gmm_io::read_model::<f64>(&dir.path().join("model.json"))?;
+//! assert_eq!(data, x);
+//! assert_eq!(again, model);
+//! # Ok::<(), gmm_core::Error>(())
+//! ```
+
+pub mod atomic;
+pub mod data;
+mod errors;
+pub mod model_json;
+pub mod npy;
+mod npy_header;
+pub mod text;
+
+pub use atomic::{write_atomic, write_atomic_with, write_text};
+pub use data::{DataMatrix, read_matrix, read_vector};
+pub use model_json::{model_to_json, parse_model, read_model, write_model};
+pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_labels, write_npy_vector};
+pub use text::{Delimiter, read_csv, read_delimited, read_text_matrix, write_csv_matrix};

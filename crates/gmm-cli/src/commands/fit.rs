@@ -1,0 +1,257 @@
+//! `gmm fit`: EM from the command line, a model file and a report.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
+use gmm_em::{EmConfig, FitOptions, Init, IterationInfo};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::{Data, load_data};
+use crate::args::{Covariance, FitArgs};
+
+/// The report file (`--report`).
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    data: String,
+    n_samples: usize,
+    n_features: usize,
+    n_components: usize,
+    covariance_type: &'a str,
+    dtype: &'a str,
+    init: String,
+    seed: u64,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    reg_covar: f64,
+    variance_floor: Option<f64>,
+    n_iter: usize,
+    converged: bool,
+    log_likelihood: &'a [f64],
+    initial_log_likelihood: f64,
+    final_log_likelihood: f64,
+    bic: f64,
+    aic: f64,
+    n_parameters: usize,
+    empty_components: usize,
+    floored_variances: usize,
+    restarts: Vec<RestartReport>,
+    best_restart: usize,
+    threads: usize,
+    fit_seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct RestartReport {
+    seed: u64,
+    n_iter: usize,
+    converged: bool,
+    final_log_likelihood: f64,
+}
+
+/// Runs `gmm fit`.
+pub fn run(args: FitArgs) -> Result<()> {
+    let data = load_data(&args.data, args.dtype)?;
+    match data {
+        Data::F32(x) => fit_typed(&args, x),
+        Data::F64(x) => fit_typed(&args, x),
+    }
+}
+
+fn covariance_type(c: Covariance) -> CovarianceType {
+    match c {
+        Covariance::Diag => CovarianceType::Diag,
+        Covariance::Full => CovarianceType::Full,
+        Covariance::Spherical => CovarianceType::Spherical,
+        Covariance::Tied => CovarianceType::Tied,
+    }
+}
+
+/// The start: a method name, or a model file whose k and type override the defaults.
+fn start_and_config<T: Real>(args: &FitArgs) -> Result<(Option<GaussianMixture<T>>, EmConfig)> {
+    let method: Option<Init> = args.init.parse().ok();
+    let start = match method {
+        Some(_) => None,
+        None => {
+            let path = Path::new(&args.init);
+            if !path.exists() {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "--init {:?} is neither kmeans, kmeans++, random, random-resp nor an \
+                         existing model file",
+                        args.init
+                    ),
+                ));
+            }
+            Some(gmm_io::read_model::<T>(path)?)
+        }
+    };
+    let (k, cov) = match &start {
+        Some(model) => {
+            if let Some(k) = args.k.filter(|&k| k != model.n_components()) {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "-k {k} disagrees with the {} components of the start model {}: drop -k",
+                        model.n_components(),
+                        args.init
+                    ),
+                ));
+            }
+            if let Some(c) =
+                args.covariance.map(covariance_type).filter(|&c| c != model.covariance_type())
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "--covariance {c} disagrees with the start model's {} covariance: drop \
+                         --covariance",
+                        model.covariance_type()
+                    ),
+                ));
+            }
+            (model.n_components(), model.covariance_type())
+        }
+        None => {
+            let k = args.k.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    "the number of components is missing: give -k K or --init MODEL.json",
+                )
+            })?;
+            (k, args.covariance.map_or(CovarianceType::Full, covariance_type))
+        }
+    };
+    let config = EmConfig::new(k, cov)
+        .init(method.unwrap_or(Init::KMeans))
+        .max_iter(args.max_iter)
+        .tol(args.tol)
+        .reg_covar(args.reg_covar)
+        .variance_floor(args.variance_floor)
+        .n_init(args.n_init)
+        .seed(args.seed)
+        .threads(args.threads);
+    Ok((start, config))
+}
+
+fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
+    let (start, config) = start_and_config::<T>(args)?;
+    let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = show_progress.then(|| {
+        let total =
+            (config.get_max_iter() * if start.is_some() { 1 } else { config.get_n_init() }) as u64;
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} EM [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut on_iteration = |info: &IterationInfo| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+            bar.set_message(format!(
+                "restart {} log-likelihood {:.6} (change {:.2e})",
+                info.restart + 1,
+                info.log_likelihood,
+                info.change
+            ));
+        }
+    };
+    let options = FitOptions {
+        sample_weights: weights.as_deref(),
+        start: start.as_ref(),
+        on_iteration: Some(&mut on_iteration),
+    };
+    let fit = gmm_em::fit(&config, x.samples(), options);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let fit = fit?;
+    let model = &fit.model;
+    let r = &fit.report;
+    let (n, total_weight) = match &weights {
+        Some(w) => (x.n_rows(), w.iter().sum::<f64>()),
+        None => (x.n_rows(), x.n_rows() as f64),
+    };
+    let log_l = r.final_log_likelihood * total_weight;
+    let p = model.n_parameters() as f64;
+    let (bic, aic) = (-2.0 * log_l + p * total_weight.ln(), -2.0 * log_l + 2.0 * p);
+    let json = gmm_io::model_to_json(model);
+    match &args.output {
+        Some(path) => gmm_io::write_text(path, &json)?,
+        None => println!("{json}"),
+    }
+    if let Some(path) = &args.report {
+        let report = Report {
+            data: args.data.display().to_string(),
+            n_samples: n,
+            n_features: x.n_cols(),
+            n_components: model.n_components(),
+            covariance_type: model.covariance_type().as_str(),
+            dtype: T::NAME,
+            init: args.init.clone(),
+            seed: config.get_seed(),
+            n_init: r.restarts.len(),
+            max_iter: config.get_max_iter(),
+            tol: config.get_tol(),
+            reg_covar: config.get_reg_covar(),
+            variance_floor: config.get_variance_floor(),
+            n_iter: r.n_iter,
+            converged: r.converged,
+            log_likelihood: &r.log_likelihood,
+            initial_log_likelihood: r.initial_log_likelihood,
+            final_log_likelihood: r.final_log_likelihood,
+            bic,
+            aic,
+            n_parameters: model.n_parameters(),
+            empty_components: r.empty_components,
+            floored_variances: r.floored_variances,
+            restarts: r
+                .restarts
+                .iter()
+                .map(|s| RestartReport {
+                    seed: s.seed,
+                    n_iter: s.n_iter,
+                    converged: s.converged,
+                    final_log_likelihood: s.final_log_likelihood,
+                })
+                .collect(),
+            best_restart: r.best_restart,
+            threads: r.threads,
+            fit_seconds: r.fit_seconds,
+        };
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode the report: {e}")))?;
+        gmm_io::write_text(path, &(text + "\n"))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "gmm fit: {} x {} {}, k = {} {}: {} iterations ({}), mean log-likelihood {:.10}, \
+             BIC {:.4}, {:.3} s on {} threads{}",
+            n,
+            x.n_cols(),
+            T::NAME,
+            model.n_components(),
+            model.covariance_type(),
+            r.n_iter,
+            if r.converged { "converged" } else { "not converged" },
+            r.final_log_likelihood,
+            bic,
+            r.fit_seconds,
+            r.threads,
+            match r.empty_components + r.floored_variances {
+                0 => String::new(),
+                _ => format!(
+                    "; guards: {} empty components, {} floored variances",
+                    r.empty_components, r.floored_variances
+                ),
+            }
+        );
+    }
+    Ok(())
+}

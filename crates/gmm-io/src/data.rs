@@ -1,0 +1,188 @@
+//! Data matrices read from files, and the entry points that pick a reader by file extension.
+//!
+//! | extension | reader | layout |
+//! |-----------|--------|--------|
+//! | `.npy` | [`read_npy`] | float32 or float64, 1-D or 2-D |
+//! | `.csv` | [`read_csv`] | comma-separated, optional header row |
+//! | `.tsv` | [`read_delimited`] with [`Delimiter::Tab`] | tab-separated, optional header row |
+//! | `.txt` | [`read_delimited`], comma-separated if the first line has a comma, else whitespace-separated (`numpy.savetxt`'s default) | optional header row, `#` comments |
+//!
+//! Extensions are matched without regard to case.
+
+use std::path::Path;
+
+use gmm_core::{ErrorKind, Matrix, Real, Result};
+
+use crate::errors::file_error;
+use crate::npy::read_npy;
+use crate::text::{Delimiter, read_csv, read_delimited, read_text_matrix};
+
+/// A data matrix as stored in a file: `.npy` files keep their precision, text files are read as
+/// `f64`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataMatrix {
+    /// A float32 `.npy` array.
+    F32(Matrix<f32>),
+    /// A float64 `.npy` array or a text file.
+    F64(Matrix<f64>),
+}
+
+impl DataMatrix {
+    /// Number of rows (samples).
+    pub fn n_rows(&self) -> usize {
+        match self {
+            Self::F32(m) => m.n_rows(),
+            Self::F64(m) => m.n_rows(),
+        }
+    }
+
+    /// Number of columns (features).
+    pub fn n_cols(&self) -> usize {
+        match self {
+            Self::F32(m) => m.n_cols(),
+            Self::F64(m) => m.n_cols(),
+        }
+    }
+
+    /// The element type as NumPy names it: `float32` or `float64`.
+    pub fn dtype_name(&self) -> &'static str {
+        match self {
+            Self::F32(_) => f32::NAME,
+            Self::F64(_) => f64::NAME,
+        }
+    }
+
+    /// The matrix in `f64` (float32 values are converted exactly).
+    pub fn into_f64(self) -> Matrix<f64> {
+        match self {
+            Self::F64(m) => m,
+            Self::F32(m) => {
+                let n_cols = m.n_cols();
+                let values = m.into_vec().into_iter().map(f64::from).collect();
+                match Matrix::from_vec(values, n_cols) {
+                    Ok(m) => m,
+                    // A valid matrix converted value by value keeps its valid shape.
+                    Err(_) => unreachable!("converting a valid matrix keeps its shape"),
+                }
+            }
+        }
+    }
+}
+
+/// Reads a data matrix, choosing the format by extension (see the [module docs](self)).
+///
+/// # Errors
+/// [`ErrorKind::InvalidConfig`] for an unsupported extension (the message lists the supported
+/// ones); otherwise the errors of the chosen reader.
+pub fn read_matrix(path: &Path) -> Result<DataMatrix> {
+    match extension(path).as_deref() {
+        Some("npy") => read_npy(path),
+        Some("csv") => read_csv(path).map(DataMatrix::F64),
+        Some("tsv") => read_delimited(path, Delimiter::Tab).map(DataMatrix::F64),
+        Some("txt") => read_text_matrix(path).map(DataMatrix::F64),
+        _ => Err(file_error(
+            path,
+            ErrorKind::InvalidConfig,
+            "unsupported file type: use .npy (float32 or float64), .csv, .tsv or .txt",
+        )),
+    }
+}
+
+/// Reads a vector of per-sample values (e.g. sample weights): a 1-D or `n x 1` `.npy` array, or
+/// a one-column `.csv`, `.tsv` or `.txt` file (header optional). Float32 values are converted to
+/// `f64` exactly.
+///
+/// # Errors
+/// As [`read_matrix`], plus [`ErrorKind::DimensionMismatch`] when the file holds more than one
+/// column.
+pub fn read_vector(path: &Path) -> Result<Vec<f64>> {
+    let matrix = read_matrix(path)?;
+    let (n_rows, n_cols) = (matrix.n_rows(), matrix.n_cols());
+    if n_cols != 1 {
+        return Err(file_error(
+            path,
+            ErrorKind::DimensionMismatch { expected: 1, found: n_cols },
+            format!(
+                "expected one value per sample (a 1-D array or one column) but the file holds \
+                 a {n_rows} x {n_cols} matrix"
+            ),
+        ));
+    }
+    Ok(matrix.into_f64().into_vec())
+}
+
+/// The lower-cased extension, if any.
+fn extension(path: &Path) -> Option<String> {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::npy::{write_npy_f32, write_npy_f64};
+
+    #[test]
+    fn dispatches_by_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Matrix::from_vec(vec![1.0, 2.0, 3.0, 4.0], 2).unwrap();
+        let npy = dir.path().join("x.NPY");
+        write_npy_f64(&npy, &m).unwrap();
+        assert_eq!(read_matrix(&npy).unwrap(), DataMatrix::F64(m.clone()));
+
+        let csv = dir.path().join("x.csv");
+        std::fs::write(&csv, "a,b\n1,2\n3,4\n").unwrap();
+        assert_eq!(read_matrix(&csv).unwrap(), DataMatrix::F64(m.clone()));
+
+        let tsv = dir.path().join("x.tsv");
+        std::fs::write(&tsv, "1\t2\n3\t4\n").unwrap();
+        assert_eq!(read_matrix(&tsv).unwrap(), DataMatrix::F64(m.clone()));
+
+        let txt = dir.path().join("x.txt");
+        std::fs::write(&txt, "# a b\n1.0e+00 2.0e+00\n3.0e+00   4.0e+00\n").unwrap();
+        assert_eq!(read_matrix(&txt).unwrap(), DataMatrix::F64(m.clone()));
+
+        let other = dir.path().join("x.parquet");
+        std::fs::write(&other, "").unwrap();
+        let err = read_matrix(&other).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig);
+        assert!(err.message().contains("x.parquet") && err.message().contains(".npy"), "{err}");
+        let err = read_matrix(&dir.path().join("noext")).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig);
+    }
+
+    #[test]
+    fn data_matrix_helpers() {
+        let m = DataMatrix::F32(Matrix::from_vec(vec![0.1f32, 2.0, 3.0], 1).unwrap());
+        assert_eq!((m.n_rows(), m.n_cols(), m.dtype_name()), (3, 1, "float32"));
+        let m64 = m.into_f64();
+        assert_eq!(m64.as_slice(), &[f64::from(0.1f32), 2.0, 3.0]);
+        let m = DataMatrix::F64(m64);
+        assert_eq!((m.n_rows(), m.n_cols(), m.dtype_name()), (3, 1, "float64"));
+    }
+
+    #[test]
+    fn vectors_from_npy_and_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.npy");
+        crate::npy::write_npy_vector(&path, &[0.5, 1.0, 2.0]).unwrap();
+        assert_eq!(read_vector(&path).unwrap(), vec![0.5, 1.0, 2.0]);
+
+        let path = dir.path().join("w32.npy");
+        write_npy_f32(&path, &Matrix::from_vec(vec![0.25f32, 4.0], 1).unwrap()).unwrap();
+        assert_eq!(read_vector(&path).unwrap(), vec![0.25, 4.0]);
+
+        let path = dir.path().join("w.csv");
+        std::fs::write(&path, "weight\n1\n2\n\n").unwrap();
+        assert_eq!(read_vector(&path).unwrap(), vec![1.0, 2.0]);
+
+        let path = dir.path().join("w.txt");
+        std::fs::write(&path, "1\n2\n3\n").unwrap();
+        assert_eq!(read_vector(&path).unwrap(), vec![1.0, 2.0, 3.0]);
+
+        let path = dir.path().join("wide.npy");
+        write_npy_f64(&path, &Matrix::from_vec(vec![1.0, 2.0, 3.0, 4.0], 2).unwrap()).unwrap();
+        let err = read_vector(&path).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::DimensionMismatch { expected: 1, found: 2 });
+        assert!(err.message().contains("wide.npy") && err.message().contains("2 x 2"), "{err}");
+    }
+}
