@@ -60,7 +60,8 @@ pub struct GaussianMixture<T: Real> {
 impl<T: Real> GaussianMixture<T> {
     /// Builds a mixture from its parameters.
     ///
-    /// * `weights`: `k` non-negative values summing to one (within `max(1e-8, 10 k ε)`);
+    /// * `weights`: `k` non-negative values summing to one (within `max(1e-6, 10 k ε)`, so
+    ///   weights written from an `f32` model load as `f64`; scikit-learn allows `1e-5`);
     /// * `means`: `k x d` row-major (so `d = means.len() / k`);
     /// * `covariances`: laid out as [`CovarianceType`] documents (`k x d`, `k x d x d`, `k`
     ///   or `d x d`); full and tied matrices must be symmetric (to `1e-9` relative for `f64`,
@@ -311,7 +312,7 @@ fn check_weights<T: Real>(weights: &[T]) -> Result<()> {
         }
     }
     let sum: f64 = weights.iter().map(|w| w.to_f64()).sum();
-    let tolerance = (10.0 * k as f64 * T::EPSILON.to_f64()).max(1e-8);
+    let tolerance = (10.0 * k as f64 * T::EPSILON.to_f64()).max(1e-6);
     if (sum - 1.0).abs() > tolerance {
         return Err(Error::new(
             ErrorKind::InvalidWeights,
