@@ -28,6 +28,7 @@ pub mod fit;
 pub mod init;
 pub mod mstep;
 mod pass;
+mod reduce;
 pub mod stats;
 
 pub use config::{EmConfig, Init};

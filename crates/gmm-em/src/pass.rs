@@ -24,6 +24,7 @@ pub(crate) struct PassScratch<T> {
     xt: Vec<f64>,
     rw: Vec<f64>,
     centred: Vec<f64>,
+    weighted: Vec<f64>,
 }
 
 impl<T: Real> PassScratch<T> {
@@ -33,6 +34,7 @@ impl<T: Real> PassScratch<T> {
             xt: vec![0.0; d * BLOCK_ROWS],
             rw: vec![0.0; k * BLOCK_ROWS],
             centred: vec![0.0; d * BLOCK_ROWS],
+            weighted: vec![0.0; BLOCK_ROWS],
         }
     }
 }
@@ -96,7 +98,7 @@ where
                         stats.log_likelihood += ll.iter().map(|l| l.to_f64()).sum::<f64>();
                     }
                 }
-                stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred);
+                stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred, &mut s.weighted);
             }
             stats
         },

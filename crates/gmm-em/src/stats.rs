@@ -17,6 +17,8 @@
 
 use gmm_core::CovarianceType;
 
+use crate::reduce::{dot, dot_and_weighted};
+
 /// Which second moments to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MomentLayout {
@@ -99,7 +101,8 @@ impl SuffStats {
 
     /// Accumulates one block: `xt` is the block's samples column-major (`d x stride`),
     /// `rw` the weighted responsibilities `w_n r_nk` component-major (`k x stride`); only the
-    /// first `len` samples are read. `centred` is scratch of `d x stride`.
+    /// first `len` samples are read. `centred` (`d x stride`) and `weighted` (`stride`) are
+    /// scratch.
     pub fn accumulate_block(
         &mut self,
         xt: &[f64],
@@ -107,6 +110,7 @@ impl SuffStats {
         stride: usize,
         len: usize,
         centred: &mut [f64],
+        weighted: &mut [f64],
     ) {
         let (k, d) = (self.n_components, self.n_features);
         for c in 0..k {
@@ -127,28 +131,22 @@ impl SuffStats {
                     let second = &mut self.second[c * d..(c + 1) * d];
                     for j in 0..d {
                         let t = &centred[j * stride..j * stride + len];
-                        let (mut f, mut s2) = (0.0, 0.0);
-                        for (&t, &r) in t.iter().zip(r) {
-                            let rt = r * t;
-                            f += rt;
-                            s2 += rt * t;
-                        }
+                        let (f, s2) = dot_and_weighted(r, t, t);
                         first[j] += f;
                         second[j] += s2;
                     }
                 }
                 MomentLayout::Full => {
+                    // u_i = r ∘ t_i, then S_ij += u_i · t_j (lower triangle).
                     let second = &mut self.second[c * d * d..(c + 1) * d * d];
                     for i in 0..d {
-                        let ti = &centred[i * stride..i * stride + len];
-                        first[i] += ti.iter().zip(r).map(|(t, r)| t * r).sum::<f64>();
+                        let (ti, ui) = (&centred[i * stride..i * stride + len], &mut weighted[..len]);
+                        for ((u, &t), &r) in ui.iter_mut().zip(ti).zip(r) {
+                            *u = r * t;
+                        }
+                        first[i] += ui.iter().sum::<f64>();
                         for j in 0..=i {
-                            let tj = &centred[j * stride..j * stride + len];
-                            let mut s2 = 0.0;
-                            for ((&a, &b), &r) in ti.iter().zip(tj).zip(r) {
-                                s2 += r * a * b;
-                            }
-                            second[i * d + j] += s2;
+                            second[i * d + j] += dot(ui, &centred[j * stride..j * stride + len]);
                         }
                     }
                 }

@@ -143,22 +143,28 @@ pub fn log_likelihoods_and_responsibilities<T: Real>(
     let ll = &mut scratch.log_likelihood;
     let arch = pulp::Arch::new();
     arch.dispatch(MaxOverComponents { log_density: ld, n_components, out: ll });
-    // Shifted sum of exponentials (scalar exp for now).
+    // Shifted sum of exponentials (scalar exp for now). With responsibilities, the shifted
+    // exponentials are kept and divided by their sum: one exp per entry.
     let mut sums = [0.0f64; BLOCK_ROWS];
     for c in 0..n_components {
-        let row = &ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
+        let row = &mut ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
         for b in 0..BLOCK_ROWS {
-            sums[b] += (row[b] - ll[b]).exp().to_f64();
+            let e = (row[b] - ll[b]).exp();
+            if responsibilities {
+                row[b] = e;
+            }
+            sums[b] += e.to_f64();
         }
     }
     for b in 0..BLOCK_ROWS {
         ll[b] += T::from_f64(sums[b].ln());
     }
     if responsibilities {
+        let inverse: Vec<T> = sums.iter().map(|s| T::from_f64(1.0 / s)).collect();
         for c in 0..n_components {
             let row = &mut ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
-            for b in 0..BLOCK_ROWS {
-                row[b] = (row[b] - ll[b]).exp();
+            for (r, inv) in row.iter_mut().zip(&inverse) {
+                *r = *r * *inv;
             }
         }
     }
