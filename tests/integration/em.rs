@@ -227,7 +227,7 @@ fn callback_sees_every_iteration() {
 
 #[test]
 fn identical_samples_fit_with_regularisation_and_fail_clearly_without() {
-    let x = vec![1.5f64, -2.0].repeat(50);
+    let x = [1.5f64, -2.0].repeat(50);
     let x = Samples::new(&x, 2).unwrap();
     for &t in &CovarianceType::ALL {
         let ok = EmConfig::new(2, t).fit(x).unwrap();

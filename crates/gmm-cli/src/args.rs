@@ -67,13 +67,13 @@ pub struct FitArgs {
     pub max_iter: usize,
     /// Stop when the mean log-likelihood per sample changes by less than this (0: run
     /// exactly --max-iter iterations).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to every variance in every M-step.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Lower bound on variances after --reg-covar.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub variance_floor: Option<f64>,
     /// Restarts, each from its own seed; the best is kept.
     #[arg(long, default_value_t = 1)]

@@ -24,12 +24,12 @@
 //! ```
 //!
 //! ## Modules
-//! * [`mixture`]: the model, its validation and derived terms;
-//! * [`kernel`]: blocked log-density kernels (SIMD diag path, Cholesky full path) and the
+//! * [`mixture`] — the model, its validation and derived terms;
+//! * [`kernel`] — blocked log-density kernels (SIMD diag path, Cholesky full path) and the
 //!   naive reference the tests compare them with;
-//! * [`score`]: scoring and information criteria;
-//! * [`random`]: random parameters and sampling;
-//! * [`par`]: the fixed-shape parallel reduction that makes sums thread-count independent.
+//! * [`score`] — scoring and information criteria;
+//! * [`random`] — random parameters and sampling;
+//! * [`par`] — the fixed-shape parallel reduction that makes sums thread-count independent.
 
 pub mod covariance;
 pub mod data;

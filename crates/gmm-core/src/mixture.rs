@@ -9,7 +9,7 @@
 //!
 //! The model is immutable: it is built once from weights, means and covariances, which are
 //! validated (shapes, finite values, weights non-negative and summing to one, covariances
-//! symmetric positive definite), and [`refresh`](GaussianMixture::refresh)-style derived terms are
+//! symmetric positive definite), and the derived terms are
 //! computed right then, in `f64`, and stored in the model's precision:
 //!
 //! * `log w_k` (the log-weights);

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use gmm_core::{CovarianceType, Error, ErrorKind, Result};
 
 /// How each restart chooses its starting model (a given model is passed to
-/// [`crate::fit`] through [`crate::FitOptions::start`] instead).
+/// [`crate::fit()`] through [`crate::FitOptions::start`] instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Init {
     /// k-means++ seeds refined by Lloyd's k-means, then one M-step from the hard labels

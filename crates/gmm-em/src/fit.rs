@@ -1,6 +1,6 @@
 //! The EM driver: restarts, iterations, convergence, the report.
 //!
-//! One iteration is one pass over the data ([`crate::pass::e_step`]) that evaluates the
+//! One iteration is one pass over the data (the fused E-step of [`crate::pass`]) that evaluates the
 //! current model — its mean log-likelihood per sample — and collects the statistics for the
 //! next one, followed by the M-step. So after the pass that evaluates the model of iteration
 //! `t` we know `ℓ_t`, and:

@@ -3,7 +3,7 @@
 //! Fits [`gmm_core::GaussianMixture`]s to data. Everything that learns goes through one seam:
 //! a pass over the data produces [`SuffStats`] (counts and shifted first and second moments,
 //! `f64`, mergeable), and an update rule turns them into a model. Batch EM is
-//! [`pass`](crate::pass)'s fused E-step plus the maximum-likelihood update of [`mstep`].
+//! [`pass`]'s fused E-step plus the maximum-likelihood update of [`mstep`].
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
@@ -17,17 +17,17 @@
 //! # Ok::<(), gmm_core::Error>(())
 //! ```
 //!
-//! * [`config`]: [`EmConfig`] and [`Init`];
-//! * [`init`]: k-means, k-means++, random rows, random responsibilities;
-//! * [`stats`]: [`SuffStats`];
-//! * [`mstep`]: the maximum-likelihood update, its guards and the empty-component policy;
-//! * [`fit`](mod@fit): the driver and [`FitReport`].
+//! * [`config`] — [`EmConfig`] and [`Init`];
+//! * [`init`] — k-means, k-means++, random rows, random responsibilities;
+//! * [`stats`] — [`SuffStats`];
+//! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`fit`](mod@fit) — the driver and [`FitReport`].
 
 pub mod config;
 pub mod fit;
 pub mod init;
 pub mod mstep;
-mod pass;
+pub mod pass;
 mod reduce;
 pub mod stats;
 

@@ -190,7 +190,7 @@ pub fn maximum_likelihood<T: Real>(
         GaussianMixture::new(covariance_type, conv(weights), conv(means), conv(covariances))
             .map_err(|e| match e.kind() {
                 ErrorKind::NotPositiveDefinite { .. } => e.context(format!(
-                    "after the M-step (reg_covar = {reg:e}; raise it if the data has duplicated \
+                    "after the M-step (reg_covar = {reg}; raise it if the data has duplicated \
                  points or collapsed dimensions)"
                 )),
                 _ => e,

@@ -98,7 +98,14 @@ where
                         stats.log_likelihood += ll.iter().map(|l| l.to_f64()).sum::<f64>();
                     }
                 }
-                stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred, &mut s.weighted);
+                stats.accumulate_block(
+                    &s.xt,
+                    &s.rw,
+                    BLOCK_ROWS,
+                    len,
+                    &mut s.centred,
+                    &mut s.weighted,
+                );
             }
             stats
         },

@@ -1,114 +1,160 @@
-//! SIMD reductions for the statistics: dot products with four independent accumulators,
-//! dispatched once per call by `pulp` (AVX-512, AVX2+FMA or scalar), with a scalar tail.
-//! The summation order depends only on the slice length, never on threads.
+//! The statistics kernel: one block's contribution to [`SuffStats`], SIMD over samples.
+//!
+//! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). Every sum over samples
+//! uses four independent accumulators and a scalar tail, so its order depends only on the
+//! block length, never on the thread count. The textbook per-sample version it is tested
+//! against is in `stats.rs`'s tests.
 
-use pulp::{Arch, Simd, WithSimd};
+use pulp::{Simd, WithSimd};
 
-/// `(Σ a_i b_i, Σ a_i b_i c_i)` for equal-length slices.
-pub(crate) fn dot_and_weighted(a: &[f64], b: &[f64], c: &[f64]) -> (f64, f64) {
-    Arch::new().dispatch(DotAndWeighted { a, b, c })
+use crate::stats::{MomentLayout, SuffStats};
+
+/// One block into `stats` (see [`SuffStats::accumulate_block`]).
+pub(crate) struct BlockAccumulator<'a> {
+    pub stats: &'a mut SuffStats,
+    pub xt: &'a [f64],
+    pub rw: &'a [f64],
+    pub stride: usize,
+    pub len: usize,
+    pub centred: &'a mut [f64],
+    pub weighted: &'a mut [f64],
 }
 
-/// `Σ a_i b_i` for equal-length slices.
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    Arch::new().dispatch(Dot { a, b })
-}
-
-struct Dot<'a> {
-    a: &'a [f64],
-    b: &'a [f64],
-}
-
-impl WithSimd for Dot<'_> {
-    type Output = f64;
+impl WithSimd for BlockAccumulator<'_> {
+    type Output = ();
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) -> f64 {
-        debug_assert_eq!(self.a.len(), self.b.len());
-        let (a, a_tail) = S::as_simd_f64s(self.a);
-        let (b, b_tail) = S::as_simd_f64s(self.b);
-        let zero = simd.splat_f64s(0.0);
-        let mut acc = [zero; 4];
-        let mut chunks_a = a.chunks_exact(4);
-        let mut chunks_b = b.chunks_exact(4);
-        for (ca, cb) in (&mut chunks_a).zip(&mut chunks_b) {
-            for l in 0..4 {
-                acc[l] = simd.mul_add_e_f64s(ca[l], cb[l], acc[l]);
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+        let Self { stats, xt, rw, stride, len, centred, weighted } = self;
+        let (k, d) = (stats.n_components, stats.n_features);
+        for c in 0..k {
+            let r = &rw[c * stride..c * stride + len];
+            stats.counts[c] += sum(simd, r);
+            for j in 0..d {
+                let s = stats.shift[c * d + j];
+                let x = &xt[j * stride..j * stride + len];
+                subtract(simd, x, s, &mut centred[j * stride..j * stride + len]);
+            }
+            let first = &mut stats.first[c * d..(c + 1) * d];
+            match stats.layout {
+                MomentLayout::Diagonal => {
+                    let second = &mut stats.second[c * d..(c + 1) * d];
+                    for j in 0..d {
+                        let t = &centred[j * stride..j * stride + len];
+                        let (f, s2) = dot_and_weighted(simd, r, t);
+                        first[j] += f;
+                        second[j] += s2;
+                    }
+                }
+                MomentLayout::Full => {
+                    // u = r ∘ t_i, then S_ij += u · t_j for j <= i.
+                    let second = &mut stats.second[c * d * d..(c + 1) * d * d];
+                    let u = &mut weighted[..len];
+                    for i in 0..d {
+                        let ti = &centred[i * stride..i * stride + len];
+                        multiply(simd, r, ti, u);
+                        first[i] += sum(simd, u);
+                        for j in 0..=i {
+                            second[i * d + j] +=
+                                dot(simd, u, &centred[j * stride..j * stride + len]);
+                        }
+                    }
+                }
             }
         }
-        for (&x, &y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
-            acc[0] = simd.mul_add_e_f64s(x, y, acc[0]);
-        }
-        let sum = simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]));
-        let mut total = simd.reduce_sum_f64s(sum);
-        for (x, y) in a_tail.iter().zip(b_tail) {
-            total += x * y;
-        }
-        total
     }
 }
 
-struct DotAndWeighted<'a> {
-    a: &'a [f64],
-    b: &'a [f64],
-    c: &'a [f64],
-}
-
-impl WithSimd for DotAndWeighted<'_> {
-    type Output = (f64, f64);
-
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) -> (f64, f64) {
-        debug_assert!(self.a.len() == self.b.len() && self.b.len() == self.c.len());
-        let (a, a_tail) = S::as_simd_f64s(self.a);
-        let (b, b_tail) = S::as_simd_f64s(self.b);
-        let (c, c_tail) = S::as_simd_f64s(self.c);
-        let zero = simd.splat_f64s(0.0);
-        let (mut f0, mut f1, mut s0, mut s1) = (zero, zero, zero, zero);
-        let mut i = 0;
-        while i + 2 <= a.len() {
-            let ab0 = simd.mul_f64s(a[i], b[i]);
-            let ab1 = simd.mul_f64s(a[i + 1], b[i + 1]);
-            f0 = simd.add_f64s(f0, ab0);
-            f1 = simd.add_f64s(f1, ab1);
-            s0 = simd.mul_add_e_f64s(ab0, c[i], s0);
-            s1 = simd.mul_add_e_f64s(ab1, c[i + 1], s1);
-            i += 2;
-        }
-        if i < a.len() {
-            let ab = simd.mul_f64s(a[i], b[i]);
-            f0 = simd.add_f64s(f0, ab);
-            s0 = simd.mul_add_e_f64s(ab, c[i], s0);
-        }
-        let mut first = simd.reduce_sum_f64s(simd.add_f64s(f0, f1));
-        let mut second = simd.reduce_sum_f64s(simd.add_f64s(s0, s1));
-        for ((x, y), z) in a_tail.iter().zip(b_tail).zip(c_tail) {
-            let ab = x * y;
-            first += ab;
-            second += ab * z;
-        }
-        (first, second)
+#[inline(always)]
+fn subtract<S: Simd>(simd: S, x: &[f64], s: f64, out: &mut [f64]) {
+    let (xh, xt) = S::as_simd_f64s(x);
+    let (oh, ot) = S::as_mut_simd_f64s(out);
+    let sv = simd.splat_f64s(s);
+    for (o, &v) in oh.iter_mut().zip(xh) {
+        *o = simd.sub_f64s(v, sv);
+    }
+    for (o, &v) in ot.iter_mut().zip(xt) {
+        *o = v - s;
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[inline(always)]
+fn multiply<S: Simd>(simd: S, a: &[f64], b: &[f64], out: &mut [f64]) {
+    let (ah, at) = S::as_simd_f64s(a);
+    let (bh, bt) = S::as_simd_f64s(b);
+    let (oh, ot) = S::as_mut_simd_f64s(out);
+    for ((o, &x), &y) in oh.iter_mut().zip(ah).zip(bh) {
+        *o = simd.mul_f64s(x, y);
+    }
+    for ((o, &x), &y) in ot.iter_mut().zip(at).zip(bt) {
+        *o = x * y;
+    }
+}
 
-    /// Against plain sums on lengths around every register and unroll width.
-    #[test]
-    fn reductions_match_scalar_sums() {
-        for len in 0..70 {
-            let a: Vec<f64> = (0..len).map(|i| (i as f64 * 0.37).sin()).collect();
-            let b: Vec<f64> = (0..len).map(|i| (i as f64 * 0.11).cos() + 0.5).collect();
-            let c: Vec<f64> = (0..len).map(|i| i as f64 * 0.01 - 0.2).collect();
-            let naive_dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            let naive_w: f64 = a.iter().zip(&b).zip(&c).map(|((x, y), z)| x * y * z).sum();
-            let scale = len as f64 * 4.0 * f64::EPSILON + f64::MIN_POSITIVE;
-            assert!((dot(&a, &b) - naive_dot).abs() <= scale * (1.0 + naive_dot.abs()), "len {len}");
-            let (f, s) = dot_and_weighted(&a, &b, &c);
-            assert!((f - naive_dot).abs() <= scale * (1.0 + naive_dot.abs()), "len {len}");
-            assert!((s - naive_w).abs() <= scale * (1.0 + naive_w.abs()), "len {len}");
+#[inline(always)]
+fn sum<S: Simd>(simd: S, a: &[f64]) -> f64 {
+    let (head, tail) = S::as_simd_f64s(a);
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [zero; 4];
+    let mut chunks = head.chunks_exact(4);
+    for chunk in &mut chunks {
+        for l in 0..4 {
+            acc[l] = simd.add_f64s(acc[l], chunk[l]);
         }
     }
+    for &v in chunks.remainder() {
+        acc[0] = simd.add_f64s(acc[0], v);
+    }
+    let total = simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]));
+    simd.reduce_sum_f64s(total) + tail.iter().sum::<f64>()
+}
+
+#[inline(always)]
+fn dot<S: Simd>(simd: S, a: &[f64], b: &[f64]) -> f64 {
+    let (ah, at) = S::as_simd_f64s(a);
+    let (bh, bt) = S::as_simd_f64s(b);
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [zero; 4];
+    let mut ca = ah.chunks_exact(4);
+    let mut cb = bh.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            acc[l] = simd.mul_add_e_f64s(x[l], y[l], acc[l]);
+        }
+    }
+    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
+        acc[0] = simd.mul_add_e_f64s(x, y, acc[0]);
+    }
+    let total = simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]));
+    simd.reduce_sum_f64s(total) + at.iter().zip(bt).map(|(x, y)| x * y).sum::<f64>()
+}
+
+/// `(Σ r t, Σ r t²)`.
+#[inline(always)]
+fn dot_and_weighted<S: Simd>(simd: S, r: &[f64], t: &[f64]) -> (f64, f64) {
+    let (rh, rt) = S::as_simd_f64s(r);
+    let (th, tt) = S::as_simd_f64s(t);
+    let zero = simd.splat_f64s(0.0);
+    let (mut f, mut s) = ([zero; 2], [zero; 2]);
+    let mut cr = rh.chunks_exact(2);
+    let mut ct = th.chunks_exact(2);
+    for (x, y) in (&mut cr).zip(&mut ct) {
+        for l in 0..2 {
+            let rt = simd.mul_f64s(x[l], y[l]);
+            f[l] = simd.add_f64s(f[l], rt);
+            s[l] = simd.mul_add_e_f64s(rt, y[l], s[l]);
+        }
+    }
+    for (&x, &y) in cr.remainder().iter().zip(ct.remainder()) {
+        let rt = simd.mul_f64s(x, y);
+        f[0] = simd.add_f64s(f[0], rt);
+        s[0] = simd.mul_add_e_f64s(rt, y, s[0]);
+    }
+    let mut first = simd.reduce_sum_f64s(simd.add_f64s(f[0], f[1]));
+    let mut second = simd.reduce_sum_f64s(simd.add_f64s(s[0], s[1]));
+    for (&x, &y) in rt.iter().zip(tt) {
+        first += x * y;
+        second += x * y * y;
+    }
+    (first, second)
 }

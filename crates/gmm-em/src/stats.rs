@@ -17,8 +17,6 @@
 
 use gmm_core::CovarianceType;
 
-use crate::reduce::{dot, dot_and_weighted};
-
 /// Which second moments to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MomentLayout {
@@ -112,51 +110,90 @@ impl SuffStats {
         centred: &mut [f64],
         weighted: &mut [f64],
     ) {
-        let (k, d) = (self.n_components, self.n_features);
-        for c in 0..k {
-            let r = &rw[c * stride..c * stride + len];
-            self.counts[c] += r.iter().sum::<f64>();
-            let shift = &self.shift[c * d..(c + 1) * d];
-            for j in 0..d {
-                let s = shift[j];
-                let x = &xt[j * stride..j * stride + len];
-                let t = &mut centred[j * stride..j * stride + len];
-                for (t, &x) in t.iter_mut().zip(x) {
-                    *t = x - s;
-                }
-            }
-            let first = &mut self.first[c * d..(c + 1) * d];
-            match self.layout {
-                MomentLayout::Diagonal => {
-                    let second = &mut self.second[c * d..(c + 1) * d];
-                    for j in 0..d {
-                        let t = &centred[j * stride..j * stride + len];
-                        let (f, s2) = dot_and_weighted(r, t, t);
-                        first[j] += f;
-                        second[j] += s2;
-                    }
-                }
-                MomentLayout::Full => {
-                    // u_i = r ∘ t_i, then S_ij += u_i · t_j (lower triangle).
-                    let second = &mut self.second[c * d * d..(c + 1) * d * d];
-                    for i in 0..d {
-                        let (ti, ui) = (&centred[i * stride..i * stride + len], &mut weighted[..len]);
-                        for ((u, &t), &r) in ui.iter_mut().zip(ti).zip(r) {
-                            *u = r * t;
-                        }
-                        first[i] += ui.iter().sum::<f64>();
-                        for j in 0..=i {
-                            second[i * d + j] += dot(ui, &centred[j * stride..j * stride + len]);
-                        }
-                    }
-                }
-            }
-        }
+        pulp::Arch::new().dispatch(crate::reduce::BlockAccumulator {
+            stats: self,
+            xt,
+            rw,
+            stride,
+            len,
+            centred,
+            weighted,
+        });
     }
 }
 
 fn add_into(acc: &mut [f64], other: &[f64]) {
     for (a, b) in acc.iter_mut().zip(other) {
         *a += b;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook sums, one sample at a time: the reference for `accumulate_block`.
+    fn accumulate_reference(
+        stats: &mut SuffStats,
+        xt: &[f64],
+        rw: &[f64],
+        stride: usize,
+        len: usize,
+    ) {
+        let (k, d) = (stats.n_components, stats.n_features);
+        for n in 0..len {
+            for c in 0..k {
+                let r = rw[c * stride + n];
+                stats.counts[c] += r;
+                let t: Vec<f64> =
+                    (0..d).map(|j| xt[j * stride + n] - stats.shift[c * d + j]).collect();
+                for i in 0..d {
+                    stats.first[c * d + i] += r * t[i];
+                    match stats.layout {
+                        MomentLayout::Diagonal => stats.second[c * d + i] += r * t[i] * t[i],
+                        MomentLayout::Full => {
+                            for j in 0..=i {
+                                stats.second[c * d * d + i * d + j] += r * t[i] * t[j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_accumulation_matches_reference() {
+        let stride = 240;
+        for &(d, k, len) in
+            &[(1, 1, 1), (1, 3, 7), (2, 1, 240), (3, 4, 239), (15, 5, 100), (7, 2, 17)]
+        {
+            for layout in [MomentLayout::Diagonal, MomentLayout::Full] {
+                let value = |i: usize| ((i * 7919 % 1000) as f64 / 100.0 - 5.0) * 0.7;
+                let xt: Vec<f64> = (0..d * stride).map(value).collect();
+                let rw: Vec<f64> = (0..k * stride).map(|i| (i * 31 % 17) as f64 / 17.0).collect();
+                let shift: Vec<f64> = (0..k * d).map(|i| value(i * 3 + 1) * 0.5).collect();
+                let mut fast = SuffStats::new(k, d, layout, shift.clone());
+                let mut slow = SuffStats::new(k, d, layout, shift);
+                let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; stride]);
+                for _ in 0..2 {
+                    fast.accumulate_block(&xt, &rw, stride, len, &mut centred, &mut weighted);
+                    accumulate_reference(&mut slow, &xt, &rw, stride, len);
+                }
+                let tol = 1e-13 * len as f64;
+                for (name, a, b) in [
+                    ("counts", &fast.counts, &slow.counts),
+                    ("first", &fast.first, &slow.first),
+                    ("second", &fast.second, &slow.second),
+                ] {
+                    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                        assert!(
+                            (x - y).abs() <= tol * (1.0 + y.abs()),
+                            "{layout:?} d={d} k={k} len={len} {name}[{i}]: {x} vs {y}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -162,7 +162,7 @@ fn matrix_shape(path: &Path, shape: &[u64]) -> Result<(u64, u64)> {
             path,
             ErrorKind::EmptyData,
             format!(
-                "the array has shape {}: there is no data (give at least one sample with at \
+                "the array has shape {}: the data is empty (give at least one sample with at \
                  least one feature)",
                 shape_text(shape)
             ),

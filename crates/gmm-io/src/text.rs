@@ -274,9 +274,9 @@ impl<'p> Table<'p> {
                 self.path,
                 ErrorKind::EmptyData,
                 if self.header.is_some() {
-                    "the file has a header row but no data rows"
+                    "the data is empty: the file has a header row but no data rows"
                 } else {
-                    "the file holds no data"
+                    "the data is empty: the file holds no data"
                 },
             ));
         }

@@ -171,7 +171,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let fit = fit?;
+    let fit = fit.map_err(|e| e.context(args.data.display()))?;
     let model = &fit.model;
     let r = &fit.report;
     let (n, total_weight) = match &weights {

@@ -55,23 +55,28 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             }
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
+            // Four registers of samples at a time: four independent FMA chains per output.
             let mut r = 0;
-            while r + 2 <= regs {
+            while r + 4 <= regs {
                 let zero = T::simd_splat(simd, T::ZERO);
-                let (mut a0, mut a1) = (zero, zero);
+                let mut acc = [zero; 4];
                 for j in 0..d {
-                    let (mut y0, mut y1) = (zero, zero);
+                    let mut y = [zero; 4];
                     for i in 0..=j {
                         let uij = T::simd_splat(simd, u[i * d + j]);
-                        y0 = T::simd_mul_add(simd, centred[i * regs + r], uij, y0);
-                        y1 = T::simd_mul_add(simd, centred[i * regs + r + 1], uij, y1);
+                        let row = &centred[i * regs + r..i * regs + r + 4];
+                        for l in 0..4 {
+                            y[l] = T::simd_mul_add(simd, row[l], uij, y[l]);
+                        }
                     }
-                    a0 = T::simd_mul_add(simd, y0, y0, a0);
-                    a1 = T::simd_mul_add(simd, y1, y1, a1);
+                    for l in 0..4 {
+                        acc[l] = T::simd_mul_add(simd, y[l], y[l], acc[l]);
+                    }
                 }
-                out[r] = T::simd_mul_add(simd, a0, minus_half, constant);
-                out[r + 1] = T::simd_mul_add(simd, a1, minus_half, constant);
-                r += 2;
+                for l in 0..4 {
+                    out[r + l] = T::simd_mul_add(simd, acc[l], minus_half, constant);
+                }
+                r += 4;
             }
             while r < regs {
                 let mut a = T::simd_splat(simd, T::ZERO);

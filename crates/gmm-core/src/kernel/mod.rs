@@ -30,7 +30,7 @@
 //!
 //! Kernels are sequential; parallelism lives one level up, over ranges of blocks
 //! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
-//! scalar). [`reference`] holds the naive per-sample formulas the tests compare against.
+//! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
 pub mod cholesky;
 pub mod diag;
