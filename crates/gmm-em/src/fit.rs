@@ -312,3 +312,27 @@ fn run_restart<T: Real>(
         },
     ))
 }
+
+/// One EM iteration from `model`: the fused E-step (which also yields `model`'s mean
+/// log-likelihood per sample) and the maximum-likelihood M-step. Runs on the current rayon
+/// pool; `x` and `sample_weights` are validated as by [`fit()`].
+pub fn em_step<T: Real>(
+    model: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    regularisation: Regularisation,
+) -> Result<(GaussianMixture<T>, f64, GuardCounts)> {
+    model.check_samples(x)?;
+    if let Some(w) = sample_weights {
+        check_sample_weights(w, x.n_samples())?;
+    }
+    let stats = e_step(model, x, sample_weights);
+    let mean_ll = stats.log_likelihood / stats.total_weight;
+    let (next, guards) = maximum_likelihood(
+        &stats,
+        model.covariance_type(),
+        regularisation,
+        &Fallback::from_model(model),
+    )?;
+    Ok((next, mean_ll, guards))
+}
