@@ -29,3 +29,8 @@ pub use gmm_core::{
     CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result, Samples,
 };
 pub use gmm_em::{EmConfig, Fit, FitOptions, FitReport, Init};
+
+/// The README's code blocks, compiled and run as doctests so the README stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
