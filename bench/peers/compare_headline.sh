@@ -4,7 +4,7 @@
 #
 # Usage (from anywhere):  bench/peers/compare_headline.sh [ROUNDS] [BENCH_DIR]
 #   ROUNDS     default 5
-#   BENCH_DIR  default ../shared/bench relative to the repository root
+#   BENCH_DIR  default tests/data/headline (a copy of shared/bench)
 # Environment:
 #   THREADS=2        --threads passed to gmm
 #   GMM_BIN=path     use this binary instead of target/release/gmm
@@ -19,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ROUNDS="${1:-5}"
-BENCH="${2:-$ROOT/../shared/bench}"
+BENCH="${2:-$ROOT/tests/data/headline}"
 THREADS="${THREADS:-2}"
 GMM_BIN="${GMM_BIN:-$ROOT/target/release/gmm}"
 PY="$ROOT/.venv/bin/python"

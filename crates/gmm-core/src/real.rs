@@ -71,14 +71,19 @@ pub trait Real:
     fn simd_mul<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
     /// Lane-wise `a * b + c`, fused where the instruction set has FMA.
     fn simd_mul_add<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `a / b`.
+    fn simd_div<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
     /// Lane-wise maximum.
     fn simd_max<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `e^x` ([`crate::kernel::exp`]: inputs below the type's underflow limit,
+    /// `-∞` included, give 0).
+    fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
 }
 
 macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
-     $mul_add:ident, $max:ident, $lanes:ident) => {
+     $mul_add:ident, $div:ident, $max:ident, $lanes:ident, $exp:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -143,8 +148,16 @@ macro_rules! impl_real {
                 simd.$mul_add(a, b, c)
             }
             #[inline(always)]
+            fn simd_div<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$div(a, b)
+            }
+            #[inline(always)]
             fn simd_max<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                 simd.$max(a, b)
+            }
+            #[inline(always)]
+            fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S> {
+                crate::kernel::exp::$exp(simd, x)
             }
         }
     };
@@ -161,8 +174,10 @@ impl_real!(
     sub_f32s,
     mul_f32s,
     mul_add_e_f32s,
+    div_f32s,
     max_f32s,
-    F32_LANES
+    F32_LANES,
+    exp_f32s
 );
 impl_real!(
     f64,
@@ -175,6 +190,8 @@ impl_real!(
     sub_f64s,
     mul_f64s,
     mul_add_e_f64s,
+    div_f64s,
     max_f64s,
-    F64_LANES
+    F64_LANES,
+    exp_f64s
 );

@@ -34,6 +34,7 @@
 
 pub mod cholesky;
 pub mod diag;
+pub mod exp;
 pub mod reference;
 
 use crate::data::Samples;
@@ -134,63 +135,77 @@ pub fn log_densities<T: Real>(
 
 /// Log-sum-exp over components: fills `scratch.log_likelihood` from `scratch.log_density`.
 /// With `responsibilities`, also replaces `ℓ_nk` by `r_nk = exp(ℓ_nk - log p(x_n))`.
+///
+/// `log p(x_n) = m_n + ln Σ_k exp(ℓ_nk - m_n)` with `m_n = max_k ℓ_nk`; the shifted
+/// exponentials ([`exp`]) are kept and divided by their sum, one `exp` per entry.
 pub fn log_likelihoods_and_responsibilities<T: Real>(
     n_components: usize,
     scratch: &mut BlockScratch<T>,
     responsibilities: bool,
 ) {
-    let ld = &mut scratch.log_density;
-    let ll = &mut scratch.log_likelihood;
-    let arch = pulp::Arch::new();
-    arch.dispatch(MaxOverComponents { log_density: ld, n_components, out: ll });
-    // Shifted sum of exponentials (scalar exp for now). With responsibilities, the shifted
-    // exponentials are kept and divided by their sum: one exp per entry.
-    let mut sums = [0.0f64; BLOCK_ROWS];
-    for c in 0..n_components {
-        let row = &mut ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
-        for b in 0..BLOCK_ROWS {
-            let e = (row[b] - ll[b]).exp();
-            if responsibilities {
-                row[b] = e;
-            }
-            sums[b] += e.to_f64();
-        }
-    }
-    for b in 0..BLOCK_ROWS {
-        ll[b] += T::from_f64(sums[b].ln());
-    }
-    if responsibilities {
-        let inverse: Vec<T> = sums.iter().map(|s| T::from_f64(1.0 / s)).collect();
-        for c in 0..n_components {
-            let row = &mut ld[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS];
-            for (r, inv) in row.iter_mut().zip(&inverse) {
-                *r = *r * *inv;
-            }
-        }
-    }
+    pulp::Arch::new().dispatch(LogSumExp {
+        log_density: &mut scratch.log_density,
+        n_components,
+        out: &mut scratch.log_likelihood,
+        responsibilities,
+    });
 }
 
-/// `out[b] = max_k ℓ_kb`, SIMD over samples.
-struct MaxOverComponents<'a, T> {
-    log_density: &'a [T],
+/// The log-sum-exp kernel, SIMD over samples.
+struct LogSumExp<'a, T> {
+    log_density: &'a mut [T],
     n_components: usize,
     out: &'a mut [T],
+    responsibilities: bool,
 }
 
-impl<T: Real> pulp::WithSimd for MaxOverComponents<'_, T> {
+impl<T: Real> pulp::WithSimd for LogSumExp<'_, T> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
-        let (out, out_tail) = T::as_mut_simd::<S>(self.out);
-        debug_assert!(out_tail.is_empty());
-        let (first, _) = T::as_simd::<S>(&self.log_density[..BLOCK_ROWS]);
-        out.copy_from_slice(first);
-        for c in 1..self.n_components {
-            let (row, _) = T::as_simd::<S>(&self.log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
-            for (o, v) in out.iter_mut().zip(row) {
-                *o = T::simd_max(simd, *o, *v);
+        let Self { log_density, n_components: k, out, responsibilities } = self;
+        let mut sums_buffer = [T::ZERO; BLOCK_ROWS];
+        let mut inverse_buffer = [T::ZERO; BLOCK_ROWS];
+        {
+            let (max, _) = T::as_mut_simd::<S>(out);
+            let (first, _) = T::as_simd::<S>(&log_density[..BLOCK_ROWS]);
+            max.copy_from_slice(first);
+            for c in 1..k {
+                let (row, _) = T::as_simd::<S>(&log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                for (m, v) in max.iter_mut().zip(row) {
+                    *m = T::simd_max(simd, *m, *v);
+                }
             }
+            let (sums, _) = T::as_mut_simd::<S>(&mut sums_buffer);
+            for c in 0..k {
+                let (row, _) =
+                    T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                for ((v, s), m) in row.iter_mut().zip(sums.iter_mut()).zip(max.iter()) {
+                    let e = T::simd_exp(simd, T::simd_sub(simd, *v, *m));
+                    *s = T::simd_add(simd, *s, e);
+                    if responsibilities {
+                        *v = e;
+                    }
+                }
+            }
+            if responsibilities {
+                let one = T::simd_splat(simd, T::from_f64(1.0));
+                let (inverse, _) = T::as_mut_simd::<S>(&mut inverse_buffer);
+                for (i, s) in inverse.iter_mut().zip(sums.iter()) {
+                    *i = T::simd_div(simd, one, *s);
+                }
+                for c in 0..k {
+                    let (row, _) =
+                        T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                    for (v, i) in row.iter_mut().zip(inverse.iter()) {
+                        *v = T::simd_mul(simd, *v, *i);
+                    }
+                }
+            }
+        }
+        for (m, s) in out.iter_mut().zip(&sums_buffer) {
+            *m += s.ln();
         }
     }
 }
