@@ -32,6 +32,6 @@ mod reduce;
 pub mod stats;
 
 pub use config::{EmConfig, Init};
-pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, fit};
+pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
 pub use mstep::{GuardCounts, Regularisation};
 pub use stats::{MomentLayout, SuffStats};

@@ -23,8 +23,8 @@ use pulp::Simd;
 #[inline(always)]
 pub fn exp_f64s<S: Simd>(simd: S, x: S::f64s) -> S::f64s {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000); // ln 2 to 32 bits
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76); // ln 2 - LN2_HI
     const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
     const BIAS: f64 = 4_503_599_627_371_519.0; // 2^52 + 1023
     const LOWEST: f64 = -708.39;
