@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Compare `gmm fit` with scikit-learn on the headline fixture (10 EM iterations,
-# 100000 x 15, 30 components, diag and full), interleaved rounds, and print a Markdown table.
+# Compare `gmm fit` with scikit-learn (and Armadillo's gmm_diag / gmm_full when its peer binary
+# builds) on the headline fixture (10 EM iterations, 100000 x 15, 30 components, diag and full),
+# interleaved rounds, and print a Markdown table.
 #
 # Usage (from anywhere):  bench/peers/compare_headline.sh [ROUNDS] [BENCH_DIR]
 #   ROUNDS     default 5
 #   BENCH_DIR  default tests/data/headline (a copy of shared/bench)
 # Environment:
-#   THREADS=2        --threads passed to gmm
+#   THREADS=2        --threads passed to gmm, and OMP_NUM_THREADS for Armadillo
 #   GMM_BIN=path     use this binary instead of target/release/gmm
-#   SKIP_BUILD=1     do not run cargo build
+#   SKIP_BUILD=1     do not run cargo build, nor rebuild the Armadillo peer if its binary exists
+#   ARMADILLO=0      leave Armadillo out (default 1: build it with bench/peers/armadillo/build.sh,
+#                    which may apt-get libarmadillo-dev; if that fails, its rows are skipped)
+#   ARMA_BIN=path    use this Armadillo peer binary instead of bench/peers/armadillo/headline
 #   LINES_OUT=path   also keep the raw JSON lines there
 #
 # A developer tool, not part of CI. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the
@@ -43,12 +47,33 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 [[ -x "$GMM_BIN" ]] || { echo "no gmm binary at $GMM_BIN" >&2; exit 1; }
 
+# (b2) the Armadillo peer (optional: skipped with a message if it does not build)
+ARMA_BIN="${ARMA_BIN:-$PEERS/armadillo/headline}"
+USE_ARMA=0
+if [[ "${ARMADILLO:-1}" == 1 ]]; then
+  if [[ "${SKIP_BUILD:-0}" == 1 && -x "$ARMA_BIN" ]]; then
+    USE_ARMA=1
+  elif [[ "$ARMA_BIN" != "$PEERS/armadillo/headline" ]]; then
+    if [[ -x "$ARMA_BIN" ]]; then
+      USE_ARMA=1
+    else
+      echo "armadillo: no binary at $ARMA_BIN; skipping Armadillo" >&2
+    fi
+  elif "$PEERS/armadillo/build.sh" >/dev/null 2>"${TMPDIR:-/tmp}/gmm-armadillo-build.err"; then
+    USE_ARMA=1
+  else
+    echo "armadillo: peer did not build (see ${TMPDIR:-/tmp}/gmm-armadillo-build.err); skipping Armadillo" >&2
+  fi
+else
+  echo "armadillo: ARMADILLO=0; skipping Armadillo" >&2
+fi
+
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 LINES="$TMP/lines.jsonl"
 : >"$LINES"
 
-# (c) interleaved rounds: gmm diag, gmm full, sklearn diag + full
+# (c) interleaved rounds: gmm diag, gmm full, sklearn diag + full, Armadillo diag + full
 for ((r = 0; r < ROUNDS; r++)); do
   for c in diag full; do
     rm -f "$TMP/r.json" "$TMP/m.json"
@@ -64,6 +89,20 @@ for ((r = 0; r < ROUNDS; r++)); do
     || { cat "$TMP/sklearn.err" >&2; echo "sklearn run failed" >&2; exit 1; }
   if ((r == 0)); then
     cat "$TMP/sklearn.err" >&2   # versions and the BLAS kernel threadpoolctl reports
+  fi
+  if ((USE_ARMA)); then
+    # a failure drops Armadillo from the remaining rounds instead of stopping the comparison
+    if env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS="$THREADS" \
+        "$ARMA_BIN" "$BENCH" 1 both "$r" >"$TMP/arma.out" 2>"$TMP/arma.err"; then
+      tee -a "$LINES" <"$TMP/arma.out" >&2
+      if ((r == 0)); then
+        cat "$TMP/arma.err" >&2   # Armadillo version and OpenMP threads
+      fi
+    else
+      cat "$TMP/arma.out" "$TMP/arma.err" >&2
+      echo "armadillo run failed in round $r; skipping Armadillo from now on" >&2
+      USE_ARMA=0
+    fi
   fi
 done
 

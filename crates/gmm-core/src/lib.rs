@@ -40,6 +40,7 @@ pub mod par;
 pub mod random;
 pub mod real;
 pub mod score;
+pub mod scratch;
 
 pub use covariance::CovarianceType;
 pub use data::{Matrix, Samples};

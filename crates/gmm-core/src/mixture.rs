@@ -38,8 +38,14 @@ pub(crate) enum Precision<T> {
     /// `k x d` inverse variances (diag and spherical).
     InverseVariances(Vec<T>),
     /// Upper-triangular `d x d` precision Cholesky factors, row-major; one per component
-    /// (full) or a single shared one (tied).
-    Cholesky(Vec<T>),
+    /// (full) or a single shared one (tied). `padded` holds the same factors with rows padded
+    /// with zeros to a multiple of 4 columns, the layout the kernel's 4-column tiles read.
+    Cholesky {
+        /// `d x d` factors.
+        factors: Vec<T>,
+        /// `d x round_up(d, 4)` factors.
+        padded: Vec<T>,
+    },
 }
 
 /// A Gaussian mixture model over `f32` or `f64`.
@@ -170,7 +176,8 @@ impl<T: Real> GaussianMixture<T> {
                 for c in 0..k {
                     log_norms[c] = mat_log_norms[if n_mats == 1 { 0 } else { c }];
                 }
-                Precision::Cholesky(factors)
+                let padded = pad_columns(&factors, d, padded_width(d));
+                Precision::Cholesky { factors, padded }
             }
         };
         self.log_norms = log_norms.into_iter().map(T::from_f64).collect();
@@ -253,7 +260,7 @@ impl<T: Real> GaussianMixture<T> {
     /// one per component for `full`, one in all for `tied`; `None` for `diag` and `spherical`.
     pub fn precision_cholesky(&self) -> Option<&[T]> {
         match &self.precision {
-            Precision::Cholesky(f) => Some(f),
+            Precision::Cholesky { factors, .. } => Some(factors),
             Precision::InverseVariances(_) => None,
         }
     }
@@ -263,7 +270,7 @@ impl<T: Real> GaussianMixture<T> {
     pub fn inverse_variances(&self) -> Option<&[T]> {
         match &self.precision {
             Precision::InverseVariances(v) => Some(v),
-            Precision::Cholesky(_) => None,
+            Precision::Cholesky { .. } => None,
         }
     }
 
@@ -299,6 +306,21 @@ impl<T: Real> GaussianMixture<T> {
         }
         Ok(())
     }
+}
+
+/// Columns of the padded Cholesky layout: `d` rounded up to a multiple of 4.
+pub(crate) fn padded_width(d: usize) -> usize {
+    d.div_ceil(4) * 4
+}
+
+/// Copies row-major `d x d` matrices into `d x width` rows padded with zeros.
+fn pad_columns<T: Real>(matrices: &[T], d: usize, width: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(matrices.len() / d * width);
+    for row in matrices.chunks_exact(d) {
+        out.extend_from_slice(row);
+        out.extend(std::iter::repeat_n(T::ZERO, width - d));
+    }
+    out
 }
 
 fn check_weights<T: Real>(weights: &[T]) -> Result<()> {

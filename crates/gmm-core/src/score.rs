@@ -27,6 +27,7 @@ use crate::kernel::{
 use crate::mixture::GaussianMixture;
 use crate::par::reduce_blocks;
 use crate::real::Real;
+use crate::scratch::with_cached;
 
 impl<T: Real> GaussianMixture<T> {
     /// Validates `x` for scoring: dimension and finite values.
@@ -59,18 +60,24 @@ impl<T: Real> GaussianMixture<T> {
         let total = reduce_blocks(
             n_blocks(x.n_samples()),
             |blocks| {
-                let mut scratch = BlockScratch::new(d, k);
-                let mut sum = 0.0;
-                for block in blocks {
-                    scratch.load(x, block);
-                    log_densities(self, &mut scratch, true);
-                    log_likelihoods_and_responsibilities(k, &mut scratch, false);
-                    sum += scratch.log_likelihood[..scratch.len]
-                        .iter()
-                        .map(|v| v.to_f64())
-                        .sum::<f64>();
-                }
-                sum
+                let fits = |s: &BlockScratch<T>| s.fits(d, k);
+                with_cached(
+                    fits,
+                    || BlockScratch::new(d, k),
+                    |scratch| {
+                        let mut sum = 0.0;
+                        for block in blocks {
+                            scratch.load(x, block);
+                            log_densities(self, scratch, true);
+                            log_likelihoods_and_responsibilities(k, scratch, false);
+                            sum += scratch.log_likelihood[..scratch.len]
+                                .iter()
+                                .map(|v| v.to_f64())
+                                .sum::<f64>();
+                        }
+                        sum
+                    },
+                )
             },
             |a, b| a + b,
         );

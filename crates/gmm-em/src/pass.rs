@@ -14,6 +14,7 @@ use gmm_core::kernel::{
     BLOCK_ROWS, BlockScratch, log_densities, log_likelihoods_and_responsibilities, n_blocks,
 };
 use gmm_core::par::reduce_blocks;
+use gmm_core::scratch::with_cached;
 use gmm_core::{GaussianMixture, Real, Samples};
 
 use crate::stats::{MomentLayout, SuffStats};
@@ -34,7 +35,7 @@ impl<T: Real> PassScratch<T> {
             xt: vec![0.0; d * BLOCK_ROWS],
             rw: vec![0.0; k * BLOCK_ROWS],
             centred: vec![0.0; d * BLOCK_ROWS],
-            weighted: vec![0.0; BLOCK_ROWS],
+            weighted: vec![0.0; d * BLOCK_ROWS],
         }
     }
 }
@@ -60,53 +61,59 @@ where
         n_blocks(x.n_samples()),
         |blocks| {
             let mut stats = empty();
-            let mut s = PassScratch::<T>::new(d, k);
-            for block in blocks {
-                s.block.load(x, block);
-                fill(&mut s.block, block);
-                let len = s.block.len;
-                let start = block * BLOCK_ROWS;
-                let weights = sample_weights.map(|w| &w[start..start + len]);
-                for (dst, src) in s.xt.iter_mut().zip(&s.block.xt) {
-                    *dst = src.to_f64();
-                }
-                for c in 0..k {
-                    let r = &s.block.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                    let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                    match weights {
-                        Some(w) => {
-                            for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
-                                *o = r.to_f64() * w;
+            let fits = |s: &PassScratch<T>| s.block.fits(d, k);
+            with_cached(
+                fits,
+                || PassScratch::<T>::new(d, k),
+                |s| {
+                    for block in blocks {
+                        s.block.load(x, block);
+                        fill(&mut s.block, block);
+                        let len = s.block.len;
+                        let start = block * BLOCK_ROWS;
+                        let weights = sample_weights.map(|w| &w[start..start + len]);
+                        for (dst, src) in s.xt.iter_mut().zip(&s.block.xt) {
+                            *dst = src.to_f64();
+                        }
+                        for c in 0..k {
+                            let r = &s.block.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                            let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                            match weights {
+                                Some(w) => {
+                                    for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
+                                        *o = r.to_f64() * w;
+                                    }
+                                }
+                                None => {
+                                    for (o, r) in rw.iter_mut().zip(r) {
+                                        *o = r.to_f64();
+                                    }
+                                }
                             }
                         }
-                        None => {
-                            for (o, r) in rw.iter_mut().zip(r) {
-                                *o = r.to_f64();
+                        let ll = &s.block.log_likelihood[..len];
+                        match weights {
+                            Some(w) => {
+                                stats.total_weight += w.iter().sum::<f64>();
+                                stats.log_likelihood +=
+                                    ll.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum::<f64>();
+                            }
+                            None => {
+                                stats.total_weight += len as f64;
+                                stats.log_likelihood += ll.iter().map(|l| l.to_f64()).sum::<f64>();
                             }
                         }
+                        stats.accumulate_block(
+                            &s.xt,
+                            &s.rw,
+                            BLOCK_ROWS,
+                            len,
+                            &mut s.centred,
+                            &mut s.weighted,
+                        );
                     }
-                }
-                let ll = &s.block.log_likelihood[..len];
-                match weights {
-                    Some(w) => {
-                        stats.total_weight += w.iter().sum::<f64>();
-                        stats.log_likelihood +=
-                            ll.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum::<f64>();
-                    }
-                    None => {
-                        stats.total_weight += len as f64;
-                        stats.log_likelihood += ll.iter().map(|l| l.to_f64()).sum::<f64>();
-                    }
-                }
-                stats.accumulate_block(
-                    &s.xt,
-                    &s.rw,
-                    BLOCK_ROWS,
-                    len,
-                    &mut s.centred,
-                    &mut s.weighted,
-                );
-            }
+                },
+            );
             stats
         },
         |mut a, b| {
@@ -143,26 +150,33 @@ pub(crate) fn weighted_log_likelihood<T: Real>(
     reduce_blocks(
         n_blocks(x.n_samples()),
         |blocks| {
-            let mut scratch = BlockScratch::new(d, k);
-            let (mut ll, mut total) = (0.0, 0.0);
-            for block in blocks {
-                scratch.load(x, block);
-                log_densities(model, &mut scratch, true);
-                log_likelihoods_and_responsibilities(k, &mut scratch, false);
-                let values = &scratch.log_likelihood[..scratch.len];
-                match sample_weights {
-                    Some(w) => {
-                        let w = &w[block * BLOCK_ROWS..block * BLOCK_ROWS + scratch.len];
-                        ll += values.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum::<f64>();
-                        total += w.iter().sum::<f64>();
+            let fits = |s: &BlockScratch<T>| s.fits(d, k);
+            with_cached(
+                fits,
+                || BlockScratch::new(d, k),
+                |scratch| {
+                    let (mut ll, mut total) = (0.0, 0.0);
+                    for block in blocks {
+                        scratch.load(x, block);
+                        log_densities(model, scratch, true);
+                        log_likelihoods_and_responsibilities(k, scratch, false);
+                        let values = &scratch.log_likelihood[..scratch.len];
+                        match sample_weights {
+                            Some(w) => {
+                                let w = &w[block * BLOCK_ROWS..block * BLOCK_ROWS + scratch.len];
+                                ll +=
+                                    values.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum::<f64>();
+                                total += w.iter().sum::<f64>();
+                            }
+                            None => {
+                                ll += values.iter().map(|l| l.to_f64()).sum::<f64>();
+                                total += scratch.len as f64;
+                            }
+                        }
                     }
-                    None => {
-                        ll += values.iter().map(|l| l.to_f64()).sum::<f64>();
-                        total += scratch.len as f64;
-                    }
-                }
-            }
-            (ll, total)
+                    (ll, total)
+                },
+            )
         },
         |a, b| (a.0 + b.0, a.1 + b.1),
     )

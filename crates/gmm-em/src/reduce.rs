@@ -30,39 +30,101 @@ impl WithSimd for BlockAccumulator<'_> {
         for c in 0..k {
             let r = &rw[c * stride..c * stride + len];
             stats.counts[c] += sum(simd, r);
-            for j in 0..d {
-                let s = stats.shift[c * d + j];
-                let x = &xt[j * stride..j * stride + len];
-                subtract(simd, x, s, &mut centred[j * stride..j * stride + len]);
-            }
             let first = &mut stats.first[c * d..(c + 1) * d];
             match stats.layout {
                 MomentLayout::Diagonal => {
                     let second = &mut stats.second[c * d..(c + 1) * d];
                     for j in 0..d {
-                        let t = &centred[j * stride..j * stride + len];
-                        let (f, s2) = dot_and_weighted(simd, r, t);
+                        let x = &xt[j * stride..j * stride + len];
+                        let (f, s2) = centred_moments(simd, r, x, stats.shift[c * d + j]);
                         first[j] += f;
                         second[j] += s2;
                     }
                 }
                 MomentLayout::Full => {
-                    // u = r ∘ t_i, then S_ij += u · t_j for j <= i.
+                    for j in 0..d {
+                        let shift = stats.shift[c * d + j];
+                        let x = &xt[j * stride..j * stride + len];
+                        subtract(simd, x, shift, &mut centred[j * stride..j * stride + len]);
+                    }
+                    // u_i = r ∘ t_i, then S_ij += u_i · t_j for j <= i, in 2 x 4 register tiles
+                    // (6 loads feed 8 independent FMA chains).
                     let second = &mut stats.second[c * d * d..(c + 1) * d * d];
-                    let u = &mut weighted[..len];
                     for i in 0..d {
                         let ti = &centred[i * stride..i * stride + len];
-                        multiply(simd, r, ti, u);
-                        first[i] += sum(simd, u);
-                        for j in 0..=i {
-                            second[i * d + j] +=
-                                dot(simd, u, &centred[j * stride..j * stride + len]);
+                        let ui = &mut weighted[i * stride..i * stride + len];
+                        multiply(simd, r, ti, ui);
+                        first[i] += sum(simd, ui);
+                    }
+                    let (weighted, centred) = (&*weighted, &*centred);
+                    for i0 in (0..d).step_by(2) {
+                        for j0 in (0..=(i0 + 1).min(d - 1)).step_by(4) {
+                            let tile = tile_2x4(
+                                simd,
+                                [
+                                    row_of(weighted, d, stride, len, i0),
+                                    row_of(weighted, d, stride, len, i0 + 1),
+                                ],
+                                [
+                                    row_of(centred, d, stride, len, j0),
+                                    row_of(centred, d, stride, len, j0 + 1),
+                                    row_of(centred, d, stride, len, j0 + 2),
+                                    row_of(centred, d, stride, len, j0 + 3),
+                                ],
+                            );
+                            for (a, sums) in tile.iter().enumerate() {
+                                let i = i0 + a;
+                                for (q, v) in sums.iter().enumerate() {
+                                    let j = j0 + q;
+                                    if i < d && j <= i {
+                                        second[i * d + j] += v;
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// Row `i` (clamped to the last one) of a `d x stride` matrix, first `len` entries.
+#[inline(always)]
+fn row_of(m: &[f64], d: usize, stride: usize, len: usize, i: usize) -> &[f64] {
+    let i = i.min(d - 1);
+    &m[i * stride..i * stride + len]
+}
+
+/// `[[u_a · t_q; 4]; 2]`: a 2 x 4 tile of dot products, eight accumulators.
+#[inline(always)]
+fn tile_2x4<S: Simd>(simd: S, u: [&[f64]; 2], t: [&[f64]; 4]) -> [[f64; 4]; 2] {
+    let uh = [S::as_simd_f64s(u[0]), S::as_simd_f64s(u[1])];
+    let th = [
+        S::as_simd_f64s(t[0]),
+        S::as_simd_f64s(t[1]),
+        S::as_simd_f64s(t[2]),
+        S::as_simd_f64s(t[3]),
+    ];
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[zero; 4]; 2];
+    for b in 0..uh[0].0.len() {
+        let tv = [th[0].0[b], th[1].0[b], th[2].0[b], th[3].0[b]];
+        for a in 0..2 {
+            let uv = uh[a].0[b];
+            for q in 0..4 {
+                acc[a][q] = simd.mul_add_e_f64s(uv, tv[q], acc[a][q]);
+            }
+        }
+    }
+    let mut out = [[0.0; 4]; 2];
+    for a in 0..2 {
+        for q in 0..4 {
+            out[a][q] = simd.reduce_sum_f64s(acc[a][q])
+                + uh[a].1.iter().zip(th[q].1).map(|(x, y)| x * y).sum::<f64>();
+        }
+    }
+    out
 }
 
 #[inline(always)]
@@ -109,52 +171,38 @@ fn sum<S: Simd>(simd: S, a: &[f64]) -> f64 {
     simd.reduce_sum_f64s(total) + tail.iter().sum::<f64>()
 }
 
+/// `(Σ r t, Σ r t²)` with `t = x - s`, four independent chains of each.
 #[inline(always)]
-fn dot<S: Simd>(simd: S, a: &[f64], b: &[f64]) -> f64 {
-    let (ah, at) = S::as_simd_f64s(a);
-    let (bh, bt) = S::as_simd_f64s(b);
-    let zero = simd.splat_f64s(0.0);
-    let mut acc = [zero; 4];
-    let mut ca = ah.chunks_exact(4);
-    let mut cb = bh.chunks_exact(4);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..4 {
-            acc[l] = simd.mul_add_e_f64s(x[l], y[l], acc[l]);
-        }
-    }
-    for (&x, &y) in ca.remainder().iter().zip(cb.remainder()) {
-        acc[0] = simd.mul_add_e_f64s(x, y, acc[0]);
-    }
-    let total = simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]));
-    simd.reduce_sum_f64s(total) + at.iter().zip(bt).map(|(x, y)| x * y).sum::<f64>()
-}
-
-/// `(Σ r t, Σ r t²)`.
-#[inline(always)]
-fn dot_and_weighted<S: Simd>(simd: S, r: &[f64], t: &[f64]) -> (f64, f64) {
+fn centred_moments<S: Simd>(simd: S, r: &[f64], x: &[f64], s: f64) -> (f64, f64) {
     let (rh, rt) = S::as_simd_f64s(r);
-    let (th, tt) = S::as_simd_f64s(t);
+    let (xh, xt) = S::as_simd_f64s(x);
     let zero = simd.splat_f64s(0.0);
-    let (mut f, mut s) = ([zero; 2], [zero; 2]);
-    let mut cr = rh.chunks_exact(2);
-    let mut ct = th.chunks_exact(2);
-    for (x, y) in (&mut cr).zip(&mut ct) {
-        for l in 0..2 {
-            let rt = simd.mul_f64s(x[l], y[l]);
+    let shift = simd.splat_f64s(s);
+    let (mut f, mut q) = ([zero; 4], [zero; 4]);
+    let mut cr = rh.chunks_exact(4);
+    let mut cx = xh.chunks_exact(4);
+    for (rc, xc) in (&mut cr).zip(&mut cx) {
+        for l in 0..4 {
+            let t = simd.sub_f64s(xc[l], shift);
+            let rt = simd.mul_f64s(rc[l], t);
             f[l] = simd.add_f64s(f[l], rt);
-            s[l] = simd.mul_add_e_f64s(rt, y[l], s[l]);
+            q[l] = simd.mul_add_e_f64s(rt, t, q[l]);
         }
     }
-    for (&x, &y) in cr.remainder().iter().zip(ct.remainder()) {
-        let rt = simd.mul_f64s(x, y);
+    for (&rv, &xv) in cr.remainder().iter().zip(cx.remainder()) {
+        let t = simd.sub_f64s(xv, shift);
+        let rt = simd.mul_f64s(rv, t);
         f[0] = simd.add_f64s(f[0], rt);
-        s[0] = simd.mul_add_e_f64s(rt, y, s[0]);
+        q[0] = simd.mul_add_e_f64s(rt, t, q[0]);
     }
-    let mut first = simd.reduce_sum_f64s(simd.add_f64s(f[0], f[1]));
-    let mut second = simd.reduce_sum_f64s(simd.add_f64s(s[0], s[1]));
-    for (&x, &y) in rt.iter().zip(tt) {
-        first += x * y;
-        second += x * y * y;
+    let sum4 = |a: [S::f64s; 4]| {
+        simd.reduce_sum_f64s(simd.add_f64s(simd.add_f64s(a[0], a[1]), simd.add_f64s(a[2], a[3])))
+    };
+    let (mut first, mut second) = (sum4(f), sum4(q));
+    for (&rv, &xv) in rt.iter().zip(xt) {
+        let t = xv - s;
+        first += rv * t;
+        second += rv * t * t;
     }
     (first, second)
 }

@@ -99,8 +99,7 @@ impl SuffStats {
 
     /// Accumulates one block: `xt` is the block's samples column-major (`d x stride`),
     /// `rw` the weighted responsibilities `w_n r_nk` component-major (`k x stride`); only the
-    /// first `len` samples are read. `centred` (`d x stride`) and `weighted` (`stride`) are
-    /// scratch.
+    /// first `len` samples are read. `centred` and `weighted` (`d x stride` each) are scratch.
     pub fn accumulate_block(
         &mut self,
         xt: &[f64],
@@ -175,7 +174,7 @@ mod tests {
                 let shift: Vec<f64> = (0..k * d).map(|i| value(i * 3 + 1) * 0.5).collect();
                 let mut fast = SuffStats::new(k, d, layout, shift.clone());
                 let mut slow = SuffStats::new(k, d, layout, shift);
-                let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; stride]);
+                let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; d * stride]);
                 for _ in 0..2 {
                     fast.accumulate_block(&xt, &rw, stride, len, &mut centred, &mut weighted);
                     accumulate_reference(&mut slow, &xt, &rw, stride, len);

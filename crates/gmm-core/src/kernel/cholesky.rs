@@ -1,10 +1,14 @@
 //! The full-covariance kernel: `ℓ_nk = log w_k + c_k - ½ ‖U_kᵀ (x_n - μ_k)‖²`, with `U_k` the
 //! upper-triangular precision Cholesky factor (scikit-learn's `precisions_cholesky_`).
 //!
-//! Per component the block is centred once (`c_i = x_i - μ_ki`, SIMD over samples), then for
-//! each output dimension `j` the triangular product `y_j = Σ_{i≤j} U_ij c_i` is built by FMAs
-//! and squared into the accumulator: `d(d+1)/2` FMAs per sample and component, the minimum
-//! for a dense triangular factor. Tied models pass one factor for every component.
+//! Per component the block is centred once (`c_i = x_i - μ_ki`, SIMD over samples), then the
+//! triangular product `y_j = Σ_{i≤j} U_ij c_i` is built in register tiles of 4 output
+//! dimensions x 2 registers of samples: each step loads 2 registers of `c_i` and broadcasts 4
+//! entries of `U` for 8 independent FMAs (the factor rows are padded with zeros to a multiple
+//! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
+//! accumulator. That is about `d(d+5)/2` FMAs per sample and component against the minimum
+//! `d(d+1)/2`, in exchange for 8 independent chains and 0.75 loads per FMA. Tied models pass
+//! one factor for every component.
 
 use pulp::{Simd, WithSimd};
 
@@ -19,7 +23,8 @@ pub struct CholeskyKernel<'a, T> {
     pub n_features: usize,
     /// `k x d` means.
     pub means: &'a [T],
-    /// `k` (full) or one (tied) row-major upper-triangular `d x d` factors.
+    /// `k` (full) or one (tied) upper-triangular factors, `d` rows of `round_up(d, 4)`
+    /// columns, zero-padded.
     pub factors: &'a [T],
     /// `log w_k`.
     pub constants: &'a [T],
@@ -37,16 +42,21 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let d = self.n_features;
+        let width = d.div_ceil(4) * 4;
         let lanes = T::lanes::<S>();
         let regs = BLOCK_ROWS / lanes;
         debug_assert_eq!(regs * lanes, BLOCK_ROWS);
-        let shared = self.factors.len() == d * d;
+        let shared = self.factors.len() == d * width;
         let (xt, _) = T::as_simd::<S>(self.xt);
         let (centred, _) = T::as_mut_simd::<S>(self.centred);
         let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
         for (c, out) in self.out.chunks_exact_mut(BLOCK_ROWS).enumerate() {
             let mean = &self.means[c * d..(c + 1) * d];
-            let u = if shared { self.factors } else { &self.factors[c * d * d..(c + 1) * d * d] };
+            let u = if shared {
+                self.factors
+            } else {
+                &self.factors[c * d * width..(c + 1) * d * width]
+            };
             for j in 0..d {
                 let mu = T::simd_splat(simd, mean[j]);
                 for r in 0..regs {
@@ -55,46 +65,55 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             }
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
-            // Four registers of samples at a time: four independent FMA chains per output.
             let mut r = 0;
-            while r + 4 <= regs {
-                let zero = T::simd_splat(simd, T::ZERO);
-                let mut acc = [zero; 4];
-                for j in 0..d {
-                    let mut y = [zero; 4];
-                    for i in 0..=j {
-                        let uij = T::simd_splat(simd, u[i * d + j]);
-                        let row = &centred[i * regs + r..i * regs + r + 4];
-                        for l in 0..4 {
-                            y[l] = T::simd_mul_add(simd, row[l], uij, y[l]);
-                        }
-                    }
-                    for l in 0..4 {
-                        acc[l] = T::simd_mul_add(simd, y[l], y[l], acc[l]);
-                    }
-                }
-                for l in 0..4 {
-                    out[r + l] = T::simd_mul_add(simd, acc[l], minus_half, constant);
-                }
-                r += 4;
+            while r + 2 <= regs {
+                let [a0, a1] = squared_norms::<T, S, 2>(simd, centred, regs, r, u, d, width);
+                out[r] = T::simd_mul_add(simd, a0, minus_half, constant);
+                out[r + 1] = T::simd_mul_add(simd, a1, minus_half, constant);
+                r += 2;
             }
-            while r < regs {
-                let mut a = T::simd_splat(simd, T::ZERO);
-                for j in 0..d {
-                    let mut y = T::simd_splat(simd, T::ZERO);
-                    for i in 0..=j {
-                        y = T::simd_mul_add(
-                            simd,
-                            centred[i * regs + r],
-                            T::simd_splat(simd, u[i * d + j]),
-                            y,
-                        );
-                    }
-                    a = T::simd_mul_add(simd, y, y, a);
-                }
+            if r < regs {
+                let [a] = squared_norms::<T, S, 1>(simd, centred, regs, r, u, d, width);
                 out[r] = T::simd_mul_add(simd, a, minus_half, constant);
-                r += 1;
             }
         }
     }
+}
+
+/// `‖Uᵀ c‖²` for `N` registers of samples starting at register `r`, in tiles of 4 columns.
+#[inline(always)]
+fn squared_norms<T: Real, S: Simd, const N: usize>(
+    simd: S,
+    centred: &[T::V<S>],
+    regs: usize,
+    r: usize,
+    u: &[T],
+    d: usize,
+    width: usize,
+) -> [T::V<S>; N] {
+    let zero = T::simd_splat(simd, T::ZERO);
+    let mut acc = [zero; N];
+    for j0 in (0..d).step_by(4) {
+        let mut y = [[zero; N]; 4];
+        // U is upper triangular: rows below j0 + 3 contribute nothing to columns j0..j0+4.
+        for i in 0..(j0 + 4).min(d) {
+            let row = &u[i * width + j0..i * width + j0 + 4];
+            let mut cv = [zero; N];
+            for (n, v) in cv.iter_mut().enumerate() {
+                *v = centred[i * regs + r + n];
+            }
+            for q in 0..4 {
+                let uq = T::simd_splat(simd, row[q]);
+                for n in 0..N {
+                    y[q][n] = T::simd_mul_add(simd, cv[n], uq, y[q][n]);
+                }
+            }
+        }
+        for yq in &y {
+            for n in 0..N {
+                acc[n] = T::simd_mul_add(simd, yq[n], yq[n], acc[n]);
+            }
+        }
+    }
+    acc
 }

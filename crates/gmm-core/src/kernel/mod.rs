@@ -66,6 +66,12 @@ pub struct BlockScratch<T> {
 }
 
 impl<T: Real> BlockScratch<T> {
+    /// Whether this scratch has the shape for `n_features` and `n_components`.
+    pub fn fits(&self, n_features: usize, n_components: usize) -> bool {
+        self.xt.len() == n_features * BLOCK_ROWS
+            && self.log_density.len() == n_components * BLOCK_ROWS
+    }
+
     /// Scratch for `n_features`-dimensional samples and `n_components` components.
     pub fn new(n_features: usize, n_components: usize) -> Self {
         Self {
@@ -120,11 +126,11 @@ pub fn log_densities<T: Real>(
             log_norms: model.log_normalisers(),
             out: &mut scratch.log_density,
         }),
-        Precision::Cholesky(factors) => arch.dispatch(cholesky::CholeskyKernel {
+        Precision::Cholesky { padded, .. } => arch.dispatch(cholesky::CholeskyKernel {
             xt: &scratch.xt,
             n_features: d,
             means: model.means(),
-            factors,
+            factors: padded,
             constants,
             log_norms: model.log_normalisers(),
             centred: &mut scratch.centred,
