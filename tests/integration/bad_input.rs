@@ -187,6 +187,7 @@ fn invalid_configuration() {
         (base.clone().threads(Some(0)), "threads"),
         (base.clone().n_components(0), "n_components"),
         (base.clone().variance_floor(Some(-1.0)), "variance_floor"),
+        (base.clone().kmeans_sample_size(Some(1)), "kmeans_sample_size"),
     ] {
         assert_error(config.fit(x).map(|f| f.model), ErrorKind::InvalidConfig, &[needle]);
     }

@@ -272,3 +272,17 @@ fn variance_floor_is_applied_and_counted() {
     assert!(result.model.covariances().iter().all(|&v| v >= 50.0));
     assert!(result.report.floored_variances > 0);
 }
+
+/// The default k-means start runs Lloyd on a subsample of the rows; on well-separated data it
+/// starts EM about as well as k-means on every row, and both label every row.
+#[test]
+fn kmeans_on_a_subsample_starts_as_well_as_on_all_rows() {
+    let (_, x) = sampled(CovarianceType::Diag, 8, 3, 30_000, 70);
+    let x = Samples::new(&x, 3).unwrap();
+    let config = EmConfig::new(8, CovarianceType::Diag).max_iter(0).seed(2);
+    assert_eq!(config.get_kmeans_sample_size(30_000), 4096);
+    let sub = config.clone().fit(x).unwrap().report.initial_log_likelihood;
+    let all =
+        config.kmeans_sample_size(Some(usize::MAX)).fit(x).unwrap().report.initial_log_likelihood;
+    assert!(sub >= all - 0.02 * all.abs(), "subsample start {sub} vs all rows {all}");
+}

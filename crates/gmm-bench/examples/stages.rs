@@ -12,14 +12,15 @@ fn main() -> Result<(), gmm_core::Error> {
                 continue;
             }
             let x = w.x.samples();
+            let stage = std::env::var("GMM_STAGE").unwrap_or_default();
             let t = Instant::now();
-            for _ in 0..10 {
+            for _ in 0..if stage == "step" { 0 } else { 10 } {
                 std::hint::black_box(model.total_log_likelihood(x)?);
             }
             let score = t.elapsed().as_secs_f64() * 100.0;
             let reg = gmm_em::Regularisation { reg_covar: 1e-6, variance_floor: None };
             let t = Instant::now();
-            for _ in 0..10 {
+            for _ in 0..if stage == "score" { 0 } else { 10 } {
                 std::hint::black_box(gmm_em::em_step(model, x, None, reg)?);
             }
             let step = t.elapsed().as_secs_f64() * 100.0;

@@ -71,6 +71,7 @@ pub struct EmConfig {
     reg_covar: f64,
     variance_floor: Option<f64>,
     kmeans_max_iter: usize,
+    kmeans_sample_size: Option<usize>,
 }
 
 impl Default for EmConfig {
@@ -87,6 +88,7 @@ impl Default for EmConfig {
             reg_covar: 1e-6,
             variance_floor: None,
             kmeans_max_iter: 100,
+            kmeans_sample_size: None,
         }
     }
 }
@@ -141,6 +143,12 @@ impl EmConfig {
     setting!(
         /// Maximum Lloyd iterations of the k-means initialisation (default 100).
         kmeans_max_iter: usize);
+    setting!(
+        /// Rows the k-means (and k-means++) start runs on: `None` (the default) takes a uniform
+        /// random subsample of `max(4096, 100 k)` rows when the data has more, so the start
+        /// costs about as much as two EM iterations on large data; `Some(m)` takes `m` rows
+        /// (`Some(usize::MAX)`: all of them). The final labels always cover every row.
+        kmeans_sample_size: Option<usize>);
 
     /// Number of components.
     pub fn get_n_components(&self) -> usize {
@@ -187,6 +195,15 @@ impl EmConfig {
         self.kmeans_max_iter
     }
 
+    /// Rows the k-means start uses for `n` samples (see
+    /// [`kmeans_sample_size`](Self::kmeans_sample_size)).
+    pub fn get_kmeans_sample_size(&self, n: usize) -> usize {
+        self.kmeans_sample_size
+            .unwrap_or(4096.max(100 * self.n_components))
+            .clamp(self.n_components, n.max(self.n_components))
+            .min(n)
+    }
+
     /// Checks every setting; the error names the setting and the accepted range.
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::new(ErrorKind::InvalidConfig, msg));
@@ -204,6 +221,12 @@ impl EmConfig {
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
             return bad(format!("reg_covar is {}: use a finite value >= 0", self.reg_covar));
+        }
+        if self.kmeans_sample_size.is_some_and(|m| m < self.n_components) {
+            return bad(format!(
+                "kmeans_sample_size is below n_components ({}): use at least one row per component",
+                self.n_components
+            ));
         }
         if let Some(f) = self.variance_floor
             && !(f.is_finite() && f >= 0.0)

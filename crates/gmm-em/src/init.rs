@@ -1,6 +1,8 @@
 //! Starting models for EM (see [`Init`] for the methods).
 //!
-//! Every method except [`Init::RandomRows`] produces responsibilities — hard labels from
+//! k-means and k-means++ run on a uniform subsample of the rows by default
+//! ([`EmConfig::kmeans_sample_size`]); the labels that start EM are then computed for every
+//! row. Every method except [`Init::RandomRows`] produces responsibilities — hard labels from
 //! k-means or k-means++ seeds, or random soft ones — and turns them into a model with the same
 //! statistics pass and M-step as EM itself. Components that receive no samples start at their
 //! k-means centre with the data's per-dimension variance.
@@ -94,13 +96,18 @@ pub(crate) fn initial_model<T: Real>(
         maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
     };
     match config.get_init() {
-        Init::KMeans => {
-            let seeds = kmeans_plus_plus(x, sample_weights, k, &mut rng);
+        Init::KMeans | Init::KMeansPlusPlus => {
+            let m = config.get_kmeans_sample_size(x.n_samples());
+            let (rows, weights) = subsample(x, sample_weights, m, &mut rng);
+            let sub = Samples::new(&rows, x.n_features())?;
+            let seeds = kmeans_plus_plus(sub, weights.as_deref(), k, &mut rng);
+            if config.get_init() == Init::KMeansPlusPlus {
+                return from_centres(seeds);
+            }
             let tol = 1e-4 * variance.iter().sum::<f64>() / variance.len() as f64;
-            let centres = lloyd(x, sample_weights, seeds, config.get_kmeans_max_iter(), tol)?;
+            let centres = lloyd(sub, weights.as_deref(), seeds, config.get_kmeans_max_iter(), tol)?;
             from_centres(centres)
         }
-        Init::KMeansPlusPlus => from_centres(kmeans_plus_plus(x, sample_weights, k, &mut rng)),
         Init::RandomRows => {
             let d = x.n_features();
             let mut rows = rand::seq::index::sample(&mut rng, x.n_samples(), k).into_vec();
@@ -127,6 +134,25 @@ pub(crate) fn initial_model<T: Real>(
             maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
         }
     }
+}
+
+/// `m` distinct rows of `x` drawn uniformly (in their original order) and their weights; all
+/// rows when `m >= n`.
+fn subsample<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    m: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> (Vec<T>, Option<Vec<f64>>) {
+    let n = x.n_samples();
+    if m >= n {
+        return (x.as_slice().to_vec(), sample_weights.map(<[f64]>::to_vec));
+    }
+    let mut picked = rand::seq::index::sample(rng, n, m).into_vec();
+    picked.sort_unstable();
+    let rows = picked.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
+    let weights = sample_weights.map(|w| picked.iter().map(|&i| w[i]).collect());
+    (rows, weights)
 }
 
 /// A spherical, unit-variance, equal-weight model whose most probable component for a sample
