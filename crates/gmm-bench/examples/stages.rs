@@ -4,7 +4,9 @@ use std::time::Instant;
 
 fn main() -> Result<(), gmm_core::Error> {
     let w = gmm_bench::Workload::headline()?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a thread pool");
+    let threads: usize =
+        std::env::var("GMM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
     pool.install(|| {
         let only = std::env::args().nth(1);
         for (name, model) in [("diag", &w.start_diag), ("full", &w.start_full)] {
@@ -24,7 +26,7 @@ fn main() -> Result<(), gmm_core::Error> {
                 std::hint::black_box(gmm_em::em_step(model, x, None, reg)?);
             }
             let step = t.elapsed().as_secs_f64() * 100.0;
-            println!("{name}: score {score:.2} ms, em_step {step:.2} ms (1 thread)");
+            println!("{name}: score {score:.2} ms, em_step {step:.2} ms ({threads} threads)");
         }
         Ok(())
     })

@@ -20,6 +20,7 @@
 //! cargo bench -p gmm-bench -- fit10              # one group
 //! cargo run --release -p gmm-bench --bin gmm-headline              # Markdown table
 //! cargo run --release -p gmm-bench --bin gmm-headline -- --json    # JSON lines
+//! cargo run --release -p gmm-bench --bin gmm-scaling               # em_step vs n, k, d
 //! ```
 //!
 //! ```
