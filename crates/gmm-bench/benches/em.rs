@@ -1,10 +1,11 @@
 //! Criterion benches: the scoring kernel, one EM step and a 10-iteration fit, each sequential
 //! (`seq`, a 1-thread rayon pool) and parallel (`par`, 2 threads), f64.
 //!
-//! * `kernel/{diag,full}/{seq,par}` — `GaussianMixture::score_samples` (log-density kernel +
-//!   log-sum-exp) on a synthetic 20,000 x 15, k = 30 workload;
-//! * `em_step/{diag,full}/{seq,par}` — one `gmm_em::em_step` (fused E-step + M-step) on the
-//!   same workload;
+//! * `kernel/{diag,full}-{shape}/{seq,par}` — `GaussianMixture::score_samples` (log-density
+//!   kernel + log-sum-exp) on synthetic workloads of the shapes in `benches/shapes.toml` (at the
+//!   workspace root);
+//! * `em_step/{diag,full}-{shape}/{seq,par}` — one `gmm_em::em_step` (fused E-step + M-step) on
+//!   the same workloads;
 //! * `fit10/{diag,full}/{seq,par}` — `gmm_em::fit` with `max_iter = 10`, `tol = 0` from the
 //!   headline fixture's start (100,000 x 15, k = 30); skipped with a message when the fixture is
 //!   missing.
@@ -21,11 +22,39 @@ use gmm_core::CovarianceType;
 use gmm_em::{EmConfig, FitOptions, Regularisation};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-/// Synthetic workload size for the kernel and one-step groups.
-const N: usize = 20_000;
-const D: usize = 15;
-const K: usize = 30;
+/// Seed of the synthetic workloads.
 const SEED: u64 = 20_240_607;
+
+/// One entry of `benches/shapes.toml`.
+#[derive(serde::Deserialize)]
+struct Shape {
+    name: String,
+    n: usize,
+    d: usize,
+    k: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct Shapes {
+    shape: Vec<Shape>,
+}
+
+/// The shapes of `benches/shapes.toml` with their synthetic workloads.
+fn workloads() -> Vec<(String, Workload)> {
+    let text = include_str!("../../../benches/shapes.toml");
+    let shapes: Shapes =
+        toml::from_str(text).unwrap_or_else(|e| panic!("benches/shapes.toml is malformed: {e}"));
+    shapes
+        .shape
+        .into_iter()
+        .map(|s| {
+            let w = Workload::synthetic(s.n, s.d, s.k, SEED).unwrap_or_else(|e| {
+                panic!("cannot build the {} workload ({} x {}, k = {}): {e}", s.name, s.n, s.d, s.k)
+            });
+            (s.name, w)
+        })
+        .collect()
+}
 
 const TYPES: [CovarianceType; 2] = [CovarianceType::Diag, CovarianceType::Full];
 
@@ -43,13 +72,8 @@ fn pools() -> Vec<(&'static str, ThreadPool)> {
         .collect()
 }
 
-fn synthetic() -> Workload {
-    Workload::synthetic(N, D, K, SEED)
-        .unwrap_or_else(|e| panic!("cannot build the synthetic workload: {e}"))
-}
-
 fn kernel(c: &mut Criterion) {
-    let w = synthetic();
+    let workloads = workloads();
     let pools = pools();
     let mut group = c.benchmark_group("kernel");
     // Flat sampling (equal iterations per sample) keeps each bench near its measurement time;
@@ -58,20 +82,25 @@ fn kernel(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
-    for t in TYPES {
-        let model = w.start(t).expect("diag and full starts exist");
-        for (name, pool) in &pools {
-            group.bench_function(BenchmarkId::new(t.as_str(), name), |b| {
-                b.iter(|| pool.install(|| model.score_samples(black_box(w.x.samples())).unwrap()))
-            });
+        .measurement_time(Duration::from_secs(2));
+    for (shape, w) in &workloads {
+        for t in TYPES {
+            let model = w.start(t).expect("diag and full starts exist");
+            for (name, pool) in &pools {
+                let id = BenchmarkId::new(format!("{t}-{shape}"), name);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        pool.install(|| model.score_samples(black_box(w.x.samples())).unwrap())
+                    })
+                });
+            }
         }
     }
     group.finish();
 }
 
 fn em_step(c: &mut Criterion) {
-    let w = synthetic();
+    let workloads = workloads();
     let pools = pools();
     let regularisation = Regularisation { reg_covar: 1e-6, variance_floor: None };
     let mut group = c.benchmark_group("em_step");
@@ -79,18 +108,21 @@ fn em_step(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
-    for t in TYPES {
-        let model = w.start(t).expect("diag and full starts exist");
-        for (name, pool) in &pools {
-            group.bench_function(BenchmarkId::new(t.as_str(), name), |b| {
-                b.iter(|| {
-                    pool.install(|| {
-                        gmm_em::em_step(model, black_box(w.x.samples()), None, regularisation)
-                            .unwrap()
+        .measurement_time(Duration::from_secs(2));
+    for (shape, w) in &workloads {
+        for t in TYPES {
+            let model = w.start(t).expect("diag and full starts exist");
+            for (name, pool) in &pools {
+                let id = BenchmarkId::new(format!("{t}-{shape}"), name);
+                group.bench_function(id, |b| {
+                    b.iter(|| {
+                        pool.install(|| {
+                            gmm_em::em_step(model, black_box(w.x.samples()), None, regularisation)
+                                .unwrap()
+                        })
                     })
-                })
-            });
+                });
+            }
         }
     }
     group.finish();
