@@ -251,6 +251,47 @@ pub fn reference_mean_log_likelihood(
         })
 }
 
+/// The median of an ascending slice (the mean of the two middle values for even lengths);
+/// NaN for an empty slice.
+pub fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
+    }
+}
+
+/// The `main` of a runner binary: parses `A`, runs `run`, and turns every failure into one
+/// line on standard error prefixed by `name` and exit code 1 (`--help` exits 0).
+pub fn runner_main<A: clap::Parser>(
+    name: &str,
+    run: impl FnOnce(&A) -> Result<()>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let args = match A::try_parse() {
+        Ok(args) => args,
+        Err(e) if e.use_stderr() => {
+            let text = e.to_string();
+            let line = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{name}: {line} (see --help)");
+            return ExitCode::from(1);
+        }
+        // --help and --version.
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {}", e.message().replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,7 +55,29 @@ impl<T: Real> GaussianMixture<T> {
 
     /// Total log-likelihood `Σ_n log p(x_n)`, summed in `f64` by the deterministic tree.
     pub fn total_log_likelihood(&self, x: Samples<'_, T>) -> Result<f64> {
+        Ok(self.weighted_log_likelihood(x, None)?.0)
+    }
+
+    /// `(Σ_n w_n log p(x_n), Σ_n w_n)`, with `w_n = 1` when `sample_weights` is `None`; both
+    /// summed in `f64` by the deterministic tree.
+    pub fn weighted_log_likelihood(
+        &self,
+        x: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+    ) -> Result<(f64, f64)> {
         self.check_samples(x)?;
+        if let Some(w) = sample_weights
+            && w.len() != x.n_samples()
+        {
+            return Err(crate::Error::new(
+                crate::ErrorKind::DimensionMismatch { expected: x.n_samples(), found: w.len() },
+                format!(
+                    "{} sample weights for {} samples: give one per sample",
+                    w.len(),
+                    x.n_samples()
+                ),
+            ));
+        }
         let (d, k) = (self.n_features(), self.n_components());
         let total = reduce_blocks(
             n_blocks(x.n_samples()),
@@ -65,23 +87,36 @@ impl<T: Real> GaussianMixture<T> {
                     fits,
                     || BlockScratch::new(d, k),
                     |scratch| {
-                        let mut sum = 0.0;
+                        let (mut ll, mut weight) = (0.0, 0.0);
                         for block in blocks {
                             scratch.load(x, block);
                             log_densities(self, scratch, true);
                             log_likelihoods_and_responsibilities(k, scratch, false);
-                            sum += scratch.log_likelihood[..scratch.len]
-                                .iter()
-                                .map(|v| v.to_f64())
-                                .sum::<f64>();
+                            let values = &scratch.log_likelihood[..scratch.len];
+                            match sample_weights {
+                                Some(w) => {
+                                    let w =
+                                        &w[block * BLOCK_ROWS..block * BLOCK_ROWS + scratch.len];
+                                    ll += values
+                                        .iter()
+                                        .zip(w)
+                                        .map(|(l, w)| l.to_f64() * w)
+                                        .sum::<f64>();
+                                    weight += w.iter().sum::<f64>();
+                                }
+                                None => {
+                                    ll += values.iter().map(|l| l.to_f64()).sum::<f64>();
+                                    weight += scratch.len as f64;
+                                }
+                            }
                         }
-                        sum
+                        (ll, weight)
                     },
                 )
             },
-            |a, b| a + b,
+            |a, b| (a.0 + b.0, a.1 + b.1),
         );
-        Ok(total.unwrap_or(0.0))
+        Ok(total.unwrap_or((0.0, 0.0)))
     }
 
     /// Mean log-likelihood per sample (scikit-learn's `score`).

@@ -28,7 +28,7 @@ use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use crate::config::EmConfig;
 use crate::init::{initial_model, stream_seed};
 use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
-use crate::pass::{e_step, weighted_log_likelihood};
+use crate::pass::e_step;
 
 /// Progress after one EM iteration, passed to [`FitOptions::on_iteration`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -267,7 +267,7 @@ fn run_restart<T: Real>(
         let last = t == config.get_max_iter();
         // The last pass only evaluates the model: no statistics needed.
         let (stats, mean_ll) = if last {
-            let (ll, total) = weighted_log_likelihood(&model, x, weights);
+            let (ll, total) = model.weighted_log_likelihood(x, weights)?;
             (None, ll / total)
         } else {
             let stats = e_step(&model, x, weights);

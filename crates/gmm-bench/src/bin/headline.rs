@@ -26,6 +26,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use gmm_bench::median;
 use gmm_bench::{Workload, headline_dir, reference_mean_log_likelihood};
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use gmm_em::{EmConfig, FitOptions};
@@ -91,33 +92,8 @@ impl CaseResult {
     }
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) }
-}
-
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if e.use_stderr() => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("gmm-headline: {line} (see --help)");
-            return ExitCode::from(1);
-        }
-        // --help and --version.
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gmm-headline: {}", e.message().replace('\n', " "));
-            ExitCode::from(1)
-        }
-    }
+    gmm_bench::runner_main::<Args>("gmm-headline", run)
 }
 
 fn run(args: &Args) -> Result<()> {

@@ -48,6 +48,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use gmm_bench::Workload;
+use gmm_bench::median;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Result, Samples};
 use gmm_em::Regularisation;
 
@@ -171,33 +172,8 @@ impl PointResult {
     }
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]) }
-}
-
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(args) => args,
-        Err(e) if e.use_stderr() => {
-            let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("gmm-scaling: {line} (see --help)");
-            return ExitCode::from(1);
-        }
-        // --help and --version.
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
-    };
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gmm-scaling: {}", e.message().replace('\n', " "));
-            ExitCode::from(1)
-        }
-    }
+    gmm_bench::runner_main::<Args>("gmm-scaling", run)
 }
 
 fn io_error(path: &std::path::Path, e: std::io::Error) -> Error {
