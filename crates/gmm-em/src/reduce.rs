@@ -29,7 +29,13 @@ impl WithSimd for BlockAccumulator<'_> {
         let (k, d) = (stats.n_components, stats.n_features);
         for c in 0..k {
             let r = &rw[c * stride..c * stride + len];
-            stats.counts[c] += sum(simd, r);
+            let weight = sum(simd, r);
+            if weight == 0.0 {
+                // Every r_nk of the block is exactly 0 (they are never negative): the block adds
+                // exactly nothing to this component, so skipping it changes no bit.
+                continue;
+            }
+            stats.counts[c] += weight;
             let first = &mut stats.first[c * d..(c + 1) * d];
             match stats.layout {
                 MomentLayout::Diagonal => {
