@@ -26,18 +26,19 @@ pub fn load_data(path: &Path, dtype: Option<Dtype>) -> Result<Data> {
     Ok(match (data, dtype) {
         (DataMatrix::F32(m), None | Some(Dtype::F32)) => Data::F32(m),
         (DataMatrix::F64(m), None | Some(Dtype::F64)) => Data::F64(m),
-        (DataMatrix::F32(m), Some(Dtype::F64)) => Data::F64(convert(m)),
-        (DataMatrix::F64(m), Some(Dtype::F32)) => Data::F32(convert(m)),
+        (DataMatrix::F32(m), Some(Dtype::F64)) => Data::F64(convert(m)?),
+        (DataMatrix::F64(m), Some(Dtype::F32)) => Data::F32(convert(m)?),
     })
 }
 
-fn convert<A: Real, B: Real>(m: Matrix<A>) -> Matrix<B> {
+/// The same matrix in another precision (the shape is kept, so this fails only on a bug).
+fn convert<A: Real, B: Real>(m: Matrix<A>) -> Result<Matrix<B>> {
     let n_cols = m.n_cols();
     let values = m.into_vec().into_iter().map(|v| B::from_f64(v.to_f64())).collect();
-    Matrix::from_vec(values, n_cols).expect("a converted matrix keeps its valid shape")
+    Matrix::from_vec(values, n_cols)
 }
 
 /// A matrix in `f64`.
-pub fn to_f64<T: Real>(m: Matrix<T>) -> Matrix<f64> {
+pub fn to_f64<T: Real>(m: Matrix<T>) -> Result<Matrix<f64>> {
     convert(m)
 }

@@ -20,7 +20,7 @@ fn predict_typed<T: Real>(args: &PredictArgs, x: Matrix<T>) -> Result<()> {
     let model = gmm_io::read_model::<T>(&args.model)?;
     let context = |e: Error| e.context(args.data.display());
     if args.proba {
-        let proba = to_f64(model.predict_proba(x.samples()).map_err(context)?);
+        let proba = to_f64(model.predict_proba(x.samples()).map_err(context)?)?;
         match &args.output {
             Some(path) => write_matrix(path, &proba),
             None => print_stdout(&matrix_text(&proba)),

@@ -10,7 +10,7 @@ use crate::output::{write_labels, write_matrix};
 pub fn run(args: SampleArgs) -> Result<()> {
     let model = gmm_io::read_model::<f64>(&args.model)?;
     let (x, labels) = model.sample(args.n, args.seed)?;
-    write_matrix(&args.output, &to_f64(x))?;
+    write_matrix(&args.output, &to_f64(x)?)?;
     if let Some(path) = &args.labels {
         write_labels(path, &labels)?;
     }
