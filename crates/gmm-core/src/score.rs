@@ -92,23 +92,10 @@ impl<T: Real> GaussianMixture<T> {
                             scratch.load(x, block);
                             log_densities(self, scratch, true);
                             log_likelihoods_and_responsibilities(k, scratch, false);
-                            let values = &scratch.log_likelihood[..scratch.len];
-                            match sample_weights {
-                                Some(w) => {
-                                    let w =
-                                        &w[block * BLOCK_ROWS..block * BLOCK_ROWS + scratch.len];
-                                    ll += values
-                                        .iter()
-                                        .zip(w)
-                                        .map(|(l, w)| l.to_f64() * w)
-                                        .sum::<f64>();
-                                    weight += w.iter().sum::<f64>();
-                                }
-                                None => {
-                                    ll += values.iter().map(|l| l.to_f64()).sum::<f64>();
-                                    weight += scratch.len as f64;
-                                }
-                            }
+                            let weights = sample_weights.map(|w| &w[block * BLOCK_ROWS..]);
+                            let (block_ll, block_weight) = scratch.log_likelihood_sums(weights);
+                            ll += block_ll;
+                            weight += block_weight;
                         }
                         (ll, weight)
                     },
@@ -149,15 +136,7 @@ impl<T: Real> GaussianMixture<T> {
                 scratch.load(x, block);
                 log_densities(self, scratch, true);
                 for (b, label) in labels.iter_mut().enumerate() {
-                    let mut best = 0;
-                    for c in 1..k {
-                        if scratch.log_density[c * BLOCK_ROWS + b]
-                            > scratch.log_density[best * BLOCK_ROWS + b]
-                        {
-                            best = c;
-                        }
-                    }
-                    *label = best;
+                    *label = scratch.most_probable(k, b);
                 }
             },
         );

@@ -171,12 +171,7 @@ fn hard_assign<T: Real>(nearest: &GaussianMixture<T>, s: &mut BlockScratch<T>) {
     let k = nearest.n_components();
     log_densities(nearest, s, true);
     for b in 0..BLOCK_ROWS {
-        let mut best = 0;
-        for c in 1..k {
-            if s.log_density[c * BLOCK_ROWS + b] > s.log_density[best * BLOCK_ROWS + b] {
-                best = c;
-            }
-        }
+        let best = s.most_probable(k, b);
         for c in 0..k {
             s.log_density[c * BLOCK_ROWS + b] = T::from_f64(if c == best { 1.0 } else { 0.0 });
         }

@@ -91,18 +91,9 @@ where
                                 }
                             }
                         }
-                        let ll = &s.block.log_likelihood[..len];
-                        match weights {
-                            Some(w) => {
-                                stats.total_weight += w.iter().sum::<f64>();
-                                stats.log_likelihood +=
-                                    ll.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum::<f64>();
-                            }
-                            None => {
-                                stats.total_weight += len as f64;
-                                stats.log_likelihood += ll.iter().map(|l| l.to_f64()).sum::<f64>();
-                            }
-                        }
+                        let (ll, weight) = s.block.log_likelihood_sums(weights);
+                        stats.log_likelihood += ll;
+                        stats.total_weight += weight;
                         stats.accumulate_block(
                             &s.xt,
                             &s.rw,

@@ -26,7 +26,8 @@
 //! * [`diag`]: `Σ_j (x_j - μ_j)² / σ²_j` with four independent accumulators per component;
 //!   spherical models use it with their variances broadcast.
 //! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
-//!   by fused multiply-adds; tied models share one `U`.
+//!   by fused multiply-adds in 4 x 2 register tiles; tied models share one `U`.
+//! * [`exp`]: the vectorised exponential of the log-sum-exp.
 //!
 //! Kernels are sequential; parallelism lives one level up, over ranges of blocks
 //! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
@@ -80,6 +81,31 @@ impl<T: Real> BlockScratch<T> {
             log_likelihood: vec![T::ZERO; BLOCK_ROWS],
             centred: vec![T::ZERO; n_features * BLOCK_ROWS],
             len: 0,
+        }
+    }
+
+    /// The component with the largest `log_density` for sample `b` of the block (the lowest
+    /// index on ties).
+    pub fn most_probable(&self, n_components: usize, b: usize) -> usize {
+        let mut best = 0;
+        for c in 1..n_components {
+            if self.log_density[c * BLOCK_ROWS + b] > self.log_density[best * BLOCK_ROWS + b] {
+                best = c;
+            }
+        }
+        best
+    }
+
+    /// `(Σ_n w_n log p(x_n), Σ_n w_n)` over the loaded block, from `log_likelihood`; `weights`
+    /// are the block's own sample weights (`None`: all 1).
+    pub fn log_likelihood_sums(&self, weights: Option<&[f64]>) -> (f64, f64) {
+        let values = &self.log_likelihood[..self.len];
+        match weights {
+            Some(w) => (
+                values.iter().zip(w).map(|(l, w)| l.to_f64() * w).sum(),
+                w[..self.len].iter().sum(),
+            ),
+            None => (values.iter().map(|l| l.to_f64()).sum(), self.len as f64),
         }
     }
 
