@@ -174,10 +174,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     let fit = fit.map_err(|e| e.context(args.data.display()))?;
     let model = &fit.model;
     let r = &fit.report;
-    let (n, total_weight) = match &weights {
-        Some(w) => (x.n_rows(), w.iter().sum::<f64>()),
-        None => (x.n_rows(), x.n_rows() as f64),
-    };
+    let n = x.n_rows();
+    let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
     let log_l = r.final_log_likelihood * total_weight;
     let p = model.n_parameters() as f64;
     let (bic, aic) = (-2.0 * log_l + p * total_weight.ln(), -2.0 * log_l + 2.0 * p);
