@@ -47,3 +47,4 @@ pub use data::{Matrix, Samples};
 pub use error::{Error, ErrorKind, Result};
 pub use mixture::GaussianMixture;
 pub use real::Real;
+pub use score::Criteria;

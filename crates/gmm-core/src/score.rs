@@ -1,5 +1,5 @@
 //! Scoring data with a mixture: per-sample log-likelihoods, per-component log-densities,
-//! posteriors, hard labels, and the information criteria BIC and AIC.
+//! posteriors, hard labels, and the information criteria BIC, AIC and ICL.
 //!
 //! All of these run the blocked kernels of [`crate::kernel`] over blocks of rows on the
 //! current rayon thread pool (use `ThreadPool::install` to choose the threads). Per-sample
@@ -16,6 +16,19 @@
 //! with `log L = Σ_n log p(x_n)` and `p` = [`GaussianMixture::n_parameters`]:
 //! `k d` means + `k - 1` weights + `k d` (diag), `k` (spherical), `k d(d+1)/2` (full) or
 //! `d(d+1)/2` (tied) covariance parameters — the count scikit-learn's `bic()` / `aic()` use.
+//!
+//! The integrated completed likelihood of Biernacki, Celeux & Govaert (2000), in the same
+//! lower-is-better sign (mclust's `icl` is its negative):
+//!
+//! ```text
+//! ICL = BIC + 2 E,        E = Σ_n -ln max_k τ_nk,    τ_nk = w_k N(x_n | k) / p(x_n),
+//! ```
+//!
+//! `E` is the entropy of the MAP classification: 0 when every sample belongs to one component
+//! with certainty, so `ICL ≥ BIC` always, with equality for perfectly separated components.
+//! It is computed block by block without responsibilities: `-ln max_k τ_nk = log p(x_n) -
+//! max_k ℓ_nk`, the log-sum-exp minus its own shift. [`GaussianMixture::criteria`] gives all
+//! three from one pass over the data.
 
 use rayon::prelude::*;
 
@@ -155,6 +168,61 @@ impl<T: Real> GaussianMixture<T> {
         Ok(-2.0 * total + 2.0 * self.n_parameters() as f64)
     }
 
+    /// Classification entropy `Σ_n -ln max_k τ_nk` of the MAP labels (see the module docs):
+    /// 0 for perfectly separated components, at most `n ln k`.
+    pub fn classification_entropy(&self, x: Samples<'_, T>) -> Result<f64> {
+        Ok(self.criteria(x)?.classification_entropy)
+    }
+
+    /// Integrated completed likelihood `BIC + 2 Σ_n -ln max_k τ_nk` (lower is better; see the
+    /// module docs).
+    pub fn icl(&self, x: Samples<'_, T>) -> Result<f64> {
+        Ok(self.criteria(x)?.icl())
+    }
+
+    /// The total log-likelihood and the classification entropy of `x` from one blocked pass,
+    /// with which [`Criteria`] gives BIC, AIC and ICL. Sums go through the deterministic tree,
+    /// so the result is bit-identical for any thread count.
+    pub fn criteria(&self, x: Samples<'_, T>) -> Result<Criteria> {
+        self.check_samples(x)?;
+        let (d, k) = (self.n_features(), self.n_components());
+        let total = reduce_blocks(
+            n_blocks(x.n_samples()),
+            |blocks| {
+                let fits = |s: &BlockScratch<T>| s.fits(d, k);
+                with_cached(
+                    fits,
+                    || BlockScratch::new(d, k),
+                    |scratch| {
+                        let (mut ll, mut entropy) = (0.0, 0.0);
+                        for block in blocks {
+                            scratch.load(x, block);
+                            log_densities(self, scratch, true);
+                            // Leaves `log_density` as it is (no responsibilities).
+                            log_likelihoods_and_responsibilities(k, scratch, false);
+                            ll += scratch.log_likelihood_sums(None).0;
+                            for b in 0..scratch.len {
+                                let best = scratch.most_probable(k, b);
+                                let top = scratch.log_density[best * BLOCK_ROWS + b].to_f64();
+                                // log p(x_n) >= max_k ℓ_nk; the clamp only absorbs rounding.
+                                entropy += (scratch.log_likelihood[b].to_f64() - top).max(0.0);
+                            }
+                        }
+                        (ll, entropy)
+                    },
+                )
+            },
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        );
+        let (log_likelihood, classification_entropy) = total.unwrap_or((0.0, 0.0));
+        Ok(Criteria {
+            log_likelihood,
+            classification_entropy,
+            n_parameters: self.n_parameters(),
+            n_samples: x.n_samples(),
+        })
+    }
+
     /// Runs `fill` on every block and copies the `k x BLOCK_ROWS` result into an `n x k`
     /// matrix.
     fn per_component(
@@ -178,5 +246,104 @@ impl<T: Real> GaussianMixture<T> {
             },
         );
         Ok(Matrix::from_parts(out, x.n_samples(), k))
+    }
+}
+
+/// What the information criteria of a model on a data set are made of; from
+/// [`GaussianMixture::criteria`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Criteria {
+    /// Total log-likelihood `Σ_n log p(x_n)`.
+    pub log_likelihood: f64,
+    /// `Σ_n -ln max_k τ_nk`, the entropy of the MAP classification.
+    pub classification_entropy: f64,
+    /// Free parameters `p` of the model.
+    pub n_parameters: usize,
+    /// Samples `n`.
+    pub n_samples: usize,
+}
+
+impl Criteria {
+    /// `-2 log L + p ln n`.
+    pub fn bic(&self) -> f64 {
+        -2.0 * self.log_likelihood + self.n_parameters as f64 * (self.n_samples as f64).ln()
+    }
+
+    /// `-2 log L + 2 p`.
+    pub fn aic(&self) -> f64 {
+        -2.0 * self.log_likelihood + 2.0 * self.n_parameters as f64
+    }
+
+    /// `BIC + 2 Σ_n -ln max_k τ_nk`.
+    pub fn icl(&self) -> f64 {
+        self.bic() + 2.0 * self.classification_entropy
+    }
+
+    /// Mean log-likelihood per sample (scikit-learn's `score`).
+    pub fn mean_log_likelihood(&self) -> f64 {
+        self.log_likelihood / self.n_samples as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::covariance::CovarianceType;
+    use crate::kernel::reference;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
+    }
+
+    /// The blocked entropy against `Σ_n -ln max_k τ_nk` from the naive per-sample posteriors,
+    /// on more than one block and every covariance type, in f64 and f32.
+    #[test]
+    fn classification_entropy_matches_naive_formula() {
+        for (i, &t) in CovarianceType::ALL.iter().enumerate() {
+            let model = GaussianMixture::<f64>::random(t, 4, 3, 0.7, 11 + i as u64).unwrap();
+            let (x, _) = model.sample(1000, 5).unwrap();
+            let naive: f64 = (0..x.n_rows())
+                .map(|n| {
+                    let post = reference::posteriors(&model, x.row(n));
+                    -post.iter().cloned().fold(f64::MIN, f64::max).ln()
+                })
+                .sum();
+            assert!(naive > 1.0, "{t}: the sample should overlap ({naive})");
+            let c = model.criteria(x.samples()).unwrap();
+            assert!(close(c.classification_entropy, naive, 1e-10), "{t}: {c:?} vs {naive}");
+            let ll = model.total_log_likelihood(x.samples()).unwrap();
+            assert!(close(c.log_likelihood, ll, 1e-13), "{t}");
+            assert!(close(c.bic(), model.bic(x.samples()).unwrap(), 1e-13));
+            assert!(close(c.aic(), model.aic(x.samples()).unwrap(), 1e-13));
+            assert!(close(model.icl(x.samples()).unwrap(), c.bic() + 2.0 * naive, 1e-10));
+
+            let m32 = model.cast::<f32>().unwrap();
+            let x32: Vec<f32> = x.as_slice().iter().map(|&v| v as f32).collect();
+            let x32 = Samples::new(&x32, 3).unwrap();
+            let e32 = m32.classification_entropy(x32).unwrap();
+            assert!(close(e32, naive, 1e-3), "{t} f32: {e32} vs {naive}");
+        }
+    }
+
+    /// ICL is never below BIC, and equals it when every posterior is exactly 0 or 1 (components
+    /// thousands of standard deviations apart: the other terms underflow).
+    #[test]
+    fn icl_is_at_least_bic_and_equal_for_separated_components() {
+        let model = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 0.5, 3).unwrap();
+        let (x, _) = model.sample(500, 1).unwrap();
+        let c = model.criteria(x.samples()).unwrap();
+        assert!(c.icl() > c.bic(), "{c:?}");
+
+        let separated = GaussianMixture::<f64>::new(
+            CovarianceType::Spherical,
+            vec![0.5, 0.5],
+            vec![0.0, 0.0, 1e4, 0.0],
+            vec![1.0, 1.0],
+        )
+        .unwrap();
+        let (x, _) = separated.sample(300, 2).unwrap();
+        let c = separated.criteria(x.samples()).unwrap();
+        assert_eq!(c.classification_entropy, 0.0);
+        assert_eq!(c.icl(), c.bic());
     }
 }
