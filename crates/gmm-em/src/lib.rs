@@ -21,7 +21,8 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
-//! * [`fit`](mod@fit) — the driver and [`FitReport`].
+//! * [`fit`](mod@fit) — the driver and [`FitReport`];
+//! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL.
 
 pub mod config;
 pub mod fit;
@@ -29,9 +30,11 @@ pub mod init;
 pub mod mstep;
 pub mod pass;
 mod reduce;
+pub mod select;
 pub mod stats;
 
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
 pub use mstep::{GuardCounts, Regularisation};
+pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};
