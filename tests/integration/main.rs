@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod common;
+mod criteria;
 mod em;
 mod kernels;
 mod parity;
