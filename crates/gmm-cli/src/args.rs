@@ -24,6 +24,10 @@ pub enum Command {
     Predict(PredictArgs),
     /// Draw samples from MODEL.
     Sample(SampleArgs),
+    /// Fit a grid of component counts x covariance types and keep the best by BIC, AIC or ICL.
+    Select(SelectArgs),
+    /// Discriminant analysis: one mixture per class (train, predict).
+    Classify(ClassifyArgs),
 }
 
 /// Covariance structure.
@@ -151,4 +155,187 @@ pub struct SampleArgs {
     /// Also write the component of every sample (.npy int64, or text).
     #[arg(long)]
     pub labels: Option<PathBuf>,
+}
+
+/// Component counts to try, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Components(pub Vec<usize>);
+
+/// `-k` of `gmm select`: `A..B` (inclusive), a comma list, or both (`1..4,6,8`).
+pub fn parse_components(text: &str) -> Result<Components, String> {
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let number = |s: &str| {
+            s.trim().parse::<usize>().map_err(|_| {
+                format!("invalid component count {s:?} in {text:?}: use A..B or a list like 1,2,4")
+            })
+        };
+        let values: Vec<usize> = match part.split_once("..") {
+            Some((a, b)) => {
+                let b = b.strip_prefix('=').unwrap_or(b);
+                let (a, b) = (number(a)?, number(b)?);
+                if a > b {
+                    return Err(format!(
+                        "empty range {part:?}: the first bound must not exceed the second"
+                    ));
+                }
+                (a..=b).collect()
+            }
+            None => vec![number(part)?],
+        };
+        for k in values {
+            if k == 0 {
+                return Err(format!("k = 0 in {text:?}: component counts start at 1"));
+            }
+            if out.contains(&k) {
+                return Err(format!("k = {k} appears twice in {text:?}"));
+            }
+            if out.len() >= 10_000 {
+                return Err(format!("{text:?} asks for more than 10000 fits"));
+            }
+            out.push(k);
+        }
+    }
+    Ok(Components(out))
+}
+
+/// Information criterion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CriterionArg {
+    /// Bayesian information criterion (-2 log L + p ln n).
+    Bic,
+    /// Akaike information criterion (-2 log L + 2 p).
+    Aic,
+    /// Integrated completed likelihood (BIC + 2 x entropy of the MAP classification).
+    Icl,
+}
+
+/// EM settings shared by `gmm select` and `gmm classify train`.
+#[derive(Debug, Args)]
+pub struct EmArgs {
+    /// Restarts per fit, each from its own seed; the best is kept.
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Maximum EM iterations.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Stop when the mean log-likelihood per sample changes by less than this.
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    pub tol: f64,
+    /// Added to every variance in every M-step.
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub reg_covar: f64,
+    /// Threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `gmm select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Data: .npy or .csv/.tsv/.txt (numbers only, header optional).
+    pub data: PathBuf,
+    /// Component counts: A..B (inclusive) and/or a comma list, e.g. 1..8 or 1,2,4.
+    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1..8")]
+    pub k: Components,
+    /// Covariance types to try, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "diag,full,spherical,tied")]
+    pub covariance: Vec<Covariance>,
+    /// The criterion to minimise.
+    #[arg(long, value_enum, default_value = "bic")]
+    pub criterion: CriterionArg,
+    /// EM settings.
+    #[command(flatten)]
+    pub em: EmArgs,
+    /// Compute in this precision [default: the data's; text files are f64].
+    #[arg(long, value_enum)]
+    pub dtype: Option<Dtype>,
+    /// Where to write the best model (JSON).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// Where to write the whole table (JSON).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// `gmm classify`.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Train or predict.
+    #[command(subcommand)]
+    pub command: ClassifyCommand,
+}
+
+/// The subcommands of `gmm classify`.
+#[derive(Debug, Subcommand)]
+pub enum ClassifyCommand {
+    /// Fit one mixture per class of a labelled CSV file and write the classifier (JSON).
+    Train(ClassifyTrainArgs),
+    /// Print the most probable class of every row (one per line, in input order).
+    Predict(ClassifyPredictArgs),
+}
+
+/// Class priors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorsArg {
+    /// The classes' frequencies in the training data.
+    Frequencies,
+    /// Equal priors.
+    Uniform,
+}
+
+/// `gmm classify train`.
+#[derive(Debug, Args)]
+pub struct ClassifyTrainArgs {
+    /// Labelled data: CSV (or .tsv) with a header row, numeric columns and a label column.
+    pub data: PathBuf,
+    /// Name of the label column.
+    #[arg(long)]
+    pub label_column: String,
+    /// Components per class (with --select: the counts to choose from, e.g. 1..4).
+    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1")]
+    pub k: Components,
+    /// Covariance type per class (with --select: the types to choose from, comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "full")]
+    pub covariance: Vec<Covariance>,
+    /// Choose k and the covariance type of every class by BIC over -k and --covariance.
+    #[arg(long)]
+    pub select: bool,
+    /// Class priors.
+    #[arg(long, value_enum, default_value = "frequencies")]
+    pub priors: PriorsArg,
+    /// Also run stratified k-fold cross-validation with this many folds and print its accuracy.
+    #[arg(long)]
+    pub cv: Option<usize>,
+    /// EM settings.
+    #[command(flatten)]
+    pub em: EmArgs,
+    /// Where to write the classifier (JSON) [default: standard output].
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// No summary on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `gmm classify predict`.
+#[derive(Debug, Args)]
+pub struct ClassifyPredictArgs {
+    /// Classifier file (JSON, from `gmm classify train`).
+    pub classifier: PathBuf,
+    /// Data: CSV (or .tsv); a label column, if present, is ignored.
+    pub data: PathBuf,
+    /// Name of the label column to ignore [default: the one named at training].
+    #[arg(long)]
+    pub label_column: Option<String>,
+    /// Print the posterior probability of every class after the label (CSV with a header).
+    #[arg(long)]
+    pub proba: bool,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }

@@ -45,6 +45,8 @@ fn main() -> ExitCode {
         Command::Score(args) => commands::score::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Sample(args) => commands::sample::run(args),
+        Command::Select(args) => commands::select::run(args),
+        Command::Classify(args) => commands::classify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

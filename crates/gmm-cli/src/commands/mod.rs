@@ -1,9 +1,11 @@
 //! One module per subcommand, plus what they share: loading data in the requested precision.
 
+pub mod classify;
 pub mod fit;
 pub mod predict;
 pub mod sample;
 pub mod score;
+pub mod select;
 
 use std::path::Path;
 
