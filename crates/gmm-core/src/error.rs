@@ -58,6 +58,8 @@ pub enum ErrorKind {
     Io,
     /// A file's contents could not be parsed (the message names the file and position).
     Parse,
+    /// A class label the classifier or its configuration does not know.
+    UnknownLabel,
 }
 
 /// An error from the gmm crates: a [`kind`](Self::kind) and a human-readable message.

@@ -22,8 +22,10 @@
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
 //! * [`fit`](mod@fit) — the driver and [`FitReport`];
-//! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL.
+//! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL;
+//! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]).
 
+pub mod classify;
 pub mod config;
 pub mod fit;
 pub mod init;
@@ -33,6 +35,10 @@ mod reduce;
 pub mod select;
 pub mod stats;
 
+pub use classify::{
+    ClassModel, ClassifierConfig, ConfusionMatrix, CrossValidation, MixtureClassifier, Priors,
+    cross_validate,
+};
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
 pub use mstep::{GuardCounts, Regularisation};

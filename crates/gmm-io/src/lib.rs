@@ -7,6 +7,9 @@
 //! * **Models** ([`model_json`]): JSON in the layout of scikit-learn's fitted attributes
 //!   (`covariance_type`, `weights`, `means`, `covariances`), read with [`read_model`] /
 //!   [`parse_model`] and written with [`write_model`] / [`model_to_json`].
+//! * **Labelled data and classifiers** ([`labelled`]): [`read_labelled_csv`] reads a CSV file
+//!   with a text label column; [`read_classifier`] / [`write_classifier`] store a
+//!   `gmm_em::MixtureClassifier` with one model per class in the model layout.
 //! * **Output** ([`atomic`], [`npy`], [`text`]): `.npy` matrices, labels and vectors, CSV, text
 //!   and models, every file written atomically — to a temporary file in the destination's
 //!   directory, then renamed — so a file is complete or absent, never half-written.
@@ -35,6 +38,7 @@
 pub mod atomic;
 pub mod data;
 mod errors;
+pub mod labelled;
 pub mod model_json;
 pub mod npy;
 mod npy_header;
@@ -42,6 +46,10 @@ pub mod text;
 
 pub use atomic::{write_atomic, write_atomic_with, write_text};
 pub use data::{DataMatrix, read_matrix, read_vector};
+pub use labelled::{
+    ClassifierFile, LabelColumn, LabelledTable, classifier_to_json, parse_classifier,
+    read_classifier, read_labelled_csv, write_classifier,
+};
 pub use model_json::{model_to_json, parse_model, read_model, write_model};
 pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_labels, write_npy_vector};
 pub use text::{Delimiter, read_csv, read_delimited, read_text_matrix, write_csv_matrix};

@@ -79,48 +79,13 @@ fn parse_table(path: &Path, bytes: &[u8], delimiter: Delimiter) -> Result<Matrix
     let mut table = Table::new(path);
     match delimiter {
         Delimiter::Comma | Delimiter::Tab => {
-            // Records end at '\n' only: a '\r' before it is trimmed with the other white space.
-            // Line numbers are counted here from byte offsets, as the reader's own count
-            // drifts after blank lines.
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(if delimiter == Delimiter::Tab { b'\t' } else { b',' })
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_reader(bytes);
-            let mut record = csv::ByteRecord::new();
-            let (mut line, mut counted_to) = (1u64, 0usize);
-            loop {
-                let offset = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
-                let more = reader
-                    .read_byte_record(&mut record)
-                    .map_err(|e| parse_error(path, format!("after line {line}: {e}")))?;
-                if !more {
-                    break;
+            let separator = if delimiter == Delimiter::Tab { b'\t' } else { b',' };
+            for_each_record(path, bytes, separator, |blank, line, fields| {
+                if let Some(blank) = blank {
+                    table.blank_line(blank);
                 }
-                // The reader skips empty lines before a record.
-                let rest = bytes.get(offset..).unwrap_or_default();
-                let skipped = rest.iter().take_while(|&&b| b == b'\n').count();
-                let start = offset.saturating_add(skipped);
-                line += count_newlines(bytes.get(counted_to..start).unwrap_or_default());
-                counted_to = start.max(counted_to);
-                if skipped > 0 {
-                    table.blank_line(line - skipped as u64);
-                }
-                let fields = record
-                    .iter()
-                    .enumerate()
-                    .map(|(j, field)| {
-                        std::str::from_utf8(field).map_err(|_| {
-                            parse_error(
-                                path,
-                                format!("line {line}, column {}: the text is not UTF-8", j + 1),
-                            )
-                        })
-                    })
-                    .collect::<Result<Vec<&str>>>()?;
-                table.push(line, &fields)?;
-            }
+                table.push(line, fields)
+            })?;
         }
         Delimiter::Whitespace => {
             let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -141,6 +106,58 @@ fn parse_table(path: &Path, bytes: &[u8], delimiter: Delimiter) -> Result<Matrix
     table.finish()
 }
 
+/// Calls `f(blank, line, fields)` for every record of a CSV/TSV file (fields separated by
+/// `separator`, quoting allowed), with the 1-based line the record starts on and, when blank
+/// lines were skipped right before it, the first of them.
+pub(crate) fn for_each_record(
+    path: &Path,
+    bytes: &[u8],
+    separator: u8,
+    mut f: impl FnMut(Option<u64>, u64, &[&str]) -> Result<()>,
+) -> Result<()> {
+    // Records end at '\n' only: a '\r' before it is trimmed with the other white space.
+    // Line numbers are counted here from byte offsets, as the reader's own count
+    // drifts after blank lines.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(separator)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let (mut line, mut counted_to) = (1u64, 0usize);
+    loop {
+        let offset = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        let more = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| parse_error(path, format!("after line {line}: {e}")))?;
+        if !more {
+            break;
+        }
+        // The reader skips empty lines before a record.
+        let rest = bytes.get(offset..).unwrap_or_default();
+        let skipped = rest.iter().take_while(|&&b| b == b'\n').count();
+        let start = offset.saturating_add(skipped);
+        line += count_newlines(bytes.get(counted_to..start).unwrap_or_default());
+        counted_to = start.max(counted_to);
+        let blank = (skipped > 0).then(|| line - skipped as u64);
+        let fields = record
+            .iter()
+            .enumerate()
+            .map(|(j, field)| {
+                std::str::from_utf8(field).map_err(|_| {
+                    parse_error(
+                        path,
+                        format!("line {line}, column {}: the text is not UTF-8", j + 1),
+                    )
+                })
+            })
+            .collect::<Result<Vec<&str>>>()?;
+        f(blank, line, &fields)?;
+    }
+    Ok(())
+}
+
 fn count_newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
@@ -148,7 +165,7 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 /// Tokens read as a missing value (compared without regard to case).
 const MISSING: [&str; 8] = ["", "na", "n/a", "nan", "null", "none", "?", "-nan"];
 
-fn is_missing(field: &str) -> bool {
+pub(crate) fn is_missing(field: &str) -> bool {
     MISSING.iter().any(|m| field.eq_ignore_ascii_case(m))
 }
 
@@ -224,47 +241,7 @@ impl<'p> Table<'p> {
     }
 
     fn parse_field(&self, line: u64, column: usize, raw: &str) -> Result<f64> {
-        let field = raw.trim();
-        let at = || {
-            let name = self
-                .header
-                .as_ref()
-                .and_then(|h| h.get(column))
-                .map(|name| format!(" ({})", quote(name)))
-                .unwrap_or_default();
-            format!("line {line}, column {}{name}", column + 1)
-        };
-        if is_missing(field) {
-            return Err(parse_error(
-                self.path,
-                format!(
-                    "{}: missing value {}: remove or impute missing values first",
-                    at(),
-                    quote(raw)
-                ),
-            ));
-        }
-        match field.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(value),
-            Ok(_) => Err(parse_error(
-                self.path,
-                format!(
-                    "{}: {} is not a finite number: remove or impute missing and infinite \
-                     values first",
-                    at(),
-                    quote(raw)
-                ),
-            )),
-            Err(_) => Err(parse_error(
-                self.path,
-                format!(
-                    "{}: cannot read {} as a number: gmm reads numeric columns only (drop or \
-                     encode text columns first)",
-                    at(),
-                    quote(raw)
-                ),
-            )),
-        }
+        parse_number(self.path, self.header.as_deref(), line, column, raw)
     }
 
     fn finish(self) -> Result<Matrix<f64>> {
@@ -284,8 +261,58 @@ impl<'p> Table<'p> {
     }
 }
 
+/// Parses one numeric field (line and column 1-based and 0-based), refusing missing and
+/// non-finite values; errors name the file, line, column and its header name.
+pub(crate) fn parse_number(
+    path: &Path,
+    header: Option<&[String]>,
+    line: u64,
+    column: usize,
+    raw: &str,
+) -> Result<f64> {
+    let field = raw.trim();
+    let at = || {
+        let name = header
+            .and_then(|h| h.get(column))
+            .map(|name| format!(" ({})", quote(name)))
+            .unwrap_or_default();
+        format!("line {line}, column {}{name}", column + 1)
+    };
+    if is_missing(field) {
+        return Err(parse_error(
+            path,
+            format!(
+                "{}: missing value {}: remove or impute missing values first",
+                at(),
+                quote(raw)
+            ),
+        ));
+    }
+    match field.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        Ok(_) => Err(parse_error(
+            path,
+            format!(
+                "{}: {} is not a finite number: remove or impute missing and infinite \
+                 values first",
+                at(),
+                quote(raw)
+            ),
+        )),
+        Err(_) => Err(parse_error(
+            path,
+            format!(
+                "{}: cannot read {} as a number: gmm reads numeric columns only (drop or \
+                 encode text columns first)",
+                at(),
+                quote(raw)
+            ),
+        )),
+    }
+}
+
 /// A field in double quotes, shortened if long.
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     const MAX: usize = 40;
     match field.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{:?}...", &field[..cut]),
