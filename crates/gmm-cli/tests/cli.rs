@@ -811,3 +811,6 @@ fn float32_input_fits_in_float32() {
     let (a, b) = (as_f64(&r32["final_log_likelihood"]), as_f64(&r64["final_log_likelihood"]));
     assert_rel(a, b, 1e-5, "float32 vs float64");
 }
+
+#[path = "cli/select_classify.rs"]
+mod select_classify;
