@@ -86,7 +86,7 @@ pub enum ClassModel {
         /// Covariance type.
         covariance_type: CovarianceType,
     },
-    /// The best model of a grid by a criterion (see [`crate::select`]).
+    /// The best model of a grid by a criterion (see [`crate::select()`]).
     Select {
         /// Component counts to try.
         components: Vec<usize>,

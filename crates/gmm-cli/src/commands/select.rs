@@ -74,8 +74,8 @@ pub fn table<T: Real>(selection: &Selection<T>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  {:>4}  {:<9}  {:>8}  {:>18}  {:>16}  {:>16}  {:>16}  {:>5}  {}",
-        "k", "cov", "n_params", "log_likelihood", "bic", "aic", "icl", "iter", "converged"
+        "  {:>4}  {:<9}  {:>8}  {:>18}  {:>16}  {:>16}  {:>16}  {:>5}  converged",
+        "k", "cov", "n_params", "log_likelihood", "bic", "aic", "icl", "iter"
     );
     for (i, c) in selection.candidates.iter().enumerate() {
         let mark = if i == selection.best { '*' } else { ' ' };
