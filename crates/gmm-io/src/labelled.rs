@@ -137,7 +137,10 @@ pub fn read_labelled_csv(path: &Path, label: LabelColumn<'_>) -> Result<Labelled
         }
         push_row(path, header.as_deref(), label_at, line, fields, &mut values, &mut labels)
     })?;
-    let n_cols = first.map_or(0, |(n, _)| n) - usize::from(label_at.is_some());
+    let Some((n_fields, _)) = first else {
+        return Err(file_error(path, ErrorKind::EmptyData, "the file is empty"));
+    };
+    let n_cols = n_fields - usize::from(label_at.is_some());
     if n_cols == 0 {
         return Err(file_error(
             path,
@@ -392,6 +395,7 @@ mod tests {
             ("x,label\n1,a\n2,b,3\n", "label", ErrorKind::Parse, "line 3 has 3 fields"),
             ("x,label\n", "label", ErrorKind::EmptyData, "no data rows"),
             ("label\na\n", "label", ErrorKind::EmptyData, "no numeric columns"),
+            ("\n\n", "label", ErrorKind::EmptyData, "the file is empty"),
         ];
         for (text, label, kind, needle) in cases {
             let path = file(&dir, "bad.csv", text);
