@@ -3,5 +3,6 @@
 mod bad_input;
 mod common;
 mod em;
+mod geometry;
 mod kernels;
 mod parity;
