@@ -355,9 +355,10 @@ impl Grid {
         Ok(Self { x, y, nx, ny })
     }
 
-    /// A square-ish grid with `resolution` points along its longer side covering every
-    /// component's `0.999` ellipse on `dims` (plus a 5% margin), so every contour above a
-    /// thousandth of the peak closes inside it.
+    /// A `resolution x resolution` grid covering every component's `0.999` ellipse on `dims`
+    /// (plus a 5% margin), so the contours of the density's upper levels close inside it. The
+    /// same number of points goes along both axes whatever their units, as a plot shows them
+    /// at similar lengths.
     ///
     /// # Errors
     /// As [`confidence_ellipse`]; `resolution < 2` is an error.
@@ -374,10 +375,7 @@ impl Grid {
             by = [by[0].min(y[0]), by[1].max(y[1])];
         }
         let (mx, my) = (0.05 * (bx[1] - bx[0]), 0.05 * (by[1] - by[0]));
-        let (wx, wy) = (bx[1] - bx[0] + 2.0 * mx, by[1] - by[0] + 2.0 * my);
-        let longest = wx.max(wy);
-        let n = |w: f64| ((resolution as f64 - 1.0) * w / longest).round().max(1.0) as usize + 1;
-        Self::new([bx[0] - mx, bx[1] + mx], [by[0] - my, by[1] + my], n(wx), n(wy))
+        Self::new([bx[0] - mx, bx[1] + mx], [by[0] - my, by[1] + my], resolution, resolution)
     }
 
     /// Spacing between neighbouring points, `(dx, dy)`.

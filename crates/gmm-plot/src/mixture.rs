@@ -126,7 +126,7 @@ impl MixtureView {
         self
     }
 
-    /// Points along the longer side of the contour grid (default 200).
+    /// Points along each side of the contour grid (default 200).
     pub fn resolution(mut self, n: usize) -> Self {
         self.resolution = n;
         self
@@ -297,11 +297,8 @@ fn contour_grid<T: Real>(
         x = [x[0].min(p[0]), x[1].max(p[0])];
         y = [y[0].min(p[1]), y[1].max(p[1])];
     }
-    let (wx, wy) = (x[1] - x[0], y[1] - y[0]);
-    let (mx, my) = (0.02 * wx, 0.02 * wy);
-    let longest = wx.max(wy);
-    let n = |w: f64| ((resolution.max(2) as f64 - 1.0) * w / longest).round().max(1.0) as usize + 1;
-    Grid::new([x[0] - mx, x[1] + mx], [y[0] - my, y[1] + my], n(wx), n(wy))
+    let (mx, my) = (0.02 * (x[1] - x[0]), 0.02 * (y[1] - y[0]));
+    Grid::new([x[0] - mx, x[1] + mx], [y[0] - my, y[1] + my], around.nx, around.ny)
 }
 
 /// A criterion-versus-`k` panel: one line with dots per covariance type (in order of first
