@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Command::Score(args) => commands::score::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Sample(args) => commands::sample::run(args),
+        Command::Plot(args) => commands::plot::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

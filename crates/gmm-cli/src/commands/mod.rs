@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: loading data in the requested precision.
 
 pub mod fit;
+pub mod plot;
 pub mod predict;
 pub mod sample;
 pub mod score;
