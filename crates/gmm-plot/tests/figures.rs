@@ -196,3 +196,55 @@ fn mixture_panel_rejects_bad_input() {
         ErrorKind::DimensionMismatch { .. }
     ));
 }
+
+#[test]
+fn mixture_panel_draws_the_model_geometry_and_colours() {
+    use gmm_core::geometry::confidence_ellipse;
+    use gmm_plot::Layer;
+    let m = model();
+    let (x, _) = m.sample(300, 4).unwrap();
+    let labels = m.predict(x.samples()).unwrap();
+    let proba = m.predict_proba(x.samples()).unwrap();
+    for (colouring, expect) in [
+        (Colouring::Predicted, labels.iter().map(|&l| palette(l)).collect::<Vec<_>>()),
+        (
+            Colouring::Posterior,
+            (0..300)
+                .map(|i| {
+                    let (l, p) = (labels[i], proba.row(i)[labels[i]]);
+                    // k = 2: p in [0.5, 1] maps to a blend from 15% to 100% of the colour.
+                    palette(l).faded(0.15 + 0.85 * (p - 0.5) / 0.5)
+                })
+                .collect(),
+        ),
+    ] {
+        let view = MixtureView::new([1, 0]).level(0.6).colouring(colouring);
+        let panel = mixture_panel(&m, Some(x.samples()), &view).unwrap();
+        let mut curves = 0;
+        for layer in panel.layers() {
+            match layer {
+                Layer::Scatter { points, colours, .. } => {
+                    assert_eq!(colours, &expect);
+                    // Dimension 1 on x, dimension 0 on y.
+                    assert_eq!(points[7], [x.row(7)[1], x.row(7)[0]]);
+                }
+                Layer::Curve { points, label: Some(label), .. } => {
+                    let c = curves;
+                    assert!(label.starts_with(&format!("component {c}")), "{label}");
+                    let e = confidence_ellipse(&m, c, [1, 0], 0.6).unwrap();
+                    for p in points {
+                        let r = e.mahalanobis_sq(*p).sqrt();
+                        assert!((r - e.radius).abs() < 1e-9 * e.radius, "{r} vs {}", e.radius);
+                    }
+                    assert_eq!(points.first(), points.last(), "closed outline");
+                    curves += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(curves, 2);
+    }
+    // Fading: t = 1 keeps the colour, t = 0 is white.
+    assert_eq!(palette(3).faded(1.0), palette(3));
+    assert_eq!(palette(3).faded(0.0), gmm_plot::Rgb(255, 255, 255));
+}
