@@ -5,5 +5,6 @@ mod classify;
 mod common;
 mod criteria;
 mod em;
+mod geometry;
 mod kernels;
 mod parity;

@@ -28,6 +28,8 @@ pub enum Command {
     Select(SelectArgs),
     /// Discriminant analysis: one mixture per class (train, predict).
     Classify(ClassifyArgs),
+    /// Draw MODEL (and DATA) on two dimensions: ellipses, density contours, means (PNG or SVG).
+    Plot(PlotArgs),
 }
 
 /// Covariance structure.
@@ -338,4 +340,46 @@ pub struct ClassifyPredictArgs {
     /// Write to this file instead of standard output.
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
+}
+
+/// `gmm plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// Model file (JSON).
+    pub model: PathBuf,
+    /// Data to draw under the model (optional).
+    pub data: Option<PathBuf>,
+    /// Output picture: .png or .svg.
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Probability level of the confidence ellipses, strictly between 0 and 1.
+    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
+    pub level: f64,
+    /// Draw no ellipses.
+    #[arg(long)]
+    pub no_ellipses: bool,
+    /// The two dimensions to draw, x then y (zero-based).
+    #[arg(long, default_value = "0,1", value_delimiter = ',')]
+    pub dims: Vec<usize>,
+    /// Number of isodensity contour levels (0: none).
+    #[arg(long, default_value_t = 0)]
+    pub contours: usize,
+    /// Colour the data by each sample's most probable component.
+    #[arg(long)]
+    pub labels: bool,
+    /// Colour the data by posterior: the most probable component's colour, paler when unsure.
+    #[arg(long, conflicts_with = "labels")]
+    pub posterior: bool,
+    /// Axis names, x then y [default: x<i>, x<j>].
+    #[arg(long, value_delimiter = ',')]
+    pub names: Option<Vec<String>>,
+    /// Title [default: the number of components, the covariance type and the level].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Width in pixels.
+    #[arg(long, default_value_t = 800)]
+    pub width: u32,
+    /// Height in pixels.
+    #[arg(long, default_value_t = 650)]
+    pub height: u32,
 }

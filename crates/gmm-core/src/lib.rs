@@ -29,11 +29,13 @@
 //!   naive reference the tests compare them with;
 //! * [`score`] — scoring and information criteria;
 //! * [`random`] — random parameters and sampling;
+//! * [`geometry`] — confidence ellipses, 2-D marginals and isodensity contours;
 //! * [`par`] — the fixed-shape parallel reduction that makes sums thread-count independent.
 
 pub mod covariance;
 pub mod data;
 pub mod error;
+pub mod geometry;
 pub mod kernel;
 pub mod mixture;
 pub mod par;

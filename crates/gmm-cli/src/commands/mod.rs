@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod fit;
+pub mod plot;
 pub mod predict;
 pub mod sample;
 pub mod score;

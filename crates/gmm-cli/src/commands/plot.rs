@@ -1,0 +1,59 @@
+//! `gmm plot`: a picture of a model (and data) on two dimensions.
+
+use gmm_core::{Error, ErrorKind, Result};
+use gmm_plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
+
+use crate::args::PlotArgs;
+
+/// Runs `gmm plot`. Every argument is checked before the figure is drawn, and the file is
+/// written atomically, so a failed run leaves no file behind.
+pub fn run(args: PlotArgs) -> Result<()> {
+    Format::from_path(&args.output)?;
+    let dims: [usize; 2] = args.dims.as_slice().try_into().map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            format!("--dims takes two dimensions such as 0,1, got {} values", args.dims.len()),
+        )
+    })?;
+    let model = gmm_io::read_model::<f64>(&args.model)?;
+    let data = match &args.data {
+        Some(path) => Some(gmm_io::read_matrix(path)?.into_f64()),
+        None => None,
+    };
+    if (args.labels || args.posterior) && data.is_none() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "--labels and --posterior colour the data: give a DATA file",
+        ));
+    }
+    let mut view = MixtureView::new(dims).contours(args.contours).colouring(if args.labels {
+        Colouring::Predicted
+    } else if args.posterior {
+        Colouring::Posterior
+    } else {
+        Colouring::Single
+    });
+    view = if args.no_ellipses { view.no_ellipses() } else { view.level(args.level) };
+    match args.names.as_deref() {
+        None => {}
+        Some([x, y]) => view = view.names(x, y),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!("--names takes two names such as duration,waiting, got {}", other.len()),
+            ));
+        }
+    }
+    if let Some(title) = &args.title {
+        view = view.title(title);
+    }
+    let context = |e: Error| match &args.data {
+        Some(path) if matches!(e.kind(), ErrorKind::DimensionMismatch { .. }) => {
+            e.context(path.display())
+        }
+        _ => e,
+    };
+    let panel =
+        mixture_panel(&model, data.as_ref().map(|m| m.samples()), &view).map_err(context)?;
+    Figure::new(args.width, args.height).panel(panel).save(&args.output)
+}
