@@ -21,15 +21,21 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
-//! * [`fit`](mod@fit) — the driver and [`FitReport`].
+//! * [`fit`](mod@fit) — the driver and [`FitReport`];
+//! * [`ubm`] — universal background models by component splitting;
+//! * [`adapt`] — MAP adaptation (relevance factor) of a UBM to a speaker;
+//! * [`speech`] — log-likelihood ratios, top-C Gaussian selection, Baum-Welch statistics.
 
+pub mod adapt;
 pub mod config;
 pub mod fit;
 pub mod init;
 pub mod mstep;
 pub mod pass;
 mod reduce;
+pub mod speech;
 pub mod stats;
+pub mod ubm;
 
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
