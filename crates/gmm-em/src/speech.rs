@@ -227,7 +227,14 @@ impl GaussianSelection {
 }
 
 /// Keeps the `c` largest `log_density` values of every frame of the loaded block:
-/// `idx` (`len x c`) gets their components, `values` (`BLOCK_ROWS x c`) the values, best first.
+/// `idx` (`len x c`) gets their components, `values` (`BLOCK_ROWS x c`) the values, best first
+/// (equal values: the lower component first).
+///
+/// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
+/// 1. *values*: every row is pushed through a branch-free insertion network that keeps the
+///    `c` largest values per frame (`c` SIMD max/min pairs per register of frames);
+/// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
+///    are picked up (about `c` per frame, so the scalar path is rarely taken).
 fn select_block<T: Real>(
     scratch: &BlockScratch<T>,
     k: usize,
@@ -235,29 +242,100 @@ fn select_block<T: Real>(
     idx: &mut [u32],
     values: &mut [f64],
 ) {
+    // Compiled once per instruction set and chosen at run time, like the kernels.
+    struct Select<'a, T> {
+        scratch: &'a BlockScratch<T>,
+        k: usize,
+        c: usize,
+        idx: &'a mut [u32],
+        values: &'a mut [f64],
+    }
+    impl<T: Real> pulp::WithSimd for Select<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) {
+            select_block_impl(simd, self.scratch, self.k, self.c, self.idx, self.values);
+        }
+    }
+    pulp::Arch::new().dispatch(Select { scratch, k, c, idx, values });
+}
+
+#[inline(always)]
+fn select_block_impl<S: pulp::Simd, T: Real>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    idx: &mut [u32],
+    values: &mut [f64],
+) {
+    const G: usize = 8;
     let len = scratch.len;
-    values[..len * c].fill(f64::NEG_INFINITY);
-    idx[..len * c].fill(0);
-    // The current c-th best of every frame: the only value a new entry is compared against.
-    let mut threshold = [f64::NEG_INFINITY; BLOCK_ROWS];
+    let neg = T::from_f64(f64::NEG_INFINITY);
+    // best[i * BLOCK_ROWS + b]: the i-th largest value so far of frame b.
+    let mut best = vec![neg; c * BLOCK_ROWS];
+    let mut carry = vec![neg; BLOCK_ROWS];
     for comp in 0..k {
-        let row = &scratch.log_density[comp * BLOCK_ROWS..comp * BLOCK_ROWS + len];
-        for (b, &v) in row.iter().enumerate() {
-            let v = v.to_f64();
-            // Strictly greater: on ties the lower component index stays ahead.
-            if v > threshold[b] {
-                let vals = &mut values[b * c..(b + 1) * c];
-                let ids = &mut idx[b * c..(b + 1) * c];
-                let mut at = c - 1;
-                while at > 0 && vals[at - 1] < v {
-                    vals[at] = vals[at - 1];
-                    ids[at] = ids[at - 1];
-                    at -= 1;
-                }
-                vals[at] = v;
-                ids[at] = comp as u32;
-                threshold[b] = vals[c - 1];
+        let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
+        carry.copy_from_slice(row);
+        let (v, _) = T::as_mut_simd::<S>(&mut carry);
+        for i in 0..c {
+            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
+            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
+                let hi = T::simd_max(simd, *b, *v);
+                *v = T::simd_min(simd, *b, *v);
+                *b = hi;
             }
+        }
+    }
+    // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
+    // all taken); entries equal to it fill the rest in component order.
+    let threshold = &best[(c - 1) * BLOCK_ROWS..c * BLOCK_ROWS];
+    let mut room_for_ties = [0usize; BLOCK_ROWS];
+    for b in 0..len {
+        let above = (0..c).filter(|&i| best[i * BLOCK_ROWS + b] > threshold[b]).count();
+        room_for_ties[b] = c - above;
+    }
+    let mut count = [0usize; BLOCK_ROWS];
+    let mut picked = vec![neg; BLOCK_ROWS * c];
+    for comp in 0..k {
+        let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
+        for g in (0..BLOCK_ROWS).step_by(G) {
+            let (rg, tg) = (&row[g..g + G], &threshold[g..g + G]);
+            if !rg.iter().zip(tg).fold(false, |a, (x, t)| a | (x >= t)) {
+                continue;
+            }
+            for b in g..(g + G).min(len) {
+                let v = row[b];
+                let take = if v > threshold[b] {
+                    true
+                } else if v == threshold[b] && room_for_ties[b] > 0 {
+                    room_for_ties[b] -= 1;
+                    true
+                } else {
+                    false
+                };
+                if take && count[b] < c {
+                    idx[b * c + count[b]] = comp as u32;
+                    picked[b * c + count[b]] = v;
+                    count[b] += 1;
+                }
+            }
+        }
+    }
+    // Order each frame's picks best first (stable: equal values keep component order).
+    for b in 0..len {
+        let (ids, vals) = (&mut idx[b * c..(b + 1) * c], &mut picked[b * c..(b + 1) * c]);
+        for i in 1..c {
+            let mut j = i;
+            while j > 0 && vals[j - 1] < vals[j] {
+                vals.swap(j - 1, j);
+                ids.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        for (o, v) in values[b * c..(b + 1) * c].iter_mut().zip(vals.iter()) {
+            *o = v.to_f64();
         }
     }
 }
