@@ -45,6 +45,10 @@ fn main() -> ExitCode {
         Command::Score(args) => commands::score::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Sample(args) => commands::sample::run(args),
+        Command::Ubm(args) => commands::ubm::run(args),
+        Command::Adapt(args) => commands::adapt::run(args),
+        Command::Llr(args) => commands::llr::run(args),
+        Command::Stats(args) => commands::stats::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

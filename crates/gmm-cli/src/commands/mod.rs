@@ -1,9 +1,14 @@
 //! One module per subcommand, plus what they share: loading data in the requested precision.
 
+pub mod adapt;
 pub mod fit;
+pub mod frames;
+pub mod llr;
 pub mod predict;
 pub mod sample;
 pub mod score;
+pub mod stats;
+pub mod ubm;
 
 use std::path::Path;
 
