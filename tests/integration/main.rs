@@ -5,3 +5,4 @@ mod common;
 mod em;
 mod kernels;
 mod parity;
+mod speech;
