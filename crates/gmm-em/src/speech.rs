@@ -231,8 +231,10 @@ impl GaussianSelection {
 /// (equal values: the lower component first).
 ///
 /// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
-/// 1. *values*: every row is pushed through a branch-free insertion network that keeps the
-///    `c` largest values per frame (`c` SIMD max/min pairs per register of frames);
+/// 1. *values*: every component's values go through a branch-free insertion network that
+///    keeps the `c` largest values per frame (`c` SIMD max/min pairs per register of frames;
+///    for `c <= 8` the `c` best are held in registers over all components, one register of
+///    frames at a time);
 /// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
 ///    are picked up (about `c` per frame, so the scalar path is rarely taken).
 fn select_block<T: Real>(
@@ -272,21 +274,18 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     const G: usize = 8;
     let len = scratch.len;
     let neg = T::from_f64(f64::NEG_INFINITY);
-    // best[i * BLOCK_ROWS + b]: the i-th largest value so far of frame b.
+    // best[i * BLOCK_ROWS + b]: the i-th largest value of frame b.
     let mut best = vec![neg; c * BLOCK_ROWS];
-    let mut carry = vec![neg; BLOCK_ROWS];
-    for comp in 0..k {
-        let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
-        carry.copy_from_slice(row);
-        let (v, _) = T::as_mut_simd::<S>(&mut carry);
-        for i in 0..c {
-            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
-            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
-                let hi = T::simd_max(simd, *b, *v);
-                *v = T::simd_min(simd, *b, *v);
-                *b = hi;
-            }
-        }
+    match c {
+        1 => network_in_registers::<S, T, 1>(simd, scratch, k, &mut best),
+        2 => network_in_registers::<S, T, 2>(simd, scratch, k, &mut best),
+        3 => network_in_registers::<S, T, 3>(simd, scratch, k, &mut best),
+        4 => network_in_registers::<S, T, 4>(simd, scratch, k, &mut best),
+        5 => network_in_registers::<S, T, 5>(simd, scratch, k, &mut best),
+        6 => network_in_registers::<S, T, 6>(simd, scratch, k, &mut best),
+        7 => network_in_registers::<S, T, 7>(simd, scratch, k, &mut best),
+        8 => network_in_registers::<S, T, 8>(simd, scratch, k, &mut best),
+        _ => network_in_memory(simd, scratch, k, c, &mut best),
     }
     // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
     // all taken); entries equal to it fill the rest in component order.
@@ -336,6 +335,59 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
         }
         for (o, v) in values[b * c..(b + 1) * c].iter_mut().zip(vals.iter()) {
             *o = v.to_f64();
+        }
+    }
+}
+
+/// Pass 1 for `C <= 8`: one register of frames at a time, its `C` best values held in
+/// registers while every component's value goes through the network (no stores in the loop).
+#[inline(always)]
+fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    best: &mut [T],
+) {
+    let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
+    let regs = BLOCK_ROWS / T::lanes::<S>();
+    let neg = T::simd_splat(simd, T::from_f64(f64::NEG_INFINITY));
+    for r in 0..regs {
+        let mut b = [neg; C];
+        for comp in 0..k {
+            let mut v = rows[comp * regs + r];
+            for slot in b.iter_mut() {
+                let hi = T::simd_max(simd, *slot, v);
+                v = T::simd_min(simd, *slot, v);
+                *slot = hi;
+            }
+        }
+        for (i, slot) in b.iter().enumerate() {
+            let (out, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
+            out[r] = *slot;
+        }
+    }
+}
+
+/// Pass 1 for larger `C`: the `C` best values of every frame kept in `best`, row by row.
+#[inline(always)]
+fn network_in_memory<S: pulp::Simd, T: Real>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    best: &mut [T],
+) {
+    let mut carry = vec![T::from_f64(f64::NEG_INFINITY); BLOCK_ROWS];
+    for comp in 0..k {
+        carry.copy_from_slice(&scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS]);
+        let (v, _) = T::as_mut_simd::<S>(&mut carry);
+        for i in 0..c {
+            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
+            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
+                let hi = T::simd_max(simd, *b, *v);
+                *v = T::simd_min(simd, *b, *v);
+                *b = hi;
+            }
         }
     }
 }
