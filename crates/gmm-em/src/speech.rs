@@ -198,6 +198,17 @@ impl GaussianSelection {
             ));
         }
         let c = self.c;
+        // Diagonal models: the parameters in f64 once, so the per-frame loop is plain FMAs.
+        let diag = model.inverse_variances().map(|inverse| {
+            let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+            let constants: Vec<f64> = model
+                .log_weights()
+                .iter()
+                .zip(model.log_normalisers())
+                .map(|(w, n)| w.to_f64() + n.to_f64())
+                .collect();
+            (f(model.means()), f(inverse), constants)
+        });
         let mut out = vec![0.0f64; x.n_samples()];
         out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each_init(
             || vec![0.0f64; c],
@@ -205,8 +216,28 @@ impl GaussianSelection {
                 for (b, o) in out.iter_mut().enumerate() {
                     let t = block * BLOCK_ROWS + b;
                     let row = x.row(t);
-                    for (v, &comp) in values.iter_mut().zip(self.components(t)) {
-                        *v = component_log_density(model, comp as usize, row);
+                    match &diag {
+                        Some((means, inverse, constants)) => {
+                            let d = self.n_features;
+                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
+                                let comp = comp as usize;
+                                let (mu, inv) = (
+                                    &means[comp * d..(comp + 1) * d],
+                                    &inverse[comp * d..(comp + 1) * d],
+                                );
+                                let mut q = 0.0;
+                                for ((x, m), p) in row.iter().zip(mu).zip(inv) {
+                                    let t = x.to_f64() - m;
+                                    q += t * t * p;
+                                }
+                                *v = constants[comp] - 0.5 * q;
+                            }
+                        }
+                        None => {
+                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
+                                *v = component_log_density(model, comp as usize, row);
+                            }
+                        }
                     }
                     *o = log_sum_exp(values);
                 }
@@ -233,7 +264,7 @@ impl GaussianSelection {
 /// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
 /// 1. *values*: every component's values go through a branch-free insertion network that
 ///    keeps the `c` largest values per frame (`c` SIMD max/min pairs per register of frames;
-///    for `c <= 8` the `c` best are held in registers over all components, one register of
+///    for `c <= 16` the `c` best are held in registers over all components, one register of
 ///    frames at a time);
 /// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
 ///    are picked up (about `c` per frame, so the scalar path is rarely taken).
@@ -285,6 +316,14 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
         6 => network_in_registers::<S, T, 6>(simd, scratch, k, &mut best),
         7 => network_in_registers::<S, T, 7>(simd, scratch, k, &mut best),
         8 => network_in_registers::<S, T, 8>(simd, scratch, k, &mut best),
+        9 => network_in_registers::<S, T, 9>(simd, scratch, k, &mut best),
+        10 => network_in_registers::<S, T, 10>(simd, scratch, k, &mut best),
+        11 => network_in_registers::<S, T, 11>(simd, scratch, k, &mut best),
+        12 => network_in_registers::<S, T, 12>(simd, scratch, k, &mut best),
+        13 => network_in_registers::<S, T, 13>(simd, scratch, k, &mut best),
+        14 => network_in_registers::<S, T, 14>(simd, scratch, k, &mut best),
+        15 => network_in_registers::<S, T, 15>(simd, scratch, k, &mut best),
+        16 => network_in_registers::<S, T, 16>(simd, scratch, k, &mut best),
         _ => network_in_memory(simd, scratch, k, c, &mut best),
     }
     // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
@@ -339,7 +378,7 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     }
 }
 
-/// Pass 1 for `C <= 8`: one register of frames at a time, its `C` best values held in
+/// Pass 1 for `C <= 16`: one register of frames at a time, its `C` best values held in
 /// registers while every component's value goes through the network (no stores in the loop).
 #[inline(always)]
 fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
