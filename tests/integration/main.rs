@@ -8,3 +8,4 @@ mod em;
 mod geometry;
 mod kernels;
 mod parity;
+mod speech;

@@ -30,6 +30,15 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Draw MODEL (and DATA) on two dimensions: ellipses, density contours, means (PNG or SVG).
     Plot(PlotArgs),
+    /// Train a diagonal universal background model (UBM) by component splitting.
+    Ubm(UbmArgs),
+    /// MAP-adapt a UBM to one speaker's frames.
+    Adapt(AdaptArgs),
+    /// Print the average per-frame log-likelihood ratio of a speaker model against a UBM,
+    /// one line per input file.
+    Llr(LlrArgs),
+    /// Write zeroth- and centred first-order Baum-Welch statistics per input file (.npy).
+    Stats(StatsArgs),
 }
 
 /// Covariance structure.
@@ -382,4 +391,100 @@ pub struct PlotArgs {
     /// Height in pixels.
     #[arg(long, default_value_t = 650)]
     pub height: u32,
+}
+
+/// `gmm ubm`.
+#[derive(Debug, Args)]
+pub struct UbmArgs {
+    /// Frame files (.npy, f32 or f64, or text), or list files (.list/.lst/.scp: one path per
+    /// line, relative to the list); all are stacked.
+    #[arg(required = true)]
+    pub frames: Vec<PathBuf>,
+    /// Number of components.
+    #[arg(short = 'k', long = "components")]
+    pub k: usize,
+    /// EM iterations after every split.
+    #[arg(long, default_value_t = 4)]
+    pub iters_per_split: usize,
+    /// EM iterations at the final size.
+    #[arg(long, default_value_t = 8)]
+    pub final_iters: usize,
+    /// Use at most about this many frames (every n-th one).
+    #[arg(long)]
+    pub max_frames: Option<usize>,
+    /// Occupancy below which a component is not updated.
+    #[arg(long, default_value_t = 10.0)]
+    pub min_occupancy: f64,
+    /// Keep low-count components at the end instead of removing them.
+    #[arg(long)]
+    pub keep_low_count: bool,
+    /// Added to every variance in every M-step.
+    #[arg(long, default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Compute in this precision [default: the first file's].
+    #[arg(long, value_enum)]
+    pub dtype: Option<Dtype>,
+    /// Where to write the model (JSON).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// No summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `gmm adapt`.
+#[derive(Debug, Args)]
+pub struct AdaptArgs {
+    /// The UBM (JSON).
+    pub ubm: PathBuf,
+    /// The speaker's frame files or list files (stacked).
+    #[arg(required = true)]
+    pub frames: Vec<PathBuf>,
+    /// Relevance factor r.
+    #[arg(long, default_value_t = 16.0)]
+    pub relevance: f64,
+    /// Keep the UBM means (by default they are adapted).
+    #[arg(long)]
+    pub no_means: bool,
+    /// Also adapt the weights.
+    #[arg(long)]
+    pub weights: bool,
+    /// Also adapt the variances.
+    #[arg(long)]
+    pub variances: bool,
+    /// Where to write the adapted model (JSON).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+}
+
+/// `gmm llr`.
+#[derive(Debug, Args)]
+pub struct LlrArgs {
+    /// The speaker model (JSON).
+    pub speaker: PathBuf,
+    /// The UBM (JSON).
+    pub ubm: PathBuf,
+    /// Frame files or list files; one score per frame file, in input order.
+    #[arg(required = true)]
+    pub frames: Vec<PathBuf>,
+    /// Score with the C best UBM components of every frame instead of all of them.
+    #[arg(long)]
+    pub top_c: Option<usize>,
+}
+
+/// `gmm stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// The UBM (JSON).
+    pub ubm: PathBuf,
+    /// Frame files or list files; one row of statistics per frame file, in input order.
+    #[arg(required = true)]
+    pub frames: Vec<PathBuf>,
+    /// Output prefix: writes PREFIX.zeroth.npy (files x k) and PREFIX.first.npy
+    /// (files x k*d, centred on the UBM means).
+    #[arg(short = 'o', long, default_value = "stats")]
+    pub output: String,
 }

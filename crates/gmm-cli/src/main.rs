@@ -48,6 +48,10 @@ fn main() -> ExitCode {
         Command::Select(args) => commands::select::run(args),
         Command::Classify(args) => commands::classify::run(args),
         Command::Plot(args) => commands::plot::run(args),
+        Command::Ubm(args) => commands::ubm::run(args),
+        Command::Adapt(args) => commands::adapt::run(args),
+        Command::Llr(args) => commands::llr::run(args),
+        Command::Stats(args) => commands::stats::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -814,3 +814,88 @@ fn float32_input_fits_in_float32() {
 
 #[path = "cli/select_classify.rs"]
 mod select_classify;
+// ---------------------------------------------------------------------------------------------
+// Speech commands: ubm, adapt, llr, stats
+// ---------------------------------------------------------------------------------------------
+
+/// Writes `n` f32 frames drawn from `model` to `name` in the scratch directory.
+fn write_frames(
+    s: &Scratch,
+    name: &str,
+    model: &gmm_core::GaussianMixture<f32>,
+    n: usize,
+    seed: u64,
+) {
+    let (x, _) = model.sample(n, seed).expect("sampling works");
+    gmm_io::write_npy_f32(&s.path(name), &x).expect("frames are written");
+}
+
+#[test]
+fn speech_commands_train_adapt_score_and_collect_statistics() {
+    use gmm_core::{CovarianceType, GaussianMixture};
+    let s = Scratch::new();
+    let background = GaussianMixture::<f32>::random(CovarianceType::Diag, 4, 3, 3.0, 1).unwrap();
+    let speaker = GaussianMixture::<f32>::random(CovarianceType::Diag, 4, 3, 3.0, 2).unwrap();
+    write_frames(&s, "a.npy", &background, 2000, 3);
+    write_frames(&s, "b.npy", &speaker, 500, 4);
+    s.write("train.list", "# background frames\na.npy\n\n");
+    assert_ok(&s.gmm(&["ubm", "train.list", "-k", "4", "-o", "out/ubm.json", "-q"]));
+    assert_eq!(as_array(&s.json("out/ubm.json")["weights"]).len(), 4);
+    assert_ok(&s.gmm(&["adapt", "out/ubm.json", "b.npy", "-o", "out/spk.json"]));
+
+    let ubm = gmm_io::read_model::<f32>(&s.path("out/ubm.json")).unwrap();
+    let spk = gmm_io::read_model::<f32>(&s.path("out/spk.json")).unwrap();
+    for top_c in [None, Some(2)] {
+        let mut args = vec!["llr", "out/spk.json", "out/ubm.json", "b.npy", "a.npy"];
+        if top_c.is_some() {
+            args.extend(["--top-c", "2"]);
+        }
+        let out = assert_ok(&s.gmm(&args));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{out}");
+        let mut scores = Vec::new();
+        for (line, name) in lines.iter().zip(["b.npy", "a.npy"]) {
+            let (file, score) = line.rsplit_once('\t').expect("name<TAB>score");
+            assert_eq!(file, name);
+            let x = match gmm_io::read_npy(&s.path(name)).unwrap() {
+                gmm_io::DataMatrix::F32(m) => m,
+                gmm_io::DataMatrix::F64(_) => unreachable!("written as f32"),
+            };
+            let want = gmm_em::speech::llr(&spk, &ubm, x.samples(), top_c).unwrap();
+            let got: f64 = score.parse().expect("a number");
+            assert_rel(got, want, 1e-12, "llr");
+            scores.push(got);
+        }
+        assert!(scores[0] > scores[1], "the speaker's own frames score higher: {scores:?}");
+    }
+
+    assert_ok(&s.gmm(&["stats", "out/ubm.json", "a.npy", "b.npy", "-o", "out/bw"]));
+    let zeroth = gmm_io::read_npy(&s.path("out/bw.zeroth.npy")).unwrap().into_f64();
+    let first = gmm_io::read_npy(&s.path("out/bw.first.npy")).unwrap().into_f64();
+    assert_eq!((zeroth.n_rows(), zeroth.n_cols()), (2, 4));
+    assert_eq!((first.n_rows(), first.n_cols()), (2, 12));
+    for (row, n) in [(0, 2000.0), (1, 500.0)] {
+        assert_rel(zeroth.row(row).iter().sum::<f64>(), n, 1e-6, "occupancies sum to frames");
+    }
+}
+
+#[test]
+fn speech_commands_refuse_bad_input_in_one_line() {
+    use gmm_core::{CovarianceType, GaussianMixture};
+    let s = Scratch::new();
+    let model = GaussianMixture::<f32>::random(CovarianceType::Diag, 2, 2, 3.0, 1).unwrap();
+    write_frames(&s, "a.npy", &model, 300, 3);
+    assert_ok(&s.gmm(&["ubm", "a.npy", "-k", "2", "-o", "ubm.json", "-q"]));
+    let out = s.gmm(&["adapt", "ubm.json", "a.npy", "-o", "out/x.json", "--relevance", "0"]);
+    assert_one_line_error(&out, &["relevance"]);
+    let out = s.gmm(&["llr", "ubm.json", "ubm.json", "missing.npy"]);
+    assert_one_line_error(&out, &["missing.npy"]);
+    let out = s.gmm(&["llr", "ubm.json", "ubm.json", "a.npy", "--top-c", "0"]);
+    assert_one_line_error(&out, &["top-C"]);
+    let out = s.gmm(&["ubm", "a.npy", "-k", "1000", "-o", "out/u.json", "-q"]);
+    assert_one_line_error(&out, &["300 frames"]);
+    s.write("empty.list", "# nothing\n");
+    let out = s.gmm(&["stats", "ubm.json", "empty.list", "-o", "out/bw"]);
+    assert_one_line_error(&out, &["no frame files"]);
+    s.assert_no_output();
+}

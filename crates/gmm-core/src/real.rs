@@ -75,6 +75,8 @@ pub trait Real:
     fn simd_div<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
     /// Lane-wise maximum.
     fn simd_max<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise minimum.
+    fn simd_min<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
     /// Lane-wise `e^x` ([`crate::kernel::exp`]: inputs below the type's underflow limit,
     /// `-∞` included, give 0).
     fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
@@ -83,7 +85,7 @@ pub trait Real:
 macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
-     $mul_add:ident, $div:ident, $max:ident, $lanes:ident, $exp:ident) => {
+     $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -156,6 +158,10 @@ macro_rules! impl_real {
                 simd.$max(a, b)
             }
             #[inline(always)]
+            fn simd_min<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                simd.$min(a, b)
+            }
+            #[inline(always)]
             fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S> {
                 crate::kernel::exp::$exp(simd, x)
             }
@@ -176,6 +182,7 @@ impl_real!(
     mul_add_e_f32s,
     div_f32s,
     max_f32s,
+    min_f32s,
     F32_LANES,
     exp_f32s
 );
@@ -192,6 +199,7 @@ impl_real!(
     mul_add_e_f64s,
     div_f64s,
     max_f64s,
+    min_f64s,
     F64_LANES,
     exp_f64s
 );

@@ -23,8 +23,12 @@
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
 //! * [`fit`](mod@fit) — the driver and [`FitReport`];
 //! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL;
-//! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]).
+//! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]);
+//! * [`ubm`] — universal background models by component splitting;
+//! * [`adapt`] — MAP adaptation (relevance factor) of a UBM to a speaker;
+//! * [`speech`] — log-likelihood ratios, top-C Gaussian selection, Baum-Welch statistics.
 
+pub mod adapt;
 pub mod classify;
 pub mod config;
 pub mod fit;
@@ -33,7 +37,9 @@ pub mod mstep;
 pub mod pass;
 mod reduce;
 pub mod select;
+pub mod speech;
 pub mod stats;
+pub mod ubm;
 
 pub use classify::{
     ClassModel, ClassifierConfig, ConfusionMatrix, CrossValidation, MixtureClassifier, Priors,

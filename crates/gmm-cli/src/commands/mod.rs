@@ -1,12 +1,17 @@
 //! One module per subcommand, plus what they share: loading data in the requested precision.
 
+pub mod adapt;
 pub mod classify;
 pub mod fit;
+pub mod frames;
+pub mod llr;
 pub mod plot;
 pub mod predict;
 pub mod sample;
 pub mod score;
 pub mod select;
+pub mod stats;
+pub mod ubm;
 
 use std::path::Path;
 

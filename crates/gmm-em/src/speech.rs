@@ -1,0 +1,615 @@
+//! Scoring against a universal background model: log-likelihood ratios, top-C Gaussian
+//! selection, and the Baum-Welch statistics that i-vector / PLDA back-ends consume.
+//!
+//! # The maths
+//!
+//! A speaker model `s` (usually [MAP-adapted](crate::adapt) from the UBM `u`) scores an
+//! utterance of `T` frames by the average per-frame log-likelihood ratio
+//!
+//! ```text
+//! LLR = (1/T) Σ_t [ log p_s(x_t) - log p_u(x_t) ],     log p(x) = logsumexp_k ℓ_k(x),
+//! ℓ_k(x) = log w_k + log N(x | μ_k, Σ_k).
+//! ```
+//!
+//! **Top-C scoring** (Reynolds, Quatieri & Dunn 2000, §3.3; Kaldi's `gmm-gselect`): for each
+//! frame the `C` components with the largest `ℓ_k^u(x)` under the UBM are chosen, and *both*
+//! log-likelihoods are sums over those `C` components only:
+//!
+//! ```text
+//! log p_u(x) ≈ logsumexp_{k ∈ top_C(x)} ℓ_k^u(x),    log p_s(x) ≈ logsumexp_{k ∈ top_C(x)} ℓ_k^s(x).
+//! ```
+//!
+//! This works because an adapted model's components stay near their UBM parents, so the few
+//! components that carry a frame's mass are the same in both; the truncation errors of the two
+//! terms largely cancel in the ratio. The selection is made once and reused for any number of
+//! speaker models ([`GaussianSelection`]).
+//!
+//! **Baum-Welch statistics** of an utterance under the UBM are the zeroth- and centred
+//! first-order statistics `N_k = Σ_t γ_tk` and `F̃_k = Σ_t γ_tk (x_t - μ_k)` — the
+//! [`SuffStats`] counts and first moments of one E-step, whose shift is the UBM mean.
+//!
+//! # Types
+//!
+//! * [`llr`]: exact or top-C average LLR of one utterance;
+//! * [`GaussianSelection`]: the top-C choice and UBM log-likelihoods of one utterance, reused
+//!   to score speaker models ([`GaussianSelection::log_likelihoods`], [`GaussianSelection::llr`]);
+//! * [`BaumWelchStats`] / [`baum_welch_stats`].
+//!
+//! # Current implementation
+//!
+//! Selection runs gmm-core's blocked kernel ([`log_densities`] on a [`BlockScratch`]) over the
+//! UBM once per block of frames — the only `O(T K d)` work — and keeps the `C` largest values
+//! per frame by one pass over the component-major rows (a compare per entry, an insertion
+//! only when a value beats the frame's current `C`-th best). A speaker model then costs
+//! `O(T C d)`: the `C` selected components are evaluated directly (inverse variances for
+//! diagonal models, the precision Cholesky factor otherwise). Blocks run in parallel; every
+//! per-frame value is independent of the thread count and sums are taken in frame order, so
+//! scores are bit-identical for any number of threads.
+//!
+//! ```
+//! use gmm_core::{CovarianceType, GaussianMixture};
+//! use gmm_em::adapt::{MapConfig, map_adapt};
+//! use gmm_em::speech::llr;
+//!
+//! let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 8, 3, 3.0, 1)?;
+//! let (x, _) = ubm.sample(500, 2)?;
+//! let speaker = map_adapt(&ubm, x.samples(), &MapConfig::default())?;
+//! let exact = llr(&speaker, &ubm, x.samples(), None)?;
+//! let fast = llr(&speaker, &ubm, x.samples(), Some(5))?;
+//! assert!(exact > 0.0 && (exact - fast).abs() < 0.05);
+//! # Ok::<(), gmm_core::Error>(())
+//! ```
+
+use gmm_core::kernel::{BLOCK_ROWS, BlockScratch, log_densities};
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+use rayon::prelude::*;
+
+use crate::pass::e_step;
+use crate::stats::SuffStats;
+
+/// Default number of selected components per frame.
+pub const DEFAULT_TOP_C: usize = 5;
+
+/// Average per-frame log-likelihood ratio of `speaker` against `ubm` over the frames `x`:
+/// exact with `top_c = None`, with top-C Gaussian selection on the UBM otherwise.
+///
+/// # Errors
+/// Models of different shape (top-C needs the speaker model to share the UBM's `k` and `d`),
+/// frames of the wrong dimension or not finite, no frames, `top_c = Some(0)`.
+pub fn llr<T: Real>(
+    speaker: &GaussianMixture<T>,
+    ubm: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    top_c: Option<usize>,
+) -> Result<f64> {
+    if x.n_samples() == 0 {
+        return Err(Error::new(ErrorKind::EmptyData, "no frames to score: give at least one"));
+    }
+    match top_c {
+        None => {
+            speaker.check_samples(x)?;
+            let s = speaker.total_log_likelihood(x)?;
+            let u = ubm.total_log_likelihood(x)?;
+            Ok((s - u) / x.n_samples() as f64)
+        }
+        Some(c) => GaussianSelection::new(ubm, x, c)?.llr(speaker, x),
+    }
+}
+
+/// The top-C components of a UBM for every frame of an utterance, and the UBM's top-C
+/// log-likelihood of each frame (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaussianSelection {
+    c: usize,
+    n_components: usize,
+    n_features: usize,
+    /// `n x c` component indices, best first.
+    indices: Vec<u32>,
+    /// `n` values `logsumexp` of the selected `ℓ_k^u`.
+    ubm_log_likelihood: Vec<f64>,
+}
+
+impl GaussianSelection {
+    /// Selects the `c` best UBM components (`c` is capped at the UBM's `k`) of every frame.
+    ///
+    /// # Errors
+    /// `c = 0`, frames of the wrong dimension or not finite.
+    pub fn new<T: Real>(ubm: &GaussianMixture<T>, x: Samples<'_, T>, c: usize) -> Result<Self> {
+        if c == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "top-C is 0: select at least one component per frame (5 is usual)",
+            ));
+        }
+        ubm.check_samples(x)?;
+        let (d, k) = (ubm.n_features(), ubm.n_components());
+        let c = c.min(k);
+        let n = x.n_samples();
+        let mut indices = vec![0u32; n * c];
+        let mut ubm_ll = vec![0.0f64; n];
+        indices
+            .par_chunks_mut(BLOCK_ROWS * c)
+            .zip(ubm_ll.par_chunks_mut(BLOCK_ROWS))
+            .enumerate()
+            .for_each_init(
+                || (BlockScratch::new(d, k), vec![0.0f64; BLOCK_ROWS * c]),
+                |(scratch, values), (block, (idx, ll))| {
+                    scratch.load(x, block);
+                    log_densities(ubm, scratch, true);
+                    select_block(scratch, k, c, idx, values);
+                    for (b, out) in ll.iter_mut().enumerate() {
+                        *out = log_sum_exp(&values[b * c..(b + 1) * c]);
+                    }
+                },
+            );
+        Ok(Self { c, n_components: k, n_features: d, indices, ubm_log_likelihood: ubm_ll })
+    }
+
+    /// Components kept per frame.
+    pub fn top_c(&self) -> usize {
+        self.c
+    }
+
+    /// Number of frames.
+    pub fn n_frames(&self) -> usize {
+        self.ubm_log_likelihood.len()
+    }
+
+    /// The selected components of frame `t`, best first.
+    pub fn components(&self, t: usize) -> &[u32] {
+        &self.indices[t * self.c..(t + 1) * self.c]
+    }
+
+    /// The UBM's top-C log-likelihood of every frame.
+    pub fn ubm_log_likelihoods(&self) -> &[f64] {
+        &self.ubm_log_likelihood
+    }
+
+    /// `log p_s(x_t)` over the selected components of `model`, for every frame.
+    ///
+    /// # Errors
+    /// `model` not of the UBM's shape, `x` not the frames the selection was made on (by count).
+    pub fn log_likelihoods<T: Real>(
+        &self,
+        model: &GaussianMixture<T>,
+        x: Samples<'_, T>,
+    ) -> Result<Vec<f64>> {
+        if model.n_components() != self.n_components || model.n_features() != self.n_features {
+            return Err(Error::new(
+                ErrorKind::DimensionMismatch {
+                    expected: self.n_components,
+                    found: model.n_components(),
+                },
+                format!(
+                    "the model has {} components in {} dimensions but the UBM of the selection \
+                     has {} in {}: top-C scoring needs a model adapted from that UBM",
+                    model.n_components(),
+                    model.n_features(),
+                    self.n_components,
+                    self.n_features
+                ),
+            ));
+        }
+        model.check_samples(x)?;
+        if x.n_samples() != self.n_frames() {
+            return Err(Error::new(
+                ErrorKind::DimensionMismatch { expected: self.n_frames(), found: x.n_samples() },
+                "the frames differ from those the selection was made on: select again",
+            ));
+        }
+        let c = self.c;
+        // Diagonal models: the parameters in f64 once, so the per-frame loop is plain FMAs.
+        let diag = model.inverse_variances().map(|inverse| {
+            let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+            let constants: Vec<f64> = model
+                .log_weights()
+                .iter()
+                .zip(model.log_normalisers())
+                .map(|(w, n)| w.to_f64() + n.to_f64())
+                .collect();
+            (f(model.means()), f(inverse), constants)
+        });
+        let mut out = vec![0.0f64; x.n_samples()];
+        out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each_init(
+            || vec![0.0f64; c],
+            |values, (block, out)| {
+                for (b, o) in out.iter_mut().enumerate() {
+                    let t = block * BLOCK_ROWS + b;
+                    let row = x.row(t);
+                    match &diag {
+                        Some((means, inverse, constants)) => {
+                            let d = self.n_features;
+                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
+                                let comp = comp as usize;
+                                let (mu, inv) = (
+                                    &means[comp * d..(comp + 1) * d],
+                                    &inverse[comp * d..(comp + 1) * d],
+                                );
+                                let mut q = 0.0;
+                                for ((x, m), p) in row.iter().zip(mu).zip(inv) {
+                                    let t = x.to_f64() - m;
+                                    q += t * t * p;
+                                }
+                                *v = constants[comp] - 0.5 * q;
+                            }
+                        }
+                        None => {
+                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
+                                *v = component_log_density(model, comp as usize, row);
+                            }
+                        }
+                    }
+                    *o = log_sum_exp(values);
+                }
+            },
+        );
+        Ok(out)
+    }
+
+    /// Average top-C log-likelihood ratio of `speaker` against the UBM over `x`.
+    ///
+    /// # Errors
+    /// As [`log_likelihoods`](Self::log_likelihoods).
+    pub fn llr<T: Real>(&self, speaker: &GaussianMixture<T>, x: Samples<'_, T>) -> Result<f64> {
+        let s = self.log_likelihoods(speaker, x)?;
+        let total: f64 = s.iter().zip(&self.ubm_log_likelihood).map(|(s, u)| s - u).sum();
+        Ok(total / s.len().max(1) as f64)
+    }
+}
+
+/// Keeps the `c` largest `log_density` values of every frame of the loaded block:
+/// `idx` (`len x c`) gets their components, `values` (`BLOCK_ROWS x c`) the values, best first
+/// (equal values: the lower component first).
+///
+/// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
+/// 1. *values*: every component's values go through a branch-free insertion network that
+///    keeps the `c` largest values per frame (`c` SIMD max/min pairs per register of frames;
+///    for `c <= 16` the `c` best are held in registers over all components, one register of
+///    frames at a time);
+/// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
+///    are picked up (about `c` per frame, so the scalar path is rarely taken).
+fn select_block<T: Real>(
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    idx: &mut [u32],
+    values: &mut [f64],
+) {
+    // Compiled once per instruction set and chosen at run time, like the kernels.
+    struct Select<'a, T> {
+        scratch: &'a BlockScratch<T>,
+        k: usize,
+        c: usize,
+        idx: &'a mut [u32],
+        values: &'a mut [f64],
+    }
+    impl<T: Real> pulp::WithSimd for Select<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) {
+            select_block_impl(simd, self.scratch, self.k, self.c, self.idx, self.values);
+        }
+    }
+    pulp::Arch::new().dispatch(Select { scratch, k, c, idx, values });
+}
+
+#[inline(always)]
+fn select_block_impl<S: pulp::Simd, T: Real>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    idx: &mut [u32],
+    values: &mut [f64],
+) {
+    const G: usize = 8;
+    let len = scratch.len;
+    let neg = T::from_f64(f64::NEG_INFINITY);
+    // best[i * BLOCK_ROWS + b]: the i-th largest value of frame b.
+    let mut best = vec![neg; c * BLOCK_ROWS];
+    match c {
+        1 => network_in_registers::<S, T, 1>(simd, scratch, k, &mut best),
+        2 => network_in_registers::<S, T, 2>(simd, scratch, k, &mut best),
+        3 => network_in_registers::<S, T, 3>(simd, scratch, k, &mut best),
+        4 => network_in_registers::<S, T, 4>(simd, scratch, k, &mut best),
+        5 => network_in_registers::<S, T, 5>(simd, scratch, k, &mut best),
+        6 => network_in_registers::<S, T, 6>(simd, scratch, k, &mut best),
+        7 => network_in_registers::<S, T, 7>(simd, scratch, k, &mut best),
+        8 => network_in_registers::<S, T, 8>(simd, scratch, k, &mut best),
+        9 => network_in_registers::<S, T, 9>(simd, scratch, k, &mut best),
+        10 => network_in_registers::<S, T, 10>(simd, scratch, k, &mut best),
+        11 => network_in_registers::<S, T, 11>(simd, scratch, k, &mut best),
+        12 => network_in_registers::<S, T, 12>(simd, scratch, k, &mut best),
+        13 => network_in_registers::<S, T, 13>(simd, scratch, k, &mut best),
+        14 => network_in_registers::<S, T, 14>(simd, scratch, k, &mut best),
+        15 => network_in_registers::<S, T, 15>(simd, scratch, k, &mut best),
+        16 => network_in_registers::<S, T, 16>(simd, scratch, k, &mut best),
+        _ => network_in_memory(simd, scratch, k, c, &mut best),
+    }
+    // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
+    // all taken); entries equal to it fill the rest in component order.
+    let threshold = &best[(c - 1) * BLOCK_ROWS..c * BLOCK_ROWS];
+    let mut room_for_ties = [0usize; BLOCK_ROWS];
+    for b in 0..len {
+        let above = (0..c).filter(|&i| best[i * BLOCK_ROWS + b] > threshold[b]).count();
+        room_for_ties[b] = c - above;
+    }
+    let mut count = [0usize; BLOCK_ROWS];
+    let mut picked = vec![neg; BLOCK_ROWS * c];
+    for comp in 0..k {
+        let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
+        for g in (0..BLOCK_ROWS).step_by(G) {
+            let (rg, tg) = (&row[g..g + G], &threshold[g..g + G]);
+            if !rg.iter().zip(tg).fold(false, |a, (x, t)| a | (x >= t)) {
+                continue;
+            }
+            for b in g..(g + G).min(len) {
+                let v = row[b];
+                let take = if v > threshold[b] {
+                    true
+                } else if v == threshold[b] && room_for_ties[b] > 0 {
+                    room_for_ties[b] -= 1;
+                    true
+                } else {
+                    false
+                };
+                if take && count[b] < c {
+                    idx[b * c + count[b]] = comp as u32;
+                    picked[b * c + count[b]] = v;
+                    count[b] += 1;
+                }
+            }
+        }
+    }
+    // Order each frame's picks best first (stable: equal values keep component order).
+    for b in 0..len {
+        let (ids, vals) = (&mut idx[b * c..(b + 1) * c], &mut picked[b * c..(b + 1) * c]);
+        for i in 1..c {
+            let mut j = i;
+            while j > 0 && vals[j - 1] < vals[j] {
+                vals.swap(j - 1, j);
+                ids.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        for (o, v) in values[b * c..(b + 1) * c].iter_mut().zip(vals.iter()) {
+            *o = v.to_f64();
+        }
+    }
+}
+
+/// Pass 1 for `C <= 16`: one register of frames at a time, its `C` best values held in
+/// registers while every component's value goes through the network (no stores in the loop).
+#[inline(always)]
+fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    best: &mut [T],
+) {
+    let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
+    let regs = BLOCK_ROWS / T::lanes::<S>();
+    let neg = T::simd_splat(simd, T::from_f64(f64::NEG_INFINITY));
+    for r in 0..regs {
+        let mut b = [neg; C];
+        for comp in 0..k {
+            let mut v = rows[comp * regs + r];
+            for slot in b.iter_mut() {
+                let hi = T::simd_max(simd, *slot, v);
+                v = T::simd_min(simd, *slot, v);
+                *slot = hi;
+            }
+        }
+        for (i, slot) in b.iter().enumerate() {
+            let (out, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
+            out[r] = *slot;
+        }
+    }
+}
+
+/// Pass 1 for larger `C`: the `C` best values of every frame kept in `best`, row by row.
+#[inline(always)]
+fn network_in_memory<S: pulp::Simd, T: Real>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    best: &mut [T],
+) {
+    let mut carry = vec![T::from_f64(f64::NEG_INFINITY); BLOCK_ROWS];
+    for comp in 0..k {
+        carry.copy_from_slice(&scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS]);
+        let (v, _) = T::as_mut_simd::<S>(&mut carry);
+        for i in 0..c {
+            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
+            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
+                let hi = T::simd_max(simd, *b, *v);
+                *v = T::simd_min(simd, *b, *v);
+                *b = hi;
+            }
+        }
+    }
+}
+
+/// `log w_k + log N(x | μ_k, Σ_k)` for one frame and one component, in `f64`.
+fn component_log_density<T: Real>(model: &GaussianMixture<T>, comp: usize, x: &[T]) -> f64 {
+    let d = model.n_features();
+    let mean = model.mean(comp);
+    let constant = model.log_weights()[comp].to_f64() + model.log_normalisers()[comp].to_f64();
+    let quad = if let Some(inverse) = model.inverse_variances() {
+        let inv = &inverse[comp * d..(comp + 1) * d];
+        let mut q = 0.0;
+        for j in 0..d {
+            let t = x[j].to_f64() - mean[j].to_f64();
+            q += t * t * inv[j].to_f64();
+        }
+        q
+    } else {
+        // Full or tied: y = Uᵀ (x - μ) with U upper triangular, row-major d x d.
+        let factors = model.precision_cholesky().unwrap_or(&[]);
+        let u = if model.covariance_type() == CovarianceType::Tied {
+            &factors[..d * d]
+        } else {
+            &factors[comp * d * d..(comp + 1) * d * d]
+        };
+        let mut q = 0.0;
+        for j in 0..d {
+            let mut y = 0.0;
+            for i in 0..=j {
+                y += u[i * d + j].to_f64() * (x[i].to_f64() - mean[i].to_f64());
+            }
+            q += y * y;
+        }
+        q
+    };
+    constant - 0.5 * quad
+}
+
+fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// Zeroth- and centred first-order Baum-Welch statistics of one utterance under a UBM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaumWelchStats {
+    /// `N_k = Σ_t γ_tk`, `k` values.
+    pub zeroth: Vec<f64>,
+    /// `F̃_k = Σ_t γ_tk (x_t - μ_k)`, `k x d` row-major.
+    pub first: Vec<f64>,
+    /// Mean log-likelihood per frame under the UBM.
+    pub log_likelihood: f64,
+}
+
+/// Baum-Welch statistics of the frames `x` under `ubm` (exact posteriors).
+///
+/// # Errors
+/// Frames of the wrong dimension, not finite, or none.
+pub fn baum_welch_stats<T: Real>(
+    ubm: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+) -> Result<BaumWelchStats> {
+    let stats = ubm_statistics(ubm, x)?;
+    Ok(BaumWelchStats {
+        log_likelihood: stats.log_likelihood / stats.total_weight,
+        zeroth: stats.counts,
+        first: stats.first,
+    })
+}
+
+/// The full [`SuffStats`] of one UBM E-step over `x` (shifted by the UBM means): what
+/// [`crate::adapt::map_update`] takes, mergeable over files.
+///
+/// # Errors
+/// Frames of the wrong dimension, not finite, or none.
+pub fn ubm_statistics<T: Real>(ubm: &GaussianMixture<T>, x: Samples<'_, T>) -> Result<SuffStats> {
+    ubm.check_samples(x)?;
+    if x.n_samples() == 0 {
+        return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
+    }
+    Ok(e_step(ubm, x, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gmm_core::kernel::reference;
+
+    fn lse(v: &[f64]) -> f64 {
+        log_sum_exp(v)
+    }
+
+    /// Top-C against a naive per-frame reference: sort all UBM log-densities, take the best C
+    /// for both models.
+    #[test]
+    fn top_c_matches_naive_selection() {
+        for covariance_type in [CovarianceType::Diag, CovarianceType::Full] {
+            let ubm = GaussianMixture::<f64>::random(covariance_type, 12, 3, 2.0, 3).unwrap();
+            let spk = GaussianMixture::<f64>::random(covariance_type, 12, 3, 2.0, 4).unwrap();
+            let (x, _) = ubm.sample(517, 9).unwrap();
+            let x = x.samples();
+            for c in [1, 3, 12, 40] {
+                let sel = GaussianSelection::new(&ubm, x, c).unwrap();
+                let s = sel.log_likelihoods(&spk, x).unwrap();
+                let mut total = 0.0;
+                for t in 0..x.n_samples() {
+                    let lu = reference::weighted_log_densities(&ubm, x.row(t));
+                    let ls = reference::weighted_log_densities(&spk, x.row(t));
+                    let mut order: Vec<usize> = (0..12).collect();
+                    order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
+                    let top = &order[..c.min(12)];
+                    let got: Vec<usize> = sel.components(t).iter().map(|&i| i as usize).collect();
+                    assert_eq!(got, top, "frame {t}");
+                    let u = lse(&top.iter().map(|&k| lu[k]).collect::<Vec<_>>());
+                    let v = lse(&top.iter().map(|&k| ls[k]).collect::<Vec<_>>());
+                    assert!((sel.ubm_log_likelihoods()[t] - u).abs() < 1e-9 * (1.0 + u.abs()));
+                    assert!((s[t] - v).abs() < 1e-9 * (1.0 + v.abs()));
+                    total += v - u;
+                }
+                let got = sel.llr(&spk, x).unwrap();
+                assert!((got - total / x.n_samples() as f64).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn exact_llr_matches_reference_and_top_all_is_exact() {
+        let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 6, 2, 2.0, 1).unwrap();
+        let spk = GaussianMixture::<f64>::random(CovarianceType::Diag, 6, 2, 2.0, 2).unwrap();
+        let (x, _) = spk.sample(300, 3).unwrap();
+        let x = x.samples();
+        let want = (0..300)
+            .map(|t| {
+                reference::log_likelihood(&spk, x.row(t))
+                    - reference::log_likelihood(&ubm, x.row(t))
+            })
+            .sum::<f64>()
+            / 300.0;
+        let exact = llr(&spk, &ubm, x, None).unwrap();
+        let all = llr(&spk, &ubm, x, Some(6)).unwrap();
+        assert!((exact - want).abs() < 1e-9, "{exact} vs {want}");
+        assert!((all - want).abs() < 1e-9, "{all} vs {want}");
+    }
+
+    #[test]
+    fn baum_welch_stats_match_posteriors() {
+        let ubm = GaussianMixture::<f32>::random(CovarianceType::Diag, 4, 3, 2.0, 8).unwrap();
+        let (x, _) = ubm.sample(250, 1).unwrap();
+        let x = x.samples();
+        let bw = baum_welch_stats(&ubm, x).unwrap();
+        let (mut n, mut f) = (vec![0.0; 4], vec![0.0; 12]);
+        for t in 0..250 {
+            let p = reference::posteriors(&ubm, x.row(t));
+            for k in 0..4 {
+                n[k] += p[k];
+                for j in 0..3 {
+                    f[k * 3 + j] += p[k] * (x.row(t)[j] as f64 - ubm.mean(k)[j] as f64);
+                }
+            }
+        }
+        // f32 responsibilities: relative accuracy about 1e-6 per term.
+        for k in 0..4 {
+            assert!((bw.zeroth[k] - n[k]).abs() < 1e-4 * (1.0 + n[k]), "{k}");
+            for j in 0..3 {
+                let at = k * 3 + j;
+                assert!((bw.first[at] - f[at]).abs() < 1e-4 * (1.0 + f[at].abs()), "{at}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 4, 2, 2.0, 1).unwrap();
+        let other = GaussianMixture::<f64>::random(CovarianceType::Diag, 5, 2, 2.0, 1).unwrap();
+        let (x, _) = ubm.sample(10, 1).unwrap();
+        assert!(GaussianSelection::new(&ubm, x.samples(), 0).is_err());
+        assert!(llr(&other, &ubm, x.samples(), Some(2)).is_err());
+        let empty = gmm_core::Matrix::<f64>::from_vec(vec![], 2);
+        if let Ok(m) = empty {
+            assert!(llr(&ubm, &ubm, m.samples(), None).is_err());
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Speaker identification on the Free Spoken Digit Dataset's MFCC frames (6 speakers,
+//! `data/fsdd_mfcc/`, see its README): `cargo run --release --example fsdd_speakers`.
+//!
+//! Train on recordings 25-49 of every speaker and digit, test on recordings 0-24 (the `split`
+//! column), 13 MFCCs per frame:
+//!
+//! * (a) one diagonal GMM per speaker, `K = 32`, fitted by EM (k-means start, as scikit-learn);
+//! * (b) a 64-component UBM trained by splitting on all training frames, then one model per
+//!   speaker with means MAP-adapted at `r = 16`, scored exactly and with top-5 selection.
+//!
+//! An utterance goes to the speaker with the highest total log-likelihood (for (b) the same as
+//! the highest LLR: the UBM term is common); a frame to the speaker with the highest
+//! log-likelihood of that frame. `bench/fsdd/sklearn_baseline.py` prints the same table for
+//! scikit-learn; `bench/fsdd/compare.sh` runs both.
+//!
+//! With `--top-c-check K` (default 512; 0 skips it) it also trains a `K`-component UBM, adapts
+//! the six speakers, and compares top-5 against exact per-utterance LLRs: the largest
+//! difference and the time of each.
+
+use std::path::Path;
+use std::time::Instant;
+
+use gmm::em::adapt::{MapConfig, map_adapt};
+use gmm::em::speech::{DEFAULT_TOP_C, GaussianSelection};
+use gmm::em::ubm::{UbmConfig, train_ubm};
+use gmm::io::DataMatrix;
+use gmm::{CovarianceType, EmConfig, Error, ErrorKind, GaussianMixture, Matrix};
+
+const SPEAKERS: [&str; 6] = ["george", "jackson", "lucas", "nicolas", "theo", "yweweler"];
+const N_MFCC: usize = 13;
+
+/// Training frames per speaker, and the test utterances (speaker, frames) concatenated.
+struct Split {
+    train: Vec<Matrix<f32>>,
+    test: Matrix<f32>,
+    /// `(speaker, first frame, frame count)` of every test utterance, in `test`'s rows.
+    test_utts: Vec<(usize, usize, usize)>,
+    test_labels: Vec<usize>,
+}
+
+fn load(dir: &Path) -> Result<Split, Error> {
+    let index = std::fs::read_to_string(dir.join("index.csv")).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("{}: {e}", dir.join("index.csv").display()))
+    })?;
+    let mut train = Vec::new();
+    let (mut test, mut test_utts, mut test_labels) = (Vec::new(), Vec::new(), Vec::new());
+    for (s, name) in SPEAKERS.iter().enumerate() {
+        let DataMatrix::F32(frames) = gmm::io::read_npy(&dir.join(format!("{name}.npy")))? else {
+            return Err(Error::new(ErrorKind::Parse, format!("{name}.npy is not float32")));
+        };
+        let d = frames.n_cols();
+        let mut tr = Vec::new();
+        for line in index.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() < 8 || f[1] != *name {
+                continue;
+            }
+            let parse = |v: &str| {
+                v.parse::<usize>().map_err(|e| Error::new(ErrorKind::Parse, format!("{line}: {e}")))
+            };
+            let (start, count) = (parse(f[6])?, parse(f[7])?);
+            let rows = frames.as_slice()[start * d..(start + count) * d]
+                .chunks_exact(d)
+                .flat_map(|r| r[..N_MFCC].iter().copied());
+            if f[4] == "train" {
+                tr.extend(rows);
+            } else {
+                test_utts.push((s, test.len() / N_MFCC, count));
+                test.extend(rows);
+                test_labels.extend(std::iter::repeat_n(s, count));
+            }
+        }
+        train.push(Matrix::from_vec(tr, N_MFCC)?);
+    }
+    Ok(Split { train, test: Matrix::from_vec(test, N_MFCC)?, test_utts, test_labels })
+}
+
+/// Utterance and frame accuracy from per-speaker, per-frame log-likelihoods.
+fn accuracies(split: &Split, ll: &[Vec<f64>]) -> (f64, f64) {
+    let argmax = |f: &dyn Fn(usize) -> f64| {
+        (0..ll.len()).fold(0, |best, s| if f(s) > f(best) { s } else { best })
+    };
+    let n = split.test_labels.len();
+    let frames = (0..n).filter(|&t| argmax(&|s| ll[s][t]) == split.test_labels[t]).count();
+    let utts = split
+        .test_utts
+        .iter()
+        .filter(|&&(truth, start, count)| {
+            argmax(&|s| ll[s][start..start + count].iter().sum()) == truth
+        })
+        .count();
+    (utts as f64 / split.test_utts.len() as f64, frames as f64 / n as f64)
+}
+
+fn row(name: &str, train: f64, score: f64, (utt, frame): (f64, f64)) {
+    println!("{name:<40} {train:>9.3} {score:>9.3} {utt:>8.3} {frame:>9.3}");
+}
+
+fn per_frame(model: &GaussianMixture<f32>, x: &Matrix<f32>) -> Result<Vec<f64>, Error> {
+    Ok(model.score_samples(x.samples())?.iter().map(|&v| f64::from(v)).collect())
+}
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    let check_k = match args.iter().position(|a| a == "--top-c-check") {
+        Some(i) => args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(512),
+        None => 512,
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fsdd_mfcc");
+    let split = load(&dir)?;
+    let n_train: usize = split.train.iter().map(|m| m.n_rows()).sum();
+    println!(
+        "FSDD MFCC: {} speakers, {n_train} training frames, {} test frames in {} utterances, \
+         d = {N_MFCC}, {} threads",
+        SPEAKERS.len(),
+        split.test.n_rows(),
+        split.test_utts.len(),
+        rayon_threads()
+    );
+    println!(
+        "{:<40} {:>9} {:>9} {:>8} {:>9}",
+        "system (gmm)", "train s", "score s", "utt acc", "frame acc"
+    );
+
+    // (a) One diagonal GMM per speaker.
+    let t = Instant::now();
+    let mut models = Vec::new();
+    for x in &split.train {
+        models.push(EmConfig::new(32, CovarianceType::Diag).seed(0).fit(x.samples())?.model);
+    }
+    let train_a = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ll: Vec<Vec<f64>> =
+        models.iter().map(|m| per_frame(m, &split.test)).collect::<Result<_, _>>()?;
+    row("per-speaker diag K=32", train_a, t.elapsed().as_secs_f64(), accuracies(&split, &ll));
+
+    // (b) UBM + MAP-adapted means.
+    let t = Instant::now();
+    let pooled: Vec<f32> = split.train.iter().flat_map(|m| m.as_slice().iter().copied()).collect();
+    let pooled = Matrix::from_vec(pooled, N_MFCC)?;
+    let ubm = train_ubm(&UbmConfig::new(64), pooled.samples())?.model;
+    let map = MapConfig::default().relevance(16.0);
+    let speakers: Vec<GaussianMixture<f32>> =
+        split.train.iter().map(|x| map_adapt(&ubm, x.samples(), &map)).collect::<Result<_, _>>()?;
+    let train_b = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let ll: Vec<Vec<f64>> =
+        speakers.iter().map(|m| per_frame(m, &split.test)).collect::<Result<_, _>>()?;
+    row(
+        "UBM K=64 + MAP means r=16 (exact)",
+        train_b,
+        t.elapsed().as_secs_f64(),
+        accuracies(&split, &ll),
+    );
+    let t = Instant::now();
+    let selection = GaussianSelection::new(&ubm, split.test.samples(), DEFAULT_TOP_C)?;
+    let ll: Vec<Vec<f64>> = speakers
+        .iter()
+        .map(|m| selection.log_likelihoods(m, split.test.samples()))
+        .collect::<Result<_, _>>()?;
+    row(
+        "UBM K=64 + MAP means r=16 (top-5)",
+        train_b,
+        t.elapsed().as_secs_f64(),
+        accuracies(&split, &ll),
+    );
+
+    if check_k > 0 {
+        top_c_check(&split, &pooled, check_k)?;
+    }
+    Ok(())
+}
+
+/// Top-5 against exact per-utterance LLRs for a `k`-component UBM.
+fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Error> {
+    let t = Instant::now();
+    let fit = train_ubm(&UbmConfig::new(k), pooled.samples())?;
+    let ubm = fit.model;
+    let ubm_s = t.elapsed().as_secs_f64();
+    let speakers: Vec<GaussianMixture<f32>> = split
+        .train
+        .iter()
+        .map(|x| map_adapt(&ubm, x.samples(), &MapConfig::default()))
+        .collect::<Result<_, _>>()?;
+    let x = split.test.samples();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    // Exact: the UBM and every speaker model over all test frames.
+    let (mut exact_one, mut exact_all, mut top_one, mut top_all) = (vec![], vec![], vec![], vec![]);
+    let mut exact = Vec::new();
+    let mut fast = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let u = per_frame(&ubm, &split.test)?;
+        let s0 = per_frame(&speakers[0], &split.test)?;
+        exact_one.push(t.elapsed().as_secs_f64());
+        let rest: Vec<Vec<f64>> =
+            speakers[1..].iter().map(|m| per_frame(m, &split.test)).collect::<Result<_, _>>()?;
+        exact_all.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let sel = GaussianSelection::new(&ubm, x, DEFAULT_TOP_C)?;
+        let f0 = sel.log_likelihoods(&speakers[0], x)?;
+        top_one.push(t.elapsed().as_secs_f64());
+        let frest: Vec<Vec<f64>> =
+            speakers[1..].iter().map(|m| sel.log_likelihoods(m, x)).collect::<Result<_, _>>()?;
+        top_all.push(t.elapsed().as_secs_f64());
+        exact = std::iter::once(s0).chain(rest).map(|s| (s, u.clone())).collect::<Vec<_>>();
+        fast = std::iter::once(f0)
+            .chain(frest)
+            .map(|s| (s, sel.ubm_log_likelihoods().to_vec()))
+            .collect::<Vec<_>>();
+    }
+    let (mut max_diff, mut sum_diff, mut n) = (0.0f64, 0.0, 0usize);
+    for s in 0..speakers.len() {
+        for &(_, start, count) in &split.test_utts {
+            let llr = |(spk, ubm): &(Vec<f64>, Vec<f64>)| {
+                (start..start + count).map(|t| spk[t] - ubm[t]).sum::<f64>() / count as f64
+            };
+            let diff = (llr(&exact[s]) - llr(&fast[s])).abs();
+            max_diff = max_diff.max(diff);
+            sum_diff += diff;
+            n += 1;
+        }
+    }
+    let (e1, ea, t1, ta) = (median(exact_one), median(exact_all), median(top_one), median(top_all));
+    println!(
+        "\ntop-{DEFAULT_TOP_C} vs exact LLR, UBM K={} (trained in {ubm_s:.2} s, {} removed), {} \
+         utterances x {} speakers:",
+        ubm.n_components(),
+        fit.report.removed,
+        split.test_utts.len(),
+        speakers.len()
+    );
+    println!(
+        "  |LLR difference| per utterance: max {max_diff:.5}, mean {:.5}",
+        sum_diff / n as f64
+    );
+    println!(
+        "  1 speaker vs UBM over all test frames: exact {:.1} ms, top-{DEFAULT_TOP_C} {:.1} ms ({:.1}x)",
+        e1 * 1e3,
+        t1 * 1e3,
+        e1 / t1
+    );
+    println!(
+        "  6 speakers vs UBM (identification): exact {:.1} ms, top-{DEFAULT_TOP_C} {:.1} ms ({:.1}x)",
+        ea * 1e3,
+        ta * 1e3,
+        ea / ta
+    );
+    // Larger C: how the difference shrinks, and what it costs (6 speakers).
+    for c in [10, 20, 50] {
+        let mut times = Vec::new();
+        let mut fast = Vec::new();
+        for _ in 0..3 {
+            let t = Instant::now();
+            let sel = GaussianSelection::new(&ubm, x, c)?;
+            fast = speakers
+                .iter()
+                .map(|m| sel.log_likelihoods(m, x).map(|s| (s, sel.ubm_log_likelihoods().to_vec())))
+                .collect::<Result<Vec<_>, _>>()?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        let (mut max_diff, mut sum_diff, mut n) = (0.0f64, 0.0, 0usize);
+        for s in 0..speakers.len() {
+            for &(_, start, count) in &split.test_utts {
+                let llr = |(spk, ubm): &(Vec<f64>, Vec<f64>)| {
+                    (start..start + count).map(|t| spk[t] - ubm[t]).sum::<f64>() / count as f64
+                };
+                let diff = (llr(&exact[s]) - llr(&fast[s])).abs();
+                max_diff = max_diff.max(diff);
+                sum_diff += diff;
+                n += 1;
+            }
+        }
+        let tc = median(times);
+        println!(
+            "  top-{c}: |LLR difference| max {max_diff:.5}, mean {:.5}; 6 speakers {:.1} ms ({:.1}x)",
+            sum_diff / n as f64,
+            tc * 1e3,
+            ea / tc
+        );
+    }
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
