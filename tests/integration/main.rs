@@ -5,7 +5,12 @@ mod classify;
 mod common;
 mod criteria;
 mod em;
+mod examples_selection;
 mod geometry;
 mod kernels;
 mod parity;
 mod speech;
+
+/// The 4-cluster mixture of `examples/auto_clustering.rs`, shared with `examples_selection`.
+#[path = "../../examples/shared/four_clusters.rs"]
+mod four_clusters;

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Gaussian mixture models: fit with EM, score, predict, sample.
+/// Gaussian mixture models from the shell: fit with EM, score, predict, sample, select a model,
+/// classify, plot, and more (see the commands below).
 #[derive(Debug, Parser)]
 #[command(name = "gmm", version, about)]
 pub struct Cli {

@@ -126,6 +126,15 @@ impl Layer {
             | Layer::Markers { points, .. } => points,
         }
     }
+
+    /// The layer's legend entry, if it has one.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Layer::Scatter { label, .. }
+            | Layer::Curve { label, .. }
+            | Layer::Markers { label, .. } => label.as_deref(),
+        }
+    }
 }
 
 /// One pair of axes with its layers. Built fluently; see the [module docs](self).
@@ -185,6 +194,14 @@ impl Panel {
     /// Adds any layer.
     pub fn layer(mut self, layer: Layer) -> Self {
         self.layers.push(layer);
+        self
+    }
+
+    /// Draws `other`'s layers over this panel's (after them, in their order); this panel keeps
+    /// its title, axis labels and ranges. For several models in one panel (see
+    /// [`MixtureView::uniform`](crate::MixtureView::uniform)).
+    pub fn overlay(mut self, other: Panel) -> Self {
+        self.layers.extend(other.layers);
         self
     }
 
@@ -252,15 +269,7 @@ impl Panel {
 
     /// The corner whose legend-sized box covers the fewest drawn points (upper right on ties).
     fn legend_corner(&self) -> SeriesLabelPosition {
-        let entries = self
-            .layers
-            .iter()
-            .filter(|l| match l {
-                Layer::Scatter { label, .. }
-                | Layer::Curve { label, .. }
-                | Layer::Markers { label, .. } => label.is_some(),
-            })
-            .count();
+        let entries = self.layers.iter().filter(|l| l.label().is_some()).count();
         let (xr, yr) = self.ranges();
         let (w, h) = (0.4 * (xr[1] - xr[0]), (0.07 * entries as f64 + 0.05) * (yr[1] - yr[0]));
         let corners = [

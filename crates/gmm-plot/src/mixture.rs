@@ -53,6 +53,7 @@ pub struct MixtureView {
     means: bool,
     legend: bool,
     resolution: usize,
+    uniform: Option<(Rgb, String)>,
 }
 
 impl MixtureView {
@@ -69,6 +70,7 @@ impl MixtureView {
             means: true,
             legend: true,
             resolution: 200,
+            uniform: None,
         }
     }
 
@@ -126,6 +128,28 @@ impl MixtureView {
         self
     }
 
+    /// Draws every ellipse and contour in `colour` and names the model once in the legend, as
+    /// `label` (instead of an entry per component, one for the contours and one for the
+    /// means); the means stay black crosses. For several models in one panel: draw each with
+    /// its own colour and combine the panels with [`Panel::overlay`].
+    ///
+    /// ```
+    /// use gmm_core::{CovarianceType, GaussianMixture};
+    /// use gmm_plot::{MixtureView, Rgb, mixture_panel};
+    ///
+    /// let a = GaussianMixture::<f64>::random(CovarianceType::Full, 2, 2, 1.0, 1)?;
+    /// let b = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 1.0, 2)?;
+    /// let view = |c, name: &str| MixtureView::new([0, 1]).uniform(c, name);
+    /// let panel = mixture_panel(&a, None, &view(Rgb(200, 0, 0), "learned"))?
+    ///     .overlay(mixture_panel(&b, None, &view(Rgb(0, 150, 0), "truth"))?);
+    /// assert_eq!(panel.layers().iter().filter(|l| l.label().is_some()).count(), 2);
+    /// # Ok::<(), gmm_core::Error>(())
+    /// ```
+    pub fn uniform(mut self, colour: Rgb, label: impl Into<String>) -> Self {
+        self.uniform = Some((colour, label.into()));
+        self
+    }
+
     /// Points along each side of the contour grid (default 200).
     pub fn resolution(mut self, n: usize) -> Self {
         self.resolution = n;
@@ -165,6 +189,8 @@ pub fn mixture_panel<T: Real>(
         t
     });
     let mut panel = Panel::new().title(title).x_label(xn).y_label(yn);
+    // With a uniform colour, the model's single legend entry goes on its first curve.
+    let mut uniform_label = view.uniform.as_ref().filter(|_| view.legend).map(|u| u.1.clone());
     let ellipses = match view.level {
         Some(level) => confidence_ellipses(model, dims, level)?,
         None => Vec::new(),
@@ -242,11 +268,14 @@ pub fn mixture_panel<T: Real>(
         let n = values.len();
         for (i, contour) in contours_of(&density, &grid, &values)?.into_iter().enumerate() {
             for (j, line) in contour.lines.into_iter().enumerate() {
-                let label = (view.legend && i + 1 == n && j == 0)
-                    .then(|| format!("density, {n} level{}", if n == 1 { "" } else { "s" }));
+                let label = match &view.uniform {
+                    Some(_) => uniform_label.take(),
+                    None => (view.legend && i + 1 == n && j == 0)
+                        .then(|| format!("density, {n} level{}", if n == 1 { "" } else { "s" })),
+                };
                 panel = panel.layer(Layer::Curve {
                     points: line,
-                    colour: contour_colour(i, n),
+                    colour: view.uniform.as_ref().map_or(contour_colour(i, n), |u| u.0),
                     width: 1,
                     dashed: false,
                     label,
@@ -258,12 +287,16 @@ pub fn mixture_panel<T: Real>(
     for e in &ellipses {
         let mut outline = e.points(180);
         outline.push(outline[0]);
-        let label = view.legend.then(|| {
-            format!("component {} (w = {:.2})", e.component, model.weights()[e.component].to_f64())
-        });
+        let label = match &view.uniform {
+            Some(_) => uniform_label.take(),
+            None => view.legend.then(|| {
+                let w = model.weights()[e.component].to_f64();
+                format!("component {} (w = {w:.2})", e.component)
+            }),
+        };
         panel = panel.layer(Layer::Curve {
             points: outline,
-            colour: darker(palette(e.component)),
+            colour: view.uniform.as_ref().map_or(darker(palette(e.component)), |u| u.0),
             width: 2,
             dashed: false,
             label,
@@ -273,7 +306,8 @@ pub fn mixture_panel<T: Real>(
         let means = (0..k)
             .map(|c| [model.mean(c)[dims[0]].to_f64(), model.mean(c)[dims[1]].to_f64()])
             .collect();
-        panel = panel.markers(means, Marker::Cross, Rgb::BLACK, 6, view.legend.then_some("means"));
+        let label = (view.legend && view.uniform.is_none()).then_some("means");
+        panel = panel.markers(means, Marker::Cross, Rgb::BLACK, 6, label);
     }
     Ok(panel)
 }

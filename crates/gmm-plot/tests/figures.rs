@@ -248,3 +248,42 @@ fn mixture_panel_draws_the_model_geometry_and_colours() {
     assert_eq!(palette(3).faded(1.0), palette(3));
     assert_eq!(palette(3).faded(0.0), gmm_plot::Rgb(255, 255, 255));
 }
+
+#[test]
+fn uniform_models_overlay_in_one_panel() {
+    use gmm_plot::{Layer, Rgb};
+    let (a, b) =
+        (model(), GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 1.0, 7).unwrap());
+    let (x, _) = a.sample(200, 5).unwrap();
+    let (red, green) = (Rgb(200, 30, 30), Rgb(30, 150, 30));
+    let view = |c, name: &str| MixtureView::new([0, 1]).level(0.9).contours(3).uniform(c, name);
+    let learned = mixture_panel(&a, Some(x.samples()), &view(red, "learned")).unwrap();
+    let truth = mixture_panel(&b, None, &view(green, "truth")).unwrap();
+    let (n_learned, n_truth) = (learned.layers().len(), truth.layers().len());
+    let panel = learned.clone().title("both").overlay(truth.clone());
+    assert_eq!(panel.layers().len(), n_learned + n_truth);
+    assert_eq!(&panel.layers()[n_learned..], truth.layers(), "the overlay comes last, in order");
+    // The overlaid panel's automatic range covers both models.
+    for (both, one) in [(panel.ranges(), learned.ranges()), (panel.ranges(), truth.ranges())] {
+        assert!(both.0[0] <= one.0[0] && both.0[1] >= one.0[1], "{both:?} vs {one:?}");
+    }
+    // One legend entry per model (and the grey data's), every curve in its model's colour,
+    // means unlabelled.
+    let labels: Vec<&str> = panel.layers().iter().filter_map(|l| l.label()).collect();
+    assert_eq!(labels, ["data (n = 200)", "learned", "truth"]);
+    let mut curves = [0, 0];
+    for (i, layer) in panel.layers().iter().enumerate() {
+        if let Layer::Curve { colour, .. } = layer {
+            let own = if i < n_learned { red } else { green };
+            assert_eq!(*colour, own, "layer {i}");
+            curves[usize::from(i >= n_learned)] += 1;
+        }
+    }
+    // At least the ellipses (2 and 3) plus one line per contour level.
+    assert!(curves[0] >= 2 + 3 && curves[1] >= 3 + 3, "{curves:?}");
+    // Without a legend the model gets no entry.
+    let quiet = mixture_panel(&a, None, &view(red, "learned").legend(false)).unwrap();
+    assert!(quiet.layers().iter().all(|l| l.label().is_none()));
+    let svg = Figure::new(500, 400).panel(panel).render_svg().unwrap();
+    assert!(svg.contains("learned") && svg.contains("truth"));
+}
