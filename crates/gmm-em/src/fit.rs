@@ -29,6 +29,7 @@ use crate::config::EmConfig;
 use crate::init::{initial_model, stream_seed};
 use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
 use crate::pass::e_step;
+use crate::update::{MaximumLikelihood, UpdateRule};
 
 /// Progress after one EM iteration, passed to [`FitOptions::on_iteration`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +54,10 @@ pub struct FitOptions<'a, T: Real> {
     pub start: Option<&'a GaussianMixture<T>>,
     /// Called after every iteration of every restart.
     pub on_iteration: Option<&'a mut (dyn FnMut(&IterationInfo) + Send)>,
+    /// The update rule of every iteration; `None` is maximum likelihood with the
+    /// configuration's `reg_covar` and `variance_floor` ([`crate::update::MaximumLikelihood`]).
+    /// Initialisation always uses maximum likelihood.
+    pub update: Option<&'a dyn UpdateRule>,
 }
 
 /// What happened in one restart.
@@ -253,10 +258,11 @@ fn run_restart<T: Real>(
     restart: usize,
 ) -> Result<(GaussianMixture<T>, RestartRun)> {
     let weights = options.sample_weights;
-    let regularisation = Regularisation {
+    let ml = MaximumLikelihood(Regularisation {
         reg_covar: config.get_reg_covar(),
         variance_floor: config.get_variance_floor(),
-    };
+    });
+    let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
     let mut model = start;
     let mut history = Vec::new();
     let mut guards = GuardCounts::default();
@@ -293,9 +299,10 @@ fn run_restart<T: Real>(
         }
         let Some(stats) = stats else { break };
         let fallback = Fallback::from_model(&model);
-        let (next, step_guards) =
-            maximum_likelihood(&stats, model.covariance_type(), regularisation, &fallback)
-                .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
+        let (next, step_guards) = rule
+            .update(&stats, model.covariance_type(), &fallback)
+            .and_then(|(p, g)| Ok((p.into_model(rule.reg_covar())?, g)))
+            .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
         guards.add(step_guards);
         previous = mean_ll;
         model = next;

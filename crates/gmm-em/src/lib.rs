@@ -21,6 +21,7 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
 //! * [`fit`](mod@fit) — the driver and [`FitReport`].
 
 pub mod config;
@@ -30,8 +31,9 @@ pub mod mstep;
 pub mod pass;
 mod reduce;
 pub mod stats;
+pub mod update;
 
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
-pub use mstep::{GuardCounts, Regularisation};
+pub use mstep::{GuardCounts, Parameters, Regularisation};
 pub use stats::{MomentLayout, SuffStats};

@@ -166,6 +166,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         sample_weights: weights.as_deref(),
         start: start.as_ref(),
         on_iteration: Some(&mut on_iteration),
+        update: None,
     };
     let fit = gmm_em::fit(&config, x.samples(), options);
     if let Some(bar) = &bar {
