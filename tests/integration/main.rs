@@ -4,4 +4,5 @@ mod bad_input;
 mod common;
 mod em;
 mod kernels;
+mod map_em;
 mod parity;

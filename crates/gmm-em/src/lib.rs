@@ -21,12 +21,14 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`map`] — MAP-regularised EM under mclust's conjugate prior;
 //! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
 //! * [`fit`](mod@fit) — the driver and [`FitReport`].
 
 pub mod config;
 pub mod fit;
 pub mod init;
+pub mod map;
 pub mod mstep;
 pub mod pass;
 mod reduce;
