@@ -5,4 +5,5 @@ mod common;
 mod em;
 mod kernels;
 mod map_em;
+mod online_em;
 mod parity;

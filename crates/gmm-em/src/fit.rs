@@ -122,6 +122,16 @@ pub fn fit<T: Real>(
     x: Samples<'_, T>,
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
+    check_inputs(config, x, &options)?;
+    with_threads(config, || run(config, x, options))
+}
+
+/// The checks every fit of `x` runs before it starts.
+pub(crate) fn check_inputs<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    options: &FitOptions<'_, T>,
+) -> Result<()> {
     config.validate()?;
     x.check_finite()?;
     let k = config.get_n_components();
@@ -153,8 +163,16 @@ pub fn fit<T: Real>(
             ));
         }
     }
+    Ok(())
+}
+
+/// Runs `f` on the configuration's thread count (the global pool when it names none).
+pub(crate) fn with_threads<R>(config: &EmConfig, f: impl FnOnce() -> Result<R> + Send) -> Result<R>
+where
+    R: Send,
+{
     match config.get_threads() {
-        None => run(config, x, options),
+        None => f(),
         Some(threads) => {
             let pool =
                 rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
@@ -163,12 +181,12 @@ pub fn fit<T: Real>(
                         format!("cannot start {threads} threads: {e}"),
                     )
                 })?;
-            pool.install(|| run(config, x, options))
+            pool.install(f)
         }
     }
 }
 
-fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
+pub(crate) fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
     if w.len() != n {
         return Err(Error::new(
             ErrorKind::DimensionMismatch { expected: n, found: w.len() },

@@ -21,6 +21,7 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`online`] — online (stepwise, mini-batch) EM with `partial_fit`;
 //! * [`map`] — MAP-regularised EM under mclust's conjugate prior;
 //! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
 //! * [`fit`](mod@fit) — the driver and [`FitReport`].
@@ -30,6 +31,7 @@ pub mod fit;
 pub mod init;
 pub mod map;
 pub mod mstep;
+pub mod online;
 pub mod pass;
 mod reduce;
 pub mod stats;
