@@ -7,3 +7,4 @@ mod kernels;
 mod map_em;
 mod online_em;
 mod parity;
+mod vb;

@@ -287,16 +287,23 @@ fn run_restart<T: Real>(
     let mut previous = f64::NAN;
     let mut initial = f64::NAN;
     let mut converged = false;
+    // The statistics behind the current model (for rules that finish differently).
+    let mut made_model: Option<crate::stats::SuffStats> = None;
     for t in 0.. {
         let last = t == config.get_max_iter();
-        // The last pass only evaluates the model: no statistics needed.
-        let (stats, mean_ll) = if last {
+        // The last pass only evaluates the model: no statistics needed, unless the rule
+        // computes its objective from them.
+        let (stats, mean_ll) = if last && !rule.has_objective() {
             let (ll, total) = model.weighted_log_likelihood(x, weights)?;
             (None, ll / total)
         } else {
             let stats = e_step(&model, x, weights);
-            let mean = stats.log_likelihood / stats.total_weight;
-            (Some(stats), mean)
+            let mean = if rule.has_objective() {
+                rule.objective(&stats, &parameters_of(&model))?
+            } else {
+                stats.log_likelihood / stats.total_weight
+            };
+            (if last { None } else { Some(stats) }, mean)
         };
         if t == 0 {
             initial = mean_ll;
@@ -324,6 +331,12 @@ fn run_restart<T: Real>(
         guards.add(step_guards);
         previous = mean_ll;
         model = next;
+        made_model = Some(stats);
+    }
+    if let Some(stats) = made_model
+        && let Some(parameters) = rule.finish(&stats, model.covariance_type())
+    {
+        model = parameters?.into_model(rule.reg_covar())?;
     }
     let final_log_likelihood = history.last().copied().unwrap_or(initial);
     Ok((
@@ -336,6 +349,17 @@ fn run_restart<T: Real>(
             guards,
         },
     ))
+}
+
+/// `model`'s parameters in `f64`.
+fn parameters_of<T: Real>(model: &GaussianMixture<T>) -> crate::mstep::Parameters {
+    let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+    crate::mstep::Parameters {
+        covariance_type: model.covariance_type(),
+        weights: f(model.weights()),
+        means: f(model.means()),
+        covariances: f(model.covariances()),
+    }
 }
 
 /// One EM iteration from `model`: the fused E-step (which also yields `model`'s mean

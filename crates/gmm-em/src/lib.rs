@@ -23,6 +23,7 @@
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
 //! * [`online`] — online (stepwise, mini-batch) EM with `partial_fit`;
 //! * [`map`] — MAP-regularised EM under mclust's conjugate prior;
+//! * [`vb`] — variational Bayes (Dirichlet distribution or process, Gaussian-Wishart);
 //! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
 //! * [`fit`](mod@fit) — the driver and [`FitReport`].
 
@@ -36,6 +37,7 @@ pub mod pass;
 mod reduce;
 pub mod stats;
 pub mod update;
+pub mod vb;
 
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};

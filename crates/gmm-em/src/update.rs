@@ -47,6 +47,32 @@ pub trait UpdateRule: Sync {
 
     /// The `reg_covar` the rule adds (quoted by errors about covariances).
     fn reg_covar(&self) -> f64;
+
+    /// Whether the rule reports its own objective ([`UpdateRule::objective`]) instead of the
+    /// mean log-likelihood of each pass. Default: no.
+    fn has_objective(&self) -> bool {
+        false
+    }
+
+    /// The objective, per unit of sample weight, of the pass that produced `stats` under the
+    /// model `pass_model` (followed by this rule's update). Default: the pass's mean
+    /// log-likelihood. Variational Bayes returns its evidence lower bound.
+    fn objective(&self, stats: &SuffStats, pass_model: &Parameters) -> Result<f64> {
+        let _ = pass_model;
+        Ok(stats.log_likelihood / stats.total_weight)
+    }
+
+    /// The parameters a fit returns when its last update came from `stats`, if they differ from
+    /// what [`UpdateRule::update`] gives (variational Bayes returns the posterior's point
+    /// estimate; its updates return the model of its E-step). Default: `None`.
+    fn finish(
+        &self,
+        stats: &SuffStats,
+        covariance_type: CovarianceType,
+    ) -> Option<Result<Parameters>> {
+        let _ = (stats, covariance_type);
+        None
+    }
 }
 
 /// The maximum-likelihood update of [`crate::mstep`] with its guards.
