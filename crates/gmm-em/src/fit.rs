@@ -54,9 +54,9 @@ pub struct FitOptions<'a, T: Real> {
     pub start: Option<&'a GaussianMixture<T>>,
     /// Called after every iteration of every restart.
     pub on_iteration: Option<&'a mut (dyn FnMut(&IterationInfo) + Send)>,
-    /// The update rule of every iteration; `None` is maximum likelihood with the
-    /// configuration's `reg_covar` and `variance_floor` ([`crate::update::MaximumLikelihood`]).
-    /// Initialisation always uses maximum likelihood.
+    /// The update rule of every iteration, and of the initialisation's statistics; `None` is
+    /// maximum likelihood with the configuration's `reg_covar` and `variance_floor`
+    /// ([`crate::update::MaximumLikelihood`]).
     pub update: Option<&'a dyn UpdateRule>,
 }
 
@@ -223,7 +223,7 @@ fn run<T: Real>(
         let seed = stream_seed(config.get_seed(), restart as u64);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, options.sample_weights, config, seed)?,
+            None => initial_model(x, options.sample_weights, config, seed, options.update)?,
         };
         let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
         let mut restart_guards = init_guards;

@@ -71,11 +71,15 @@ pub(crate) fn diagonal_covariances(
 }
 
 /// The starting model of one restart.
+///
+/// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
+/// configuration's guards), the update the fit itself uses.
 pub(crate) fn initial_model<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
     config: &EmConfig,
     seed: u64,
+    rule: Option<&dyn crate::update::UpdateRule>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
@@ -93,7 +97,7 @@ pub(crate) fn initial_model<T: Real>(
             means: centres,
             covariances: diagonal_covariances(covariance_type, k, &variance, reg),
         };
-        maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+        update_with(rule, &stats, covariance_type, regularisation, &fallback)
     };
     match config.get_init() {
         Init::KMeans | Init::KMeansPlusPlus => {
@@ -131,7 +135,24 @@ pub(crate) fn initial_model<T: Real>(
                 means: shift.clone(),
                 covariances: diagonal_covariances(covariance_type, k, &variance, reg),
             };
-            maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+            update_with(rule, &stats, covariance_type, regularisation, &fallback)
+        }
+    }
+}
+
+/// `rule`'s update of `stats`, or maximum likelihood when there is none.
+fn update_with<T: Real>(
+    rule: Option<&dyn crate::update::UpdateRule>,
+    stats: &crate::stats::SuffStats,
+    covariance_type: CovarianceType,
+    regularisation: Regularisation,
+    fallback: &Fallback,
+) -> Result<(GaussianMixture<T>, GuardCounts)> {
+    match rule {
+        None => maximum_likelihood(stats, covariance_type, regularisation, fallback),
+        Some(rule) => {
+            let (parameters, guards) = rule.update(stats, covariance_type, fallback)?;
+            Ok((parameters.into_model(rule.reg_covar())?, guards))
         }
     }
 }

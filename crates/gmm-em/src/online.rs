@@ -308,7 +308,7 @@ pub fn fit_online<T: Real>(
         let seed = stream_seed(config.get_seed(), 0);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, weights, config, seed)?,
+            None => initial_model(x, weights, config, seed, options.update)?,
         };
         let ml = MaximumLikelihood(Regularisation {
             reg_covar: config.get_reg_covar(),
