@@ -15,6 +15,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing `fit`'s options would buy nothing
 pub enum Command {
     /// Fit a mixture to DATA with EM and write the model (JSON).
     Fit(FitArgs),

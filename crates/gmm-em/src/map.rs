@@ -95,7 +95,7 @@ impl ConjugatePrior {
             s.log_likelihood.fill(T::ZERO);
         });
         let n = stats.counts[0];
-        if !(n > 1.0) {
+        if n.is_nan() || n <= 1.0 {
             return Err(Error::new(
                 ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
                 format!(

@@ -111,7 +111,7 @@ impl VbPrior {
             s.log_likelihood.fill(T::ZERO);
         });
         let n = stats.counts[0];
-        if !(n > 1.0) || n_components == 0 {
+        if n.is_nan() || n <= 1.0 || n_components == 0 {
             return Err(Error::new(
                 ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
                 "the default VB prior needs data of total weight above 1 and k >= 1",
@@ -518,7 +518,7 @@ fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
                 s -= l[i * d + m] * l[j * d + m];
             }
             if i == j {
-                if !(s > 0.0) {
+                if s.is_nan() || s <= 0.0 {
                     return None;
                 }
                 l[i * d + i] = s.sqrt();
