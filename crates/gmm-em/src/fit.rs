@@ -16,6 +16,13 @@
 //! iterations; `max_iter = 0` returns the start. With `reg_covar = 0` and no floor, EM never
 //! lowers the log-likelihood.
 //!
+//! The M-step is an [`UpdateRule`] ([`FitOptions::update`]; maximum likelihood by default, or
+//! [`crate::map::MapRule`], [`crate::vb::VariationalRule`]), which also turns the
+//! initialisation's statistics into the start. A rule may report its own objective instead of
+//! the mean log-likelihood (variational Bayes: its lower bound per sample; then every pass,
+//! the last included, collects statistics) and may replace the returned model by what it
+//! derives from the statistics that made it (VB's posterior point estimate).
+//!
 //! Restarts (`n_init`) each re-initialise from their own seed; the one with the highest final
 //! log-likelihood wins (the first on ties). With a given start model there is nothing to
 //! re-draw, so one restart runs. Errors (a covariance that is no longer positive definite)
