@@ -132,3 +132,57 @@ fn unneeded_components_fade_out() {
         }
     }
 }
+
+#[test]
+fn integer_sample_weights_equal_duplicated_rows() {
+    // VB and MAP with weight 2 on some rows = the same rows given twice (priors included).
+    use gmm::em::Regularisation;
+    use gmm::em::map::{ConjugatePrior, MapRule};
+    let x = data("faithful");
+    let d = 2;
+    let weights: Vec<f64> = (0..x.n_rows()).map(|i| if i % 3 == 0 { 2.0 } else { 1.0 }).collect();
+    let mut rows = x.as_slice().to_vec();
+    for i in (0..x.n_rows()).step_by(3) {
+        rows.extend_from_slice(x.row(i));
+    }
+    let doubled = gmm::core::Samples::new(&rows, d).unwrap();
+    for t in [CovarianceType::Full, CovarianceType::Diag] {
+        let start = EmConfig::new(3, t).max_iter(0).seed(1).fit(x.samples()).unwrap().model;
+        let config = EmConfig::new(3, t).max_iter(25).tol(0.0);
+        let vb = |s: gmm::core::Samples<'_, f64>, w: Option<&[f64]>| {
+            let prior =
+                VbPrior::sklearn_default(s, w, 3, t, WeightPrior::DirichletProcess).unwrap();
+            let rule = VariationalRule::new(prior, 1e-6);
+            let options = FitOptions {
+                start: Some(&start),
+                sample_weights: w,
+                update: Some(&rule),
+                ..Default::default()
+            };
+            fit(&config, s, options).unwrap().model
+        };
+        let map = |s: gmm::core::Samples<'_, f64>, w: Option<&[f64]>| {
+            let prior = ConjugatePrior::mclust_default(s, w, 3, t).unwrap();
+            let rule = MapRule::new(prior, Regularisation { reg_covar: 0.0, variance_floor: None });
+            let options = FitOptions {
+                start: Some(&start),
+                sample_weights: w,
+                update: Some(&rule),
+                ..Default::default()
+            };
+            fit(&config.clone().reg_covar(0.0), s, options).unwrap().model
+        };
+        for (name, a, b) in [
+            ("vb", vb(x.samples(), Some(&weights)), vb(doubled, None)),
+            ("map", map(x.samples(), Some(&weights)), map(doubled, None)),
+        ] {
+            for (p, q) in a.covariances().iter().zip(b.covariances()) {
+                assert!(close(*p, *q, 1e-9), "{name} {t}: {p} vs {q}");
+            }
+            for (p, q) in a.means().iter().zip(b.means()).chain(a.weights().iter().zip(b.weights()))
+            {
+                assert!(close(*p, *q, 1e-9), "{name} {t}: {p} vs {q}");
+            }
+        }
+    }
+}
