@@ -233,29 +233,104 @@ impl<T: Real> OnlineEm<T> {
         if let Some(w) = sample_weights {
             check_sample_weights(w, batch.n_samples())?;
         }
-        let mut stats = e_step(&self.model, batch, sample_weights);
+        let mut stats = if batch.n_samples() < SMALL_BATCH {
+            small_batch_e_step(&self.model, batch, sample_weights)
+        } else {
+            e_step(&self.model, batch, sample_weights)
+        };
         let weight = stats.total_weight;
         let mean_ll = stats.log_likelihood / weight;
         let gamma = self.next_step_size();
-        stats.scale(gamma / weight);
+        // The running statistics stand for `represented` samples (the rule sees them as such).
+        let represented = self.represented.unwrap_or(weight);
         let mut running = self.running.clone();
+        if self.steps == 0 {
+            running.scale(represented); // from per unit weight (the start's statistics)
+        }
+        stats.scale(gamma * represented / weight);
         running.reshift(&stats.shift);
         running.scale(1.0 - gamma);
         running.merge(&stats);
-        let represented = self.represented.unwrap_or(weight);
-        let mut seen = running.clone();
-        seen.scale(represented / seen.total_weight);
-        let (parameters, guards) =
-            rule.update(&seen, self.model.covariance_type(), &Fallback::from_model(&self.model))?;
+        let (parameters, guards) = rule.update(
+            &running,
+            self.model.covariance_type(),
+            &Fallback::from_model(&self.model),
+        )?;
         self.model = parameters.into_model(rule.reg_covar())?;
-        if self.represented.is_none() {
-            self.represented = Some(weight);
-        }
+        self.represented = Some(represented);
         self.running = running;
         self.steps += 1;
         self.guards.add(guards);
         Ok(mean_ll)
     }
+}
+
+/// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
+/// `BLOCK_ROWS` rows) for [`small_batch_e_step`].
+const SMALL_BATCH: usize = 32;
+
+/// The fused E-step of [`crate::pass`] for a few rows, one row at a time from the model's cached
+/// terms (`log w_k`, `-½ d log 2π - ½ log det Σ_k`, inverse variances or the precision
+/// Cholesky `U`, `Σ⁻¹ = U Uᵀ`): the same statistics, shifted by the model's means, without
+/// padding the batch to a block.
+fn small_batch_e_step<T: Real>(
+    model: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> SuffStats {
+    let (n, d, k) = (x.n_samples(), x.n_features(), model.n_components());
+    let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
+    let layout = MomentLayout::for_covariance(model.covariance_type());
+    let mut stats = SuffStats::new(k, d, layout, shift);
+    let log_w: Vec<f64> = model.log_weights().iter().map(|v| v.to_f64()).collect();
+    let log_norm: Vec<f64> = model.log_normalisers().iter().map(|v| v.to_f64()).collect();
+    let inverse: Option<Vec<f64>> =
+        model.inverse_variances().map(|v| v.iter().map(|x| x.to_f64()).collect());
+    let factors: Option<Vec<f64>> =
+        model.precision_cholesky().map(|v| v.iter().map(|x| x.to_f64()).collect());
+    let tied = model.covariance_type() == CovarianceType::Tied;
+    // Column-major d x n samples and k x n weighted responsibilities, as accumulate_block reads.
+    let mut xt = vec![0.0; d * n];
+    let mut rw = vec![0.0; k * n];
+    let mut diff = vec![0.0; d];
+    let mut log_density = vec![0.0; k];
+    for row in 0..n {
+        let xs = x.row(row);
+        for j in 0..d {
+            xt[j * n + row] = xs[j].to_f64();
+        }
+        for c in 0..k {
+            for j in 0..d {
+                diff[j] = xt[j * n + row] - stats.shift[c * d + j];
+            }
+            let quad = match (&inverse, &factors) {
+                (Some(inv), _) => (0..d).map(|j| diff[j] * diff[j] * inv[c * d + j]).sum::<f64>(),
+                (None, Some(f)) => {
+                    let u = if tied { &f[..d * d] } else { &f[c * d * d..(c + 1) * d * d] };
+                    (0..d)
+                        .map(|j| {
+                            let z: f64 = (0..=j).map(|i| u[i * d + j] * diff[i]).sum();
+                            z * z
+                        })
+                        .sum()
+                }
+                (None, None) => unreachable!("a model caches inverse variances or factors"),
+            };
+            log_density[c] = log_w[c] + log_norm[c] - 0.5 * quad;
+        }
+        let max = log_density.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = log_density.iter().map(|l| (l - max).exp()).sum();
+        let log_p = max + total.ln();
+        let w = sample_weights.map_or(1.0, |w| w[row]);
+        for c in 0..k {
+            rw[c * n + row] = w * (log_density[c] - log_p).exp();
+        }
+        stats.log_likelihood += w * log_p;
+        stats.total_weight += w;
+    }
+    let (mut centred, mut weighted) = (vec![0.0; d * n], vec![0.0; d * n]);
+    stats.accumulate_block(&xt, &rw, n, n, &mut centred, &mut weighted);
+    stats
 }
 
 /// The statistics `model` implies per unit weight: `N_k = w_k`, `F_k = 0` around its means,
@@ -393,4 +468,39 @@ pub fn fit_online<T: Real>(
         };
         Ok(Fit { model: state.model, report })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_batch_e_step_matches_the_blocked_pass() {
+        for t in CovarianceType::ALL {
+            let model = GaussianMixture::<f64>::random(t, 4, 5, 1.5, 3).unwrap();
+            let (x, _) = model.sample(37, 4).unwrap();
+            let w: Vec<f64> = (0..37).map(|i| 0.5 + (i % 3) as f64).collect();
+            for weights in [None, Some(w.as_slice())] {
+                for n in [1, 2, 31, 37] {
+                    let rows = Samples::new(&x.as_slice()[..n * 5], 5).unwrap();
+                    let ws = weights.map(|w| &w[..n]);
+                    let small = small_batch_e_step(&model, rows, ws);
+                    let blocked = e_step(&model, rows, ws);
+                    let close =
+                        |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
+                    assert!(close(small.log_likelihood, blocked.log_likelihood), "{t} n={n}");
+                    assert_eq!(small.total_weight, blocked.total_weight);
+                    for (a, b) in small
+                        .counts
+                        .iter()
+                        .chain(&small.first)
+                        .chain(&small.second)
+                        .zip(blocked.counts.iter().chain(&blocked.first).chain(&blocked.second))
+                    {
+                        assert!(close(*a, *b), "{t} n={n}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -135,8 +135,10 @@ impl SuffStats {
 
     /// Multiplies every sum (counts, moments, total weight, log-likelihood) by `factor`.
     pub fn scale(&mut self, factor: f64) {
-        for v in self.counts.iter_mut().chain(&mut self.first).chain(&mut self.second) {
-            *v *= factor;
+        for values in [&mut self.counts, &mut self.first, &mut self.second] {
+            for v in values.iter_mut() {
+                *v *= factor;
+            }
         }
         self.total_weight *= factor;
         self.log_likelihood *= factor;
