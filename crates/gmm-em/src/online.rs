@@ -47,7 +47,11 @@
 //! [`fit_online`] draws a permutation of the rows per epoch (Fisher–Yates from
 //! `stream_seed(seed, 1_000_000 + epoch)`), copies each batch's rows into a buffer, and runs the
 //! blocked, thread-parallel pass on it; results are bit-identical for any thread count. After
-//! each epoch it scores the whole data once (the report's per-epoch log-likelihood).
+//! each epoch it scores the whole data once (the report's per-epoch log-likelihood). Batches of
+//! fewer than 32 rows skip the blocked kernels (which always compute a whole 240-row block) for
+//! a per-row E-step from the model's cached terms, sequential, with the same statistics. Each
+//! batch still rebuilds the model (the rule's update, validation, derived terms): `O(k d)` for
+//! diag and spherical, `O(k d³)` for full, which dominates at batch size 1.
 
 use std::time::Instant;
 
