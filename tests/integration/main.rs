@@ -8,8 +8,11 @@ mod em;
 mod examples_selection;
 mod geometry;
 mod kernels;
+mod map_em;
+mod online_em;
 mod parity;
 mod speech;
+mod vb;
 
 /// The 4-cluster mixture of `examples/auto_clustering.rs`, shared with `examples_selection`.
 #[path = "../../examples/shared/four_clusters.rs"]

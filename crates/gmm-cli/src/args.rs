@@ -16,6 +16,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing `fit`'s options would buy nothing
 pub enum Command {
     /// Fit a mixture to DATA with EM and write the model (JSON).
     Fit(FitArgs),
@@ -115,6 +116,63 @@ pub struct FitArgs {
     /// No progress bar and no summary.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Learning method: batch EM (maximum likelihood), online (mini-batch stepwise) EM,
+    /// variational Bayes, or MAP-regularised EM under mclust's default prior.
+    #[arg(long, value_enum, default_value = "em")]
+    pub method: Method,
+    /// Start from these responsibilities instead of --init: an n x k matrix (.npy or text),
+    /// rows summing to 1; k is its number of columns.
+    #[arg(long)]
+    pub init_resp: Option<PathBuf>,
+    /// online: samples per mini-batch (1: per-sample recursive EM).
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// online: step size (t + t0)^-kappa, kappa in (0.5, 1].
+    #[arg(long, default_value_t = 0.6, allow_negative_numbers = true)]
+    pub step_kappa: f64,
+    /// online: step-size offset t0 >= 0.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub step_t0: f64,
+    /// online: passes over the data (each in a fresh order from --seed).
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// vb: prior on the weights.
+    #[arg(long, value_enum, default_value = "dirichlet-process")]
+    pub prior: WeightPriorArg,
+    /// vb: weight concentration prior [default: 1/k].
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_concentration: Option<f64>,
+    /// vb: precision prior on the means (beta0) [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub mean_precision: Option<f64>,
+    /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub dof: Option<f64>,
+    /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    pub shrinkage: Option<f64>,
+}
+
+/// `gmm fit --method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// Batch EM, maximum likelihood.
+    Em,
+    /// Online (stepwise, mini-batch) EM.
+    Online,
+    /// Variational Bayes.
+    Vb,
+    /// MAP-regularised EM (conjugate prior, mclust's defaults).
+    Map,
+}
+
+/// `gmm fit --prior`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightPriorArg {
+    /// Truncated stick-breaking Dirichlet process.
+    DirichletProcess,
+    /// Symmetric Dirichlet distribution.
+    DirichletDistribution,
 }
 
 /// `gmm score`.

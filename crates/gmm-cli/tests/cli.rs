@@ -899,3 +899,84 @@ fn speech_commands_refuse_bad_input_in_one_line() {
     assert_one_line_error(&out, &["no frame files"]);
     s.assert_no_output();
 }
+
+// ---------------------------------------------------------------------------------------------
+// fit --method online | vb | map, --init-resp
+// ---------------------------------------------------------------------------------------------
+
+fn vb_data(name: &str) -> String {
+    arg(&root().join("tests/data/vb").join(name)).to_owned()
+}
+
+#[test]
+fn every_method_writes_a_model_and_a_report() {
+    let s = Scratch::new();
+    let data = faithful();
+    for method in ["em", "online", "vb", "map"] {
+        let out = fit_to_out(&s, &data, "3", &["--method", method, "--seed", "2"]);
+        assert_ok(&out);
+        let report = s.json("out/r.json");
+        let model = s.json("out/m.json");
+        assert_eq!(report["method"], method);
+        let objective =
+            if method == "vb" { "lower_bound_per_sample" } else { "mean_log_likelihood" };
+        assert_eq!(report["objective"], objective);
+        assert_eq!(report.get("active_components").is_some(), method == "vb", "{method}");
+        assert!(as_f64(&report["final_log_likelihood"]).is_finite());
+        assert_eq!(f64_list(&model["weights"]).len(), 3);
+        if method == "online" {
+            assert_eq!(report["n_iter"].as_u64(), Some(3), "three epochs by default");
+        }
+    }
+}
+
+#[test]
+fn vb_prunes_and_the_resp_start_sets_k() {
+    let s = Scratch::new();
+    let sampled = vb_data("sampled.npy");
+    let out = fit_to_out(
+        &s,
+        &sampled,
+        "10",
+        &["--method", "vb", "--covariance", "diag", "--max-iter", "1000", "--tol", "1e-8"],
+    );
+    assert_ok(&out);
+    assert_eq!(s.json("out/r.json")["active_components"].as_u64(), Some(3));
+    let resp = vb_data("resp_sampled.npy");
+    let out = s.gmm(&[
+        "fit",
+        &sampled,
+        "--init-resp",
+        &resp,
+        "--method",
+        "vb",
+        "--prior",
+        "dirichlet-distribution",
+        "-o",
+        "out/m.json",
+        "--report",
+        "out/r.json",
+        "-q",
+    ]);
+    assert_ok(&out);
+    assert_eq!(s.json("out/r.json")["n_components"].as_u64(), Some(6));
+}
+
+#[test]
+fn bad_method_options_fail_cleanly() {
+    let s = Scratch::new();
+    let data = faithful();
+    assert_fit_fails(&s, &data, "2", &["--method", "online", "--step-kappa", "0.4"], &["kappa"]);
+    assert_fit_fails(&s, &data, "2", &["--method", "online", "--batch-size", "0"], &["batch size"]);
+    assert_fit_fails(
+        &s,
+        &data,
+        "2",
+        &["--method", "vb", "--weight-concentration", "-1"],
+        &["concentration"],
+    );
+    assert_fit_fails(&s, &data, "2", &["--method", "map", "--shrinkage", "-1"], &["shrinkage"]);
+    let resp = vb_data("resp_sampled.npy");
+    assert_fit_fails(&s, &data, "6", &["--init-resp", &resp], &["responsibilities"]);
+    assert_fit_fails(&s, &data, "3", &["--init-resp", &resp], &["disagrees"]);
+}

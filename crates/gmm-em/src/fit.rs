@@ -16,6 +16,13 @@
 //! iterations; `max_iter = 0` returns the start. With `reg_covar = 0` and no floor, EM never
 //! lowers the log-likelihood.
 //!
+//! The M-step is an [`UpdateRule`] ([`FitOptions::update`]; maximum likelihood by default, or
+//! [`crate::map::MapRule`], [`crate::vb::VariationalRule`]), which also turns the
+//! initialisation's statistics into the start. A rule may report its own objective instead of
+//! the mean log-likelihood (variational Bayes: its lower bound per sample; then every pass,
+//! the last included, collects statistics) and may replace the returned model by what it
+//! derives from the statistics that made it (VB's posterior point estimate).
+//!
 //! Restarts (`n_init`) each re-initialise from their own seed; the one with the highest final
 //! log-likelihood wins (the first on ties). With a given start model there is nothing to
 //! re-draw, so one restart runs. Errors (a covariance that is no longer positive definite)
@@ -29,6 +36,7 @@ use crate::config::EmConfig;
 use crate::init::{initial_model, stream_seed};
 use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
 use crate::pass::e_step;
+use crate::update::{MaximumLikelihood, UpdateRule};
 
 /// Progress after one EM iteration, passed to [`FitOptions::on_iteration`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +61,10 @@ pub struct FitOptions<'a, T: Real> {
     pub start: Option<&'a GaussianMixture<T>>,
     /// Called after every iteration of every restart.
     pub on_iteration: Option<&'a mut (dyn FnMut(&IterationInfo) + Send)>,
+    /// The update rule of every iteration, and of the initialisation's statistics; `None` is
+    /// maximum likelihood with the configuration's `reg_covar` and `variance_floor`
+    /// ([`crate::update::MaximumLikelihood`]).
+    pub update: Option<&'a dyn UpdateRule>,
 }
 
 /// What happened in one restart.
@@ -117,6 +129,16 @@ pub fn fit<T: Real>(
     x: Samples<'_, T>,
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
+    check_inputs(config, x, &options)?;
+    with_threads(config, || run(config, x, options))
+}
+
+/// The checks every fit of `x` runs before it starts.
+pub(crate) fn check_inputs<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    options: &FitOptions<'_, T>,
+) -> Result<()> {
     config.validate()?;
     x.check_finite()?;
     let k = config.get_n_components();
@@ -148,8 +170,16 @@ pub fn fit<T: Real>(
             ));
         }
     }
+    Ok(())
+}
+
+/// Runs `f` on the configuration's thread count (the global pool when it names none).
+pub(crate) fn with_threads<R>(config: &EmConfig, f: impl FnOnce() -> Result<R> + Send) -> Result<R>
+where
+    R: Send,
+{
     match config.get_threads() {
-        None => run(config, x, options),
+        None => f(),
         Some(threads) => {
             let pool =
                 rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
@@ -158,12 +188,12 @@ pub fn fit<T: Real>(
                         format!("cannot start {threads} threads: {e}"),
                     )
                 })?;
-            pool.install(|| run(config, x, options))
+            pool.install(f)
         }
     }
 }
 
-fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
+pub(crate) fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
     if w.len() != n {
         return Err(Error::new(
             ErrorKind::DimensionMismatch { expected: n, found: w.len() },
@@ -200,7 +230,7 @@ fn run<T: Real>(
         let seed = stream_seed(config.get_seed(), restart as u64);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, options.sample_weights, config, seed)?,
+            None => initial_model(x, options.sample_weights, config, seed, options.update)?,
         };
         let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
         let mut restart_guards = init_guards;
@@ -253,26 +283,34 @@ fn run_restart<T: Real>(
     restart: usize,
 ) -> Result<(GaussianMixture<T>, RestartRun)> {
     let weights = options.sample_weights;
-    let regularisation = Regularisation {
+    let ml = MaximumLikelihood(Regularisation {
         reg_covar: config.get_reg_covar(),
         variance_floor: config.get_variance_floor(),
-    };
+    });
+    let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
     let mut model = start;
     let mut history = Vec::new();
     let mut guards = GuardCounts::default();
     let mut previous = f64::NAN;
     let mut initial = f64::NAN;
     let mut converged = false;
+    // The statistics behind the current model (for rules that finish differently).
+    let mut made_model: Option<crate::stats::SuffStats> = None;
     for t in 0.. {
         let last = t == config.get_max_iter();
-        // The last pass only evaluates the model: no statistics needed.
-        let (stats, mean_ll) = if last {
+        // The last pass only evaluates the model: no statistics needed, unless the rule
+        // computes its objective from them.
+        let (stats, mean_ll) = if last && !rule.has_objective() {
             let (ll, total) = model.weighted_log_likelihood(x, weights)?;
             (None, ll / total)
         } else {
             let stats = e_step(&model, x, weights);
-            let mean = stats.log_likelihood / stats.total_weight;
-            (Some(stats), mean)
+            let mean = if rule.has_objective() {
+                rule.objective(&stats, &parameters_of(&model))?
+            } else {
+                stats.log_likelihood / stats.total_weight
+            };
+            (if last { None } else { Some(stats) }, mean)
         };
         if t == 0 {
             initial = mean_ll;
@@ -293,12 +331,19 @@ fn run_restart<T: Real>(
         }
         let Some(stats) = stats else { break };
         let fallback = Fallback::from_model(&model);
-        let (next, step_guards) =
-            maximum_likelihood(&stats, model.covariance_type(), regularisation, &fallback)
-                .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
+        let (next, step_guards) = rule
+            .update(&stats, model.covariance_type(), &fallback)
+            .and_then(|(p, g)| Ok((p.into_model(rule.reg_covar())?, g)))
+            .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
         guards.add(step_guards);
         previous = mean_ll;
         model = next;
+        made_model = Some(stats);
+    }
+    if let Some(stats) = made_model
+        && let Some(parameters) = rule.finish(&stats, model.covariance_type())
+    {
+        model = parameters?.into_model(rule.reg_covar())?;
     }
     let final_log_likelihood = history.last().copied().unwrap_or(initial);
     Ok((
@@ -311,6 +356,17 @@ fn run_restart<T: Real>(
             guards,
         },
     ))
+}
+
+/// `model`'s parameters in `f64`.
+fn parameters_of<T: Real>(model: &GaussianMixture<T>) -> crate::mstep::Parameters {
+    let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
+    crate::mstep::Parameters {
+        covariance_type: model.covariance_type(),
+        weights: f(model.weights()),
+        means: f(model.means()),
+        covariances: f(model.covariances()),
+    }
 }
 
 /// One EM iteration from `model`: the fused E-step (which also yields `model`'s mean

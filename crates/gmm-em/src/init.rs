@@ -12,7 +12,7 @@
 //! not depend on the number of threads.
 
 use gmm_core::kernel::{BLOCK_ROWS, BlockScratch, log_densities};
-use gmm_core::{CovarianceType, GaussianMixture, Real, Result, Samples};
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
@@ -71,11 +71,15 @@ pub(crate) fn diagonal_covariances(
 }
 
 /// The starting model of one restart.
+///
+/// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
+/// configuration's guards), the update the fit itself uses.
 pub(crate) fn initial_model<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
     config: &EmConfig,
     seed: u64,
+    rule: Option<&dyn crate::update::UpdateRule>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
@@ -93,7 +97,7 @@ pub(crate) fn initial_model<T: Real>(
             means: centres,
             covariances: diagonal_covariances(covariance_type, k, &variance, reg),
         };
-        maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+        update_with(rule, &stats, covariance_type, regularisation, &fallback)
     };
     match config.get_init() {
         Init::KMeans | Init::KMeansPlusPlus => {
@@ -131,9 +135,84 @@ pub(crate) fn initial_model<T: Real>(
                 means: shift.clone(),
                 covariances: diagonal_covariances(covariance_type, k, &variance, reg),
             };
-            maximum_likelihood(&stats, covariance_type, regularisation, &fallback)
+            update_with(rule, &stats, covariance_type, regularisation, &fallback)
         }
     }
+}
+
+/// `rule`'s update of `stats`, or maximum likelihood when there is none.
+fn update_with<T: Real>(
+    rule: Option<&dyn crate::update::UpdateRule>,
+    stats: &crate::stats::SuffStats,
+    covariance_type: CovarianceType,
+    regularisation: Regularisation,
+    fallback: &Fallback,
+) -> Result<(GaussianMixture<T>, GuardCounts)> {
+    match rule {
+        None => maximum_likelihood(stats, covariance_type, regularisation, fallback),
+        Some(rule) => {
+            let (parameters, guards) = rule.update(stats, covariance_type, fallback)?;
+            Ok((parameters.into_model(rule.reg_covar())?, guards))
+        }
+    }
+}
+
+/// A starting model from given responsibilities: `responsibilities` is `n x k` row-major
+/// (row `n` holds `r_n1 .. r_nk`, finite, `>= 0`, each row summing to 1 within `1e-6`), turned
+/// into a model by one statistics pass and `rule` — the M-step EM itself would take from them
+/// (scikit-learn's `_initialize(X, resp)`). Components with no responsibility start at the
+/// data mean with the data's per-dimension variance.
+pub fn model_from_responsibilities<T: Real>(
+    x: Samples<'_, T>,
+    responsibilities: &[f64],
+    sample_weights: Option<&[f64]>,
+    n_components: usize,
+    covariance_type: CovarianceType,
+    rule: &dyn crate::update::UpdateRule,
+) -> Result<GaussianMixture<T>> {
+    let (n, k) = (x.n_samples(), n_components);
+    x.check_finite()?;
+    if k == 0 || responsibilities.len() != n * k {
+        return Err(Error::new(
+            ErrorKind::DimensionMismatch { expected: n * k, found: responsibilities.len() },
+            format!(
+                "{} responsibilities for {n} samples and {k} components: give an n x k matrix \
+                 ({n} rows of {k})",
+                responsibilities.len()
+            ),
+        ));
+    }
+    for (i, row) in responsibilities.chunks_exact(k).enumerate() {
+        let total: f64 = row.iter().sum();
+        if row.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || (total - 1.0).abs() > 1e-6 {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "responsibility row {i} is {row:?}: each row must hold k values >= 0 that \
+                     sum to 1"
+                ),
+            ));
+        }
+    }
+    let (mean, variance) = data_moments(x, sample_weights);
+    let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
+    let layout = MomentLayout::for_covariance(covariance_type);
+    let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
+        let start = block * BLOCK_ROWS;
+        for b in 0..s.len {
+            for c in 0..k {
+                s.log_density[c * BLOCK_ROWS + b] =
+                    T::from_f64(responsibilities[(start + b) * k + c]);
+            }
+        }
+        s.log_likelihood.fill(T::ZERO);
+    });
+    let fallback = Fallback {
+        means: shift,
+        covariances: diagonal_covariances(covariance_type, k, &variance, rule.reg_covar()),
+    };
+    let (parameters, _) = rule.update(&stats, covariance_type, &fallback)?;
+    parameters.into_model(rule.reg_covar())
 }
 
 /// `m` distinct rows of `x` drawn uniformly (in their original order) and their weights; all

@@ -18,10 +18,14 @@
 //! ```
 //!
 //! * [`config`] — [`EmConfig`] and [`Init`];
-//! * [`init`] — k-means, k-means++, random rows, random responsibilities;
+//! * [`init`] — k-means, k-means++, random rows, random responsibilities, given responsibilities;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
+//! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
 //! * [`fit`](mod@fit) — the driver and [`FitReport`];
+//! * [`map`] — MAP-regularised EM under mclust's conjugate prior;
+//! * [`vb`] — variational Bayes (Dirichlet distribution or process, Gaussian-Wishart);
+//! * [`online`] — online (stepwise, mini-batch) EM with `partial_fit`;
 //! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL;
 //! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]);
 //! * [`ubm`] — universal background models by component splitting;
@@ -33,13 +37,17 @@ pub mod classify;
 pub mod config;
 pub mod fit;
 pub mod init;
+pub mod map;
 pub mod mstep;
+pub mod online;
 pub mod pass;
 mod reduce;
 pub mod select;
 pub mod speech;
 pub mod stats;
 pub mod ubm;
+pub mod update;
+pub mod vb;
 
 pub use classify::{
     ClassModel, ClassifierConfig, ConfusionMatrix, CrossValidation, MixtureClassifier, Priors,
@@ -47,6 +55,6 @@ pub use classify::{
 };
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
-pub use mstep::{GuardCounts, Regularisation};
 pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
+pub use mstep::{GuardCounts, Parameters, Regularisation};
 pub use stats::{MomentLayout, SuffStats};

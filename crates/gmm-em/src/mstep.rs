@@ -73,7 +73,13 @@ pub fn maximum_likelihood<T: Real>(
     regularisation: Regularisation,
     fallback: &Fallback,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
-    let (k, d) = (stats.n_components, stats.n_features);
+    let (parameters, guards) =
+        maximum_likelihood_parameters(stats, covariance_type, regularisation, fallback)?;
+    Ok((parameters.into_model(regularisation.reg_covar)?, guards))
+}
+
+/// The total weight of `stats`, or an error when it is not positive and finite.
+pub(crate) fn total_weight(stats: &SuffStats) -> Result<f64> {
     let total: f64 = stats.counts.iter().sum();
     if !(total > 0.0 && total.is_finite()) {
         return Err(Error::new(
@@ -83,6 +89,18 @@ pub fn maximum_likelihood<T: Real>(
             ),
         ));
     }
+    Ok(total)
+}
+
+/// [`maximum_likelihood`]'s parameters in `f64`, before they are validated into a model.
+pub fn maximum_likelihood_parameters(
+    stats: &SuffStats,
+    covariance_type: CovarianceType,
+    regularisation: Regularisation,
+    fallback: &Fallback,
+) -> Result<(Parameters, GuardCounts)> {
+    let (k, d) = (stats.n_components, stats.n_features);
+    let total = total_weight(stats)?;
     let mut guards = GuardCounts::default();
     let empty_below = 10.0 * f64::EPSILON * total;
     let empty: Vec<bool> = stats.counts.iter().map(|&n| n <= empty_below).collect();
@@ -185,15 +203,40 @@ pub fn maximum_likelihood<T: Real>(
             cov
         }
     };
-    let conv = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
-    let model =
-        GaussianMixture::new(covariance_type, conv(weights), conv(means), conv(covariances))
-            .map_err(|e| match e.kind() {
-                ErrorKind::NotPositiveDefinite { .. } => e.context(format!(
-                    "after the M-step (reg_covar = {reg}; raise it if the data has duplicated \
-                 points or collapsed dimensions)"
-                )),
-                _ => e,
-            })?;
-    Ok((model, guards))
+    Ok((Parameters { covariance_type, weights, means, covariances }, guards))
+}
+
+/// Mixture parameters in `f64`, laid out as [`GaussianMixture`] documents: what an update rule
+/// produces before it is validated (and converted to the data's precision) as a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parameters {
+    /// The covariance type.
+    pub covariance_type: CovarianceType,
+    /// `k` weights.
+    pub weights: Vec<f64>,
+    /// `k x d` means.
+    pub means: Vec<f64>,
+    /// Covariances in the type's layout.
+    pub covariances: Vec<f64>,
+}
+
+impl Parameters {
+    /// Validates the parameters into a model of precision `T`; a covariance that is not
+    /// positive definite is an error that mentions `reg_covar` (the value used) and the fix.
+    pub fn into_model<T: Real>(self, reg_covar: f64) -> Result<GaussianMixture<T>> {
+        let conv = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
+        GaussianMixture::new(
+            self.covariance_type,
+            conv(self.weights),
+            conv(self.means),
+            conv(self.covariances),
+        )
+        .map_err(|e| match e.kind() {
+            ErrorKind::NotPositiveDefinite { .. } => e.context(format!(
+                "after the M-step (reg_covar = {reg_covar}; raise it, or fit with a prior \
+                 (MAP), if the data has duplicated points or collapsed dimensions)"
+            )),
+            _ => e,
+        })
+    }
 }

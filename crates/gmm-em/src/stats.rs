@@ -97,6 +97,53 @@ impl SuffStats {
         self.log_likelihood += other.log_likelihood;
     }
 
+    /// Moves the statistics to a new shift (`k x d`) without another pass: with
+    /// `δ = s_k - s'_k`, `F' = F + N δ` and `S' = S + F δᵀ + δ Fᵀ + N δ δᵀ`. Statistics from
+    /// different passes (whose shifts are the means of different models) can then be merged
+    /// or blended ([`crate::online`]).
+    pub fn reshift(&mut self, shift: &[f64]) {
+        let (k, d) = (self.n_components, self.n_features);
+        debug_assert_eq!(shift.len(), k * d);
+        for c in 0..k {
+            let n = self.counts[c];
+            let delta: Vec<f64> =
+                (0..d).map(|j| self.shift[c * d + j] - shift[c * d + j]).collect();
+            let first: Vec<f64> = self.first[c * d..(c + 1) * d].to_vec();
+            match self.layout {
+                MomentLayout::Diagonal => {
+                    for j in 0..d {
+                        self.second[c * d + j] +=
+                            2.0 * first[j] * delta[j] + n * delta[j] * delta[j];
+                    }
+                }
+                MomentLayout::Full => {
+                    let second = &mut self.second[c * d * d..(c + 1) * d * d];
+                    for i in 0..d {
+                        for j in 0..=i {
+                            second[i * d + j] +=
+                                first[i] * delta[j] + delta[i] * first[j] + n * delta[i] * delta[j];
+                        }
+                    }
+                }
+            }
+            for j in 0..d {
+                self.first[c * d + j] += n * delta[j];
+            }
+        }
+        self.shift.copy_from_slice(shift);
+    }
+
+    /// Multiplies every sum (counts, moments, total weight, log-likelihood) by `factor`.
+    pub fn scale(&mut self, factor: f64) {
+        for values in [&mut self.counts, &mut self.first, &mut self.second] {
+            for v in values.iter_mut() {
+                *v *= factor;
+            }
+        }
+        self.total_weight *= factor;
+        self.log_likelihood *= factor;
+    }
+
     /// Accumulates one block: `xt` is the block's samples column-major (`d x stride`),
     /// `rw` the weighted responsibilities `w_n r_nk` component-major (`k x stride`); only the
     /// first `len` samples are read. `centred` and `weighted` (`d x stride` each) are scratch.
@@ -155,6 +202,34 @@ mod tests {
                                 stats.second[c * d * d + i * d + j] += r * t[i] * t[j];
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reshift_matches_accumulating_around_the_new_shift() {
+        let (stride, len) = (64, 50);
+        for &(d, k) in &[(1, 1), (3, 2), (5, 4)] {
+            for layout in [MomentLayout::Diagonal, MomentLayout::Full] {
+                let value = |i: usize| ((i * 7919 % 1000) as f64 / 100.0 - 5.0) * 0.7;
+                let xt: Vec<f64> = (0..d * stride).map(value).collect();
+                let rw: Vec<f64> = (0..k * stride).map(|i| (i * 31 % 17) as f64 / 17.0).collect();
+                let old: Vec<f64> = (0..k * d).map(|i| value(i * 3 + 1) * 0.5).collect();
+                let new: Vec<f64> = (0..k * d).map(|i| value(i * 5 + 2) * 0.3).collect();
+                let mut moved = SuffStats::new(k, d, layout, old);
+                accumulate_reference(&mut moved, &xt, &rw, stride, len);
+                moved.reshift(&new);
+                let mut direct = SuffStats::new(k, d, layout, new);
+                accumulate_reference(&mut direct, &xt, &rw, stride, len);
+                for (a, b) in [
+                    (&moved.first, &direct.first),
+                    (&moved.second, &direct.second),
+                    (&moved.counts, &direct.counts),
+                ] {
+                    for (x, y) in a.iter().zip(b.iter()) {
+                        assert!((x - y).abs() <= 1e-11 * (1.0 + y.abs()), "{layout:?} {x} vs {y}");
                     }
                 }
             }

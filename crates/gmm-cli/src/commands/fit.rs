@@ -4,17 +4,31 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
-use gmm_em::{EmConfig, FitOptions, Init, IterationInfo};
+use gmm_em::map::{ConjugatePrior, MapRule};
+use gmm_em::online::{OnlineConfig, fit_online};
+use gmm_em::update::{MaximumLikelihood, UpdateRule};
+use gmm_em::vb::{VariationalRule, VbPrior, WeightPrior, active_components};
+use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, Regularisation};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{Data, load_data};
-use crate::args::{Covariance, FitArgs};
+use crate::args::{Covariance, FitArgs, Method, WeightPriorArg};
+
+/// VB components with a weight below this have faded out (not counted as active).
+const ACTIVE_WEIGHT: f64 = 0.01;
 
 /// The report file (`--report`).
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     data: String,
+    method: &'a str,
+    /// What `log_likelihood`, `initial_log_likelihood` and `final_log_likelihood` hold:
+    /// "mean_log_likelihood" or, for VB, "lower_bound_per_sample".
+    objective: &'a str,
+    /// VB: components with weight >= 0.01 (the others faded out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    active_components: Option<usize>,
     n_samples: usize,
     n_features: usize,
     n_components: usize,
@@ -70,7 +84,10 @@ fn covariance_type(c: Covariance) -> CovarianceType {
 }
 
 /// The start: a method name, or a model file whose k and type override the defaults.
-fn start_and_config<T: Real>(args: &FitArgs) -> Result<(Option<GaussianMixture<T>>, EmConfig)> {
+fn start_and_config<T: Real>(
+    args: &FitArgs,
+    resp_columns: Option<usize>,
+) -> Result<(Option<GaussianMixture<T>>, EmConfig)> {
     let method: Option<Init> = args.init.parse().ok();
     let start = match method {
         Some(_) => None,
@@ -115,6 +132,16 @@ fn start_and_config<T: Real>(args: &FitArgs) -> Result<(Option<GaussianMixture<T
             }
             (model.n_components(), model.covariance_type())
         }
+        None if resp_columns.is_some() => {
+            let columns = resp_columns.unwrap_or(0);
+            if let Some(k) = args.k.filter(|&k| k != columns) {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!("-k {k} disagrees with the {columns} columns of --init-resp: drop -k"),
+                ));
+            }
+            (columns, args.covariance.map_or(CovarianceType::Full, covariance_type))
+        }
         None => {
             let k = args.k.ok_or_else(|| {
                 Error::new(
@@ -137,13 +164,102 @@ fn start_and_config<T: Real>(args: &FitArgs) -> Result<(Option<GaussianMixture<T
     Ok((start, config))
 }
 
+/// The update rule `--method` asks for (`None`: maximum likelihood from the configuration).
+fn update_rule<T: Real>(
+    args: &FitArgs,
+    config: &EmConfig,
+    x: &Matrix<T>,
+    weights: Option<&[f64]>,
+) -> Result<Option<Box<dyn UpdateRule>>> {
+    let (k, t) = (config.get_n_components(), config.get_covariance_type());
+    let regularisation = Regularisation {
+        reg_covar: config.get_reg_covar(),
+        variance_floor: config.get_variance_floor(),
+    };
+    Ok(match args.method {
+        Method::Em | Method::Online => None,
+        Method::Map => {
+            let mut prior = ConjugatePrior::mclust_default(x.samples(), weights, k, t)?;
+            if let Some(v) = args.shrinkage {
+                prior.shrinkage = v;
+            }
+            if let Some(v) = args.dof {
+                prior.dof = v;
+            }
+            prior.validate(x.n_cols(), t)?;
+            Some(Box::new(MapRule::new(prior, regularisation)))
+        }
+        Method::Vb => {
+            let weight_prior = match args.prior {
+                WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
+                WeightPriorArg::DirichletDistribution => WeightPrior::DirichletDistribution,
+            };
+            let mut prior = VbPrior::sklearn_default(x.samples(), weights, k, t, weight_prior)?;
+            if let Some(v) = args.weight_concentration {
+                prior.weight_concentration = v;
+            }
+            if let Some(v) = args.mean_precision {
+                prior.mean_precision = v;
+            }
+            if let Some(v) = args.dof {
+                prior.dof = v;
+            }
+            prior.validate(x.n_cols(), t)?;
+            Some(Box::new(VariationalRule::new(prior, config.get_reg_covar())))
+        }
+    })
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Em => "em",
+        Method::Online => "online",
+        Method::Vb => "vb",
+        Method::Map => "map",
+    }
+}
+
 fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
-    let (start, config) = start_and_config::<T>(args)?;
+    let resp =
+        args.init_resp.as_deref().map(gmm_io::read_matrix).transpose()?.map(|m| m.into_f64());
+    if resp.is_some() && args.init != "kmeans" {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "--init and --init-resp both name a start: give one of them",
+        ));
+    }
+    let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
+    let rule = update_rule(args, &config, &x, weights.as_deref())?;
+    let start = match &resp {
+        Some(r) => {
+            let ml = MaximumLikelihood(Regularisation {
+                reg_covar: config.get_reg_covar(),
+                variance_floor: config.get_variance_floor(),
+            });
+            let from: &dyn UpdateRule = rule.as_deref().unwrap_or(&ml);
+            let model = gmm_em::init::model_from_responsibilities(
+                x.samples(),
+                r.as_slice(),
+                weights.as_deref(),
+                config.get_n_components(),
+                config.get_covariance_type(),
+                from,
+            )
+            .map_err(|e| e.context("--init-resp"))?;
+            Some(model)
+        }
+        None => start,
+    };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
-        let total =
-            (config.get_max_iter() * if start.is_some() { 1 } else { config.get_n_init() }) as u64;
+        let total = match args.method {
+            Method::Online => args.epochs as u64,
+            _ => {
+                (config.get_max_iter() * if start.is_some() { 1 } else { config.get_n_init() })
+                    as u64
+            }
+        };
         let bar = ProgressBar::new(total);
         bar.set_style(
             ProgressStyle::with_template("{spinner} EM [{bar:30}] {pos}/{len} {msg}")
@@ -166,8 +282,19 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         sample_weights: weights.as_deref(),
         start: start.as_ref(),
         on_iteration: Some(&mut on_iteration),
+        update: rule.as_deref(),
     };
-    let fit = gmm_em::fit(&config, x.samples(), options);
+    let fit = match args.method {
+        Method::Online => {
+            let online = OnlineConfig::new()
+                .batch_size(args.batch_size)
+                .kappa(args.step_kappa)
+                .t0(args.step_t0)
+                .epochs(args.epochs);
+            fit_online(&config, &online, x.samples(), options)
+        }
+        _ => gmm_em::fit(&config, x.samples(), options),
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -176,7 +303,13 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     let r = &fit.report;
     let n = x.n_rows();
     let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
-    let log_l = r.final_log_likelihood * total_weight;
+    let is_vb = args.method == Method::Vb;
+    // VB reports its bound; BIC and AIC use the returned model's log-likelihood.
+    let log_l = if is_vb {
+        model.weighted_log_likelihood(x.samples(), weights.as_deref())?.0
+    } else {
+        r.final_log_likelihood * total_weight
+    };
     let p = model.n_parameters() as f64;
     let (bic, aic) = (-2.0 * log_l + p * total_weight.ln(), -2.0 * log_l + 2.0 * p);
     let json = gmm_io::model_to_json(model);
@@ -187,6 +320,9 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     if let Some(path) = &args.report {
         let report = Report {
             data: args.data.display().to_string(),
+            method: method_name(args.method),
+            objective: if is_vb { "lower_bound_per_sample" } else { "mean_log_likelihood" },
+            active_components: is_vb.then(|| active_components(model, ACTIVE_WEIGHT)),
             n_samples: n,
             n_features: x.n_cols(),
             n_components: model.n_components(),
@@ -229,15 +365,25 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     }
     if !args.quiet {
         eprintln!(
-            "gmm fit: {} x {} {}, k = {} {}: {} iterations ({}), mean log-likelihood {:.10}, \
-             BIC {:.4}, {:.3} s on {} threads{}",
+            "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {:.10}, BIC {:.4}, {:.3} s on \
+             {} threads{}",
             n,
             x.n_cols(),
             T::NAME,
             model.n_components(),
             model.covariance_type(),
+            method_name(args.method),
             r.n_iter,
+            if args.method == Method::Online { "epochs" } else { "iterations" },
             if r.converged { "converged" } else { "not converged" },
+            if is_vb {
+                format!(
+                    "lower bound per sample (active components {})",
+                    active_components(model, ACTIVE_WEIGHT)
+                )
+            } else {
+                "mean log-likelihood".to_string()
+            },
             r.final_log_likelihood,
             bic,
             r.fit_seconds,

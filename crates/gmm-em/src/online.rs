@@ -1,0 +1,511 @@
+//! Online (stepwise) EM: mini-batches blended into running sufficient statistics.
+//!
+//! Stepwise EM (Cappé & Moulines 2009; Liang & Klein 2009) keeps running statistics `s`,
+//! normalised per unit of sample weight, and for the `t`-th batch `B_t` (t = 1, 2, ...)
+//!
+//! ```text
+//! γ_t = (t + t0)^(-κ),   κ ∈ (0.5, 1],  t0 ≥ 0
+//! s_t = (1 - γ_t) s_{t-1} + γ_t  s̄(B_t; θ_{t-1})       (s̄: the batch's statistics / its weight)
+//! θ_t = update(s_t)                                      (any UpdateRule: ML, MAP)
+//! ```
+//!
+//! `s_0` are the statistics the start model implies (`N_k = w_k`, first moments 0 around its
+//! means, second moments `w_k Σ_k`), so the start counts as prior information until the step
+//! sizes wash it out; with `t0 = 0` the first batch replaces it (`γ_1 = 1`). Batch size 1 is
+//! the original per-sample recursive EM; a batch of all the data with `t0 = 0` is one step of
+//! batch EM. `Σ γ_t = ∞, Σ γ_t² < ∞` for `κ ∈ (0.5, 1]`, the conditions under which the
+//! recursion converges to a stationary point of the likelihood.
+//!
+//! Statistics from different batches are shifted by different models' means; each blend first
+//! moves the running statistics to the batch's shift ([`SuffStats::reshift`]), so nothing is
+//! computed as `E[x²] - E[x]²`. Each batch's E-step is [`crate::pass`]'s fused pass and the
+//! update is an [`UpdateRule`] — the same seam as batch EM; only the source of statistics
+//! differs. Rules that depend on absolute counts (MAP) see the running statistics scaled to
+//! [`OnlineEm::represented_weight`] samples (by default the data's total weight in
+//! [`fit_online`], the first batch's weight in a bare [`OnlineEm`]).
+//!
+//! Types: [`OnlineConfig`] (batch size, step size, epochs), [`OnlineEm`] (the state, with
+//! [`OnlineEm::partial_fit`]: one batch at a time, stopped and resumed at will, `Clone` to
+//! checkpoint), [`fit_online`] (epochs over in-memory data, shuffled from the seed).
+//!
+//! ```
+//! use gmm_core::{CovarianceType, GaussianMixture};
+//! use gmm_em::online::{OnlineConfig, fit_online};
+//! use gmm_em::{EmConfig, FitOptions};
+//!
+//! let truth = GaussianMixture::<f64>::random(CovarianceType::Diag, 3, 2, 3.0, 4)?;
+//! let (x, _) = truth.sample(5000, 5)?;
+//! let config = EmConfig::new(3, CovarianceType::Diag).seed(1).tol(0.0);
+//! let online = OnlineConfig::new().batch_size(250).epochs(3);
+//! let fit = fit_online(&config, &online, x.samples(), FitOptions::default())?;
+//! assert!(fit.report.final_log_likelihood > truth.score(x.samples())? - 0.05);
+//! # Ok::<(), gmm_core::Error>(())
+//! ```
+//!
+//! # Current implementation
+//!
+//! [`fit_online`] draws a permutation of the rows per epoch (Fisher–Yates from
+//! `stream_seed(seed, 1_000_000 + epoch)`), copies each batch's rows into a buffer, and runs the
+//! blocked, thread-parallel pass on it; results are bit-identical for any thread count. After
+//! each epoch it scores the whole data once (the report's per-epoch log-likelihood). Batches of
+//! fewer than 32 rows skip the blocked kernels (which always compute a whole 240-row block) for
+//! a per-row E-step from the model's cached terms, sequential, with the same statistics. Each
+//! batch still rebuilds the model (the rule's update, validation, derived terms): `O(k d)` for
+//! diag and spherical, `O(k d³)` for full, which dominates at batch size 1.
+
+use std::time::Instant;
+
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::config::EmConfig;
+use crate::fit::{
+    Fit, FitOptions, FitReport, IterationInfo, RestartSummary, check_inputs, check_sample_weights,
+    with_threads,
+};
+use crate::init::{initial_model, stream_seed};
+use crate::mstep::{Fallback, GuardCounts, Regularisation};
+use crate::pass::e_step;
+use crate::stats::{MomentLayout, SuffStats};
+use crate::update::{MaximumLikelihood, UpdateRule};
+
+/// Settings of online EM (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnlineConfig {
+    batch_size: usize,
+    kappa: f64,
+    t0: f64,
+    epochs: usize,
+    shuffle: bool,
+}
+
+impl Default for OnlineConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OnlineConfig {
+    /// Batches of 1,000, `κ = 0.6`, `t0 = 2`, 3 epochs, shuffled.
+    pub fn new() -> Self {
+        Self { batch_size: 1000, kappa: 0.6, t0: 2.0, epochs: 3, shuffle: true }
+    }
+
+    /// Samples per batch (`>= 1`; 1 is per-sample recursive EM).
+    pub fn batch_size(mut self, value: usize) -> Self {
+        self.batch_size = value;
+        self
+    }
+
+    /// The step-size exponent `κ ∈ (0.5, 1]`.
+    pub fn kappa(mut self, value: f64) -> Self {
+        self.kappa = value;
+        self
+    }
+
+    /// The step-size offset `t0 >= 0`.
+    pub fn t0(mut self, value: f64) -> Self {
+        self.t0 = value;
+        self
+    }
+
+    /// Passes over the data (`>= 1`).
+    pub fn epochs(mut self, value: usize) -> Self {
+        self.epochs = value;
+        self
+    }
+
+    /// Whether each epoch visits the rows in a fresh random order (from the seed).
+    pub fn shuffle(mut self, value: bool) -> Self {
+        self.shuffle = value;
+        self
+    }
+
+    /// Samples per batch.
+    pub fn get_batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// `κ`.
+    pub fn get_kappa(&self) -> f64 {
+        self.kappa
+    }
+
+    /// `t0`.
+    pub fn get_t0(&self) -> f64 {
+        self.t0
+    }
+
+    /// Epochs.
+    pub fn get_epochs(&self) -> usize {
+        self.epochs
+    }
+
+    /// Whether epochs are shuffled.
+    pub fn get_shuffle(&self) -> bool {
+        self.shuffle
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::new(ErrorKind::InvalidConfig, msg));
+        if self.batch_size == 0 {
+            return bad("batch size 0: use at least 1 sample per batch".into());
+        }
+        if !(self.kappa > 0.5 && self.kappa <= 1.0) {
+            return bad(format!("step kappa {} must be in (0.5, 1]", self.kappa));
+        }
+        if !(self.t0 >= 0.0 && self.t0.is_finite()) {
+            return bad(format!("step t0 {} must be finite and >= 0", self.t0));
+        }
+        if self.epochs == 0 {
+            return bad("0 epochs: run at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// The state of online EM: the current model and the running statistics.
+#[derive(Debug, Clone)]
+pub struct OnlineEm<T: Real> {
+    model: GaussianMixture<T>,
+    running: SuffStats,
+    steps: u64,
+    kappa: f64,
+    t0: f64,
+    represented: Option<f64>,
+    guards: GuardCounts,
+}
+
+impl<T: Real> OnlineEm<T> {
+    /// Starts from `start` with the step size of `config` (its batch size and epochs are not
+    /// used here: the caller chooses the batches).
+    pub fn new(start: GaussianMixture<T>, config: &OnlineConfig) -> Result<Self> {
+        config.validate()?;
+        let running = implied_stats(&start);
+        Ok(Self {
+            model: start,
+            running,
+            steps: 0,
+            kappa: config.kappa,
+            t0: config.t0,
+            represented: None,
+            guards: GuardCounts::default(),
+        })
+    }
+
+    /// Sets how many samples the running statistics stand for when the update rule sees them
+    /// (only rules that depend on absolute counts, such as MAP, care).
+    pub fn represented_weight(mut self, weight: f64) -> Self {
+        self.represented = Some(weight);
+        self
+    }
+
+    /// The current model.
+    pub fn model(&self) -> &GaussianMixture<T> {
+        &self.model
+    }
+
+    /// Batches consumed so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// What the update's guards did so far.
+    pub fn guards(&self) -> GuardCounts {
+        self.guards
+    }
+
+    /// The step size the next batch gets.
+    pub fn next_step_size(&self) -> f64 {
+        ((self.steps + 1) as f64 + self.t0).powf(-self.kappa).min(1.0)
+    }
+
+    /// Consumes one batch: its E-step under the current model, the blend, and `rule`'s update.
+    /// Returns the batch's mean log-likelihood under the model *before* the update. On error
+    /// the state is unchanged.
+    pub fn partial_fit(
+        &mut self,
+        batch: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+        rule: &dyn UpdateRule,
+    ) -> Result<f64> {
+        self.model.check_samples(batch)?;
+        batch.check_finite()?;
+        if let Some(w) = sample_weights {
+            check_sample_weights(w, batch.n_samples())?;
+        }
+        let mut stats = if batch.n_samples() < SMALL_BATCH {
+            small_batch_e_step(&self.model, batch, sample_weights)
+        } else {
+            e_step(&self.model, batch, sample_weights)
+        };
+        let weight = stats.total_weight;
+        let mean_ll = stats.log_likelihood / weight;
+        let gamma = self.next_step_size();
+        // The running statistics stand for `represented` samples (the rule sees them as such).
+        let represented = self.represented.unwrap_or(weight);
+        let mut running = self.running.clone();
+        if self.steps == 0 {
+            running.scale(represented); // from per unit weight (the start's statistics)
+        }
+        stats.scale(gamma * represented / weight);
+        running.reshift(&stats.shift);
+        running.scale(1.0 - gamma);
+        running.merge(&stats);
+        let (parameters, guards) = rule.update(
+            &running,
+            self.model.covariance_type(),
+            &Fallback::from_model(&self.model),
+        )?;
+        self.model = parameters.into_model(rule.reg_covar())?;
+        self.represented = Some(represented);
+        self.running = running;
+        self.steps += 1;
+        self.guards.add(guards);
+        Ok(mean_ll)
+    }
+}
+
+/// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
+/// `BLOCK_ROWS` rows) for [`small_batch_e_step`].
+const SMALL_BATCH: usize = 32;
+
+/// The fused E-step of [`crate::pass`] for a few rows, one row at a time from the model's cached
+/// terms (`log w_k`, `-½ d log 2π - ½ log det Σ_k`, inverse variances or the precision
+/// Cholesky `U`, `Σ⁻¹ = U Uᵀ`): the same statistics, shifted by the model's means, without
+/// padding the batch to a block.
+fn small_batch_e_step<T: Real>(
+    model: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> SuffStats {
+    let (n, d, k) = (x.n_samples(), x.n_features(), model.n_components());
+    let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
+    let layout = MomentLayout::for_covariance(model.covariance_type());
+    let mut stats = SuffStats::new(k, d, layout, shift);
+    let log_w: Vec<f64> = model.log_weights().iter().map(|v| v.to_f64()).collect();
+    let log_norm: Vec<f64> = model.log_normalisers().iter().map(|v| v.to_f64()).collect();
+    let inverse: Option<Vec<f64>> =
+        model.inverse_variances().map(|v| v.iter().map(|x| x.to_f64()).collect());
+    let factors: Option<Vec<f64>> =
+        model.precision_cholesky().map(|v| v.iter().map(|x| x.to_f64()).collect());
+    let tied = model.covariance_type() == CovarianceType::Tied;
+    // Column-major d x n samples and k x n weighted responsibilities, as accumulate_block reads.
+    let mut xt = vec![0.0; d * n];
+    let mut rw = vec![0.0; k * n];
+    let mut diff = vec![0.0; d];
+    let mut log_density = vec![0.0; k];
+    for row in 0..n {
+        let xs = x.row(row);
+        for j in 0..d {
+            xt[j * n + row] = xs[j].to_f64();
+        }
+        for c in 0..k {
+            for j in 0..d {
+                diff[j] = xt[j * n + row] - stats.shift[c * d + j];
+            }
+            let quad = match (&inverse, &factors) {
+                (Some(inv), _) => (0..d).map(|j| diff[j] * diff[j] * inv[c * d + j]).sum::<f64>(),
+                (None, Some(f)) => {
+                    let u = if tied { &f[..d * d] } else { &f[c * d * d..(c + 1) * d * d] };
+                    (0..d)
+                        .map(|j| {
+                            let z: f64 = (0..=j).map(|i| u[i * d + j] * diff[i]).sum();
+                            z * z
+                        })
+                        .sum()
+                }
+                // A model always caches one of the two; NaN would surface as a typed error.
+                (None, None) => f64::NAN,
+            };
+            log_density[c] = log_w[c] + log_norm[c] - 0.5 * quad;
+        }
+        let max = log_density.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = log_density.iter().map(|l| (l - max).exp()).sum();
+        let log_p = max + total.ln();
+        let w = sample_weights.map_or(1.0, |w| w[row]);
+        for c in 0..k {
+            rw[c * n + row] = w * (log_density[c] - log_p).exp();
+        }
+        stats.log_likelihood += w * log_p;
+        stats.total_weight += w;
+    }
+    let (mut centred, mut weighted) = (vec![0.0; d * n], vec![0.0; d * n]);
+    stats.accumulate_block(&xt, &rw, n, n, &mut centred, &mut weighted);
+    stats
+}
+
+/// The statistics `model` implies per unit weight: `N_k = w_k`, `F_k = 0` around its means,
+/// `S_k = w_k Σ_k` (the diagonal for diag/spherical layouts).
+fn implied_stats<T: Real>(model: &GaussianMixture<T>) -> SuffStats {
+    let (k, d) = (model.n_components(), model.n_features());
+    let t = model.covariance_type();
+    let layout = MomentLayout::for_covariance(t);
+    let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
+    let mut stats = SuffStats::new(k, d, layout, shift);
+    let cov: Vec<f64> = model.covariances().iter().map(|v| v.to_f64()).collect();
+    for c in 0..k {
+        let w = model.weights()[c].to_f64();
+        stats.counts[c] = w;
+        for i in 0..d {
+            match t {
+                CovarianceType::Diag => stats.second[c * d + i] = w * cov[c * d + i],
+                CovarianceType::Spherical => stats.second[c * d + i] = w * cov[c],
+                CovarianceType::Full | CovarianceType::Tied => {
+                    let base = if t == CovarianceType::Full { c * d * d } else { 0 };
+                    for j in 0..=i {
+                        stats.second[c * d * d + i * d + j] = w * cov[base + i * d + j];
+                    }
+                }
+            }
+        }
+    }
+    stats.total_weight = 1.0;
+    stats
+}
+
+/// Online EM over in-memory data: `online.epochs` passes in batches of `online.batch_size`,
+/// each epoch in a fresh order drawn from `config`'s seed (unless shuffling is off), from
+/// `options.start` or `config`'s initialisation, with `options.update` (default: maximum
+/// likelihood with `config`'s guards). The report has one entry per epoch: `n_iter` counts
+/// epochs, `log_likelihood[e]` is the whole data's mean log-likelihood after epoch `e + 1`, and
+/// the fit stops early (`converged`) when it changes by less than `config`'s `tol` between
+/// epochs (`tol = 0` runs every epoch). `max_iter` and `n_init` are not used.
+pub fn fit_online<T: Real>(
+    config: &EmConfig,
+    online: &OnlineConfig,
+    x: Samples<'_, T>,
+    mut options: FitOptions<'_, T>,
+) -> Result<Fit<T>> {
+    check_inputs(config, x, &options)?;
+    online.validate()?;
+    with_threads(config, || {
+        let started = Instant::now();
+        let weights = options.sample_weights;
+        let seed = stream_seed(config.get_seed(), 0);
+        let (start, init_guards) = match options.start {
+            Some(model) => (model.clone(), GuardCounts::default()),
+            None => initial_model(x, weights, config, seed, options.update)?,
+        };
+        let ml = MaximumLikelihood(Regularisation {
+            reg_covar: config.get_reg_covar(),
+            variance_floor: config.get_variance_floor(),
+        });
+        let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
+        let (n, d) = (x.n_samples(), x.n_features());
+        let total_weight = weights.map_or(n as f64, |w| w.iter().sum());
+        let (initial, _) = start.weighted_log_likelihood(x, weights)?;
+        let initial = initial / total_weight;
+        let mut state = OnlineEm::new(start, online)?.represented_weight(total_weight);
+        let mut order: Vec<usize> = (0..n).collect();
+        let batch = online.batch_size.min(n);
+        let mut rows: Vec<T> = Vec::with_capacity(batch * d);
+        let mut batch_weights: Vec<f64> = Vec::with_capacity(batch);
+        let mut history = Vec::new();
+        let mut previous = initial;
+        let mut converged = false;
+        for epoch in 0..online.epochs {
+            if online.shuffle {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(
+                    config.get_seed(),
+                    1_000_000 + epoch as u64,
+                ));
+                order.shuffle(&mut rng);
+            }
+            for chunk in order.chunks(batch) {
+                rows.clear();
+                batch_weights.clear();
+                for &i in chunk {
+                    rows.extend_from_slice(x.row(i));
+                    if let Some(w) = weights {
+                        batch_weights.push(w[i]);
+                    }
+                }
+                if weights.is_some() && !batch_weights.iter().any(|&w| w > 0.0) {
+                    continue; // a batch of zero-weight samples carries nothing
+                }
+                let b = Samples::new(&rows, d)?;
+                let bw = weights.map(|_| batch_weights.as_slice());
+                state.partial_fit(b, bw, rule).map_err(|e| {
+                    e.context(format!("online EM, epoch {}, batch {}", epoch + 1, state.steps + 1))
+                })?;
+            }
+            let (ll, _) = state.model.weighted_log_likelihood(x, weights)?;
+            let mean_ll = ll / total_weight;
+            history.push(mean_ll);
+            if let Some(callback) = options.on_iteration.as_mut() {
+                callback(&IterationInfo {
+                    restart: 0,
+                    iteration: epoch + 1,
+                    log_likelihood: mean_ll,
+                    change: mean_ll - previous,
+                });
+            }
+            if (mean_ll - previous).abs() < config.get_tol() {
+                converged = true;
+                break;
+            }
+            previous = mean_ll;
+        }
+        let final_log_likelihood = history.last().copied().unwrap_or(initial);
+        let mut guards = init_guards;
+        guards.add(state.guards);
+        let report = FitReport {
+            n_iter: history.len(),
+            converged,
+            log_likelihood: history.clone(),
+            initial_log_likelihood: initial,
+            final_log_likelihood,
+            empty_components: guards.empty_components,
+            floored_variances: guards.floored_variances,
+            restarts: vec![RestartSummary {
+                seed,
+                n_iter: history.len(),
+                converged,
+                final_log_likelihood,
+            }],
+            best_restart: 0,
+            threads: rayon::current_num_threads(),
+            fit_seconds: started.elapsed().as_secs_f64(),
+        };
+        Ok(Fit { model: state.model, report })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_batch_e_step_matches_the_blocked_pass() {
+        for t in CovarianceType::ALL {
+            let model = GaussianMixture::<f64>::random(t, 4, 5, 1.5, 3).unwrap();
+            let (x, _) = model.sample(37, 4).unwrap();
+            let w: Vec<f64> = (0..37).map(|i| 0.5 + (i % 3) as f64).collect();
+            for weights in [None, Some(w.as_slice())] {
+                for n in [1, 2, 31, 37] {
+                    let rows = Samples::new(&x.as_slice()[..n * 5], 5).unwrap();
+                    let ws = weights.map(|w| &w[..n]);
+                    let small = small_batch_e_step(&model, rows, ws);
+                    let blocked = e_step(&model, rows, ws);
+                    let close =
+                        |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
+                    assert!(close(small.log_likelihood, blocked.log_likelihood), "{t} n={n}");
+                    assert_eq!(small.total_weight, blocked.total_weight);
+                    for (a, b) in small
+                        .counts
+                        .iter()
+                        .chain(&small.first)
+                        .chain(&small.second)
+                        .zip(blocked.counts.iter().chain(&blocked.first).chain(&blocked.second))
+                    {
+                        assert!(close(*a, *b), "{t} n={n}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+}
