@@ -55,6 +55,6 @@ pub use classify::{
 };
 pub use config::{EmConfig, Init};
 pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
-pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use mstep::{GuardCounts, Parameters, Regularisation};
+pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};
