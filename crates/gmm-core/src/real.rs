@@ -80,12 +80,15 @@ pub trait Real:
     /// Lane-wise `e^x` ([`crate::kernel::exp`]: inputs below the type's underflow limit,
     /// `-∞` included, give 0).
     fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
+    /// `true` when some lane of `a` is greater than the same lane of `b`.
+    fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
 }
 
 macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
-     $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident) => {
+     $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident,
+     $greater:ident, $first_true:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -165,6 +168,10 @@ macro_rules! impl_real {
             fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S> {
                 crate::kernel::exp::$exp(simd, x)
             }
+            #[inline(always)]
+            fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
+                simd.$first_true(simd.$greater(a, b)) < Self::lanes::<S>()
+            }
         }
     };
 }
@@ -184,7 +191,9 @@ impl_real!(
     max_f32s,
     min_f32s,
     F32_LANES,
-    exp_f32s
+    exp_f32s,
+    greater_than_f32s,
+    first_true_m32s
 );
 impl_real!(
     f64,
@@ -201,5 +210,7 @@ impl_real!(
     max_f64s,
     min_f64s,
     F64_LANES,
-    exp_f64s
+    exp_f64s,
+    greater_than_f64s,
+    first_true_m64s
 );
