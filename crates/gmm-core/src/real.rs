@@ -82,13 +82,28 @@ pub trait Real:
     fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
     /// `true` when some lane of `a` is greater than the same lane of `b`.
     fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
+    /// `true` when some lane of `a` is greater than or equal to the same lane of `b`.
+    fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
+}
+
+/// `true` when some lane of `ones` (a comparison mask selected into 1.0 / 0.0 lanes) is set:
+/// an OR over its 64-bit words, branch-free (`pulp`'s `first_true` loops lane by lane);
+/// `fallback` for registers not a whole number of words.
+#[inline(always)]
+fn any_lane<V: bytemuck::Pod>(ones: V, fallback: impl Fn() -> bool) -> bool {
+    if std::mem::size_of::<V>().is_multiple_of(8) {
+        let words = bytemuck::bytes_of(&ones).chunks_exact(8);
+        words.fold(0u64, |a, w| a | u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]))) != 0
+    } else {
+        fallback()
+    }
 }
 
 macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
      $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident,
-     $greater:ident, $first_true:ident) => {
+     $greater:ident, $at_least:ident, $first_true:ident, $select:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -170,7 +185,17 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
-                simd.$first_true(simd.$greater(a, b)) < Self::lanes::<S>()
+                let m = simd.$greater(a, b);
+                any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
+                    simd.$first_true(m) < Self::lanes::<S>()
+                })
+            }
+            #[inline(always)]
+            fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
+                let m = simd.$at_least(a, b);
+                any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
+                    simd.$first_true(m) < Self::lanes::<S>()
+                })
             }
         }
     };
@@ -193,7 +218,9 @@ impl_real!(
     F32_LANES,
     exp_f32s,
     greater_than_f32s,
-    first_true_m32s
+    greater_than_or_equal_f32s,
+    first_true_m32s,
+    select_f32s
 );
 impl_real!(
     f64,
@@ -212,5 +239,7 @@ impl_real!(
     F64_LANES,
     exp_f64s,
     greater_than_f64s,
-    first_true_m64s
+    greater_than_or_equal_f64s,
+    first_true_m64s,
+    select_f64s
 );

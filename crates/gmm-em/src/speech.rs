@@ -272,12 +272,14 @@ impl GaussianSelection {
 /// (equal values: the lower component first).
 ///
 /// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
-/// 1. *values*: every component's values go through a branch-free insertion network that
-///    keeps the `c` largest values per frame (`c` SIMD max/min pairs per register of frames;
-///    for `c <= 16` the `c` best are held in registers over all components, one register of
-///    frames at a time);
+/// 1. *values*: a register of frames whose values beat some frame's running `c`-th best goes
+///    through a branch-free insertion network that keeps the `c` largest values per frame
+///    (`c` SIMD max/min pairs); the others cost one compare (for `c <= 16` the `c` best are
+///    held in registers over all components, one register of frames at a time; larger `c`
+///    streams the rows and keeps them in an L1-sized array);
 /// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
-///    are picked up (about `c` per frame, so the scalar path is rarely taken).
+///    are picked up: one SIMD compare per register, the scalar path only for registers with
+///    such an entry (about `c` per frame).
 fn select_block<T: Real>(
     scratch: &BlockScratch<T>,
     k: usize,
@@ -312,7 +314,6 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     idx: &mut [u32],
     values: &mut [f64],
 ) {
-    const G: usize = 8;
     let len = scratch.len;
     let neg = T::from_f64(f64::NEG_INFINITY);
     // best[i * BLOCK_ROWS + b]: the i-th largest value of frame b.
@@ -334,7 +335,7 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
         14 => network_in_registers::<S, T, 14>(simd, scratch, k, &mut best),
         15 => network_in_registers::<S, T, 15>(simd, scratch, k, &mut best),
         16 => network_in_registers::<S, T, 16>(simd, scratch, k, &mut best),
-        _ => network_in_memory(simd, scratch, k, c, &mut best),
+        _ => network_streaming(simd, scratch, k, c, &mut best),
     }
     // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
     // all taken); entries equal to it fill the rest in component order.
@@ -346,14 +347,17 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     }
     let mut count = [0usize; BLOCK_ROWS];
     let mut picked = vec![neg; BLOCK_ROWS * c];
+    let lanes = T::lanes::<S>();
+    let (thresholds, _) = T::as_simd::<S>(threshold);
     for comp in 0..k {
         let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
-        for g in (0..BLOCK_ROWS).step_by(G) {
-            let (rg, tg) = (&row[g..g + G], &threshold[g..g + G]);
-            if !rg.iter().zip(tg).fold(false, |a, (x, t)| a | (x >= t)) {
+        let (regs, _) = T::as_simd::<S>(row);
+        for (r, (v, t)) in regs.iter().zip(thresholds).enumerate() {
+            // About C entries per frame reach the threshold: most registers have none.
+            if !T::simd_any_at_least(simd, *v, *t) {
                 continue;
             }
-            for b in g..(g + G).min(len) {
+            for b in r * lanes..((r + 1) * lanes).min(len) {
                 let v = row[b];
                 let take = if v > threshold[b] {
                     true
@@ -389,7 +393,8 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
 }
 
 /// Pass 1 for `C <= 16`: one register of frames at a time, its `C` best values held in
-/// registers while every component's value goes through the network (no stores in the loop).
+/// registers while every component's value goes through the network (no stores in the loop),
+/// skipped when no frame's value beats that frame's current `C`-th best (one compare).
 #[inline(always)]
 fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
     simd: S,
@@ -421,25 +426,34 @@ fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
     }
 }
 
-/// Pass 1 for larger `C`: the `C` best values of every frame kept in `best`, row by row.
+/// Pass 1 for `C > 16`: the rows in memory order (component by component, a register of frames at a
+/// time), the `C` best values of every frame kept in `best` (`C x BLOCK_ROWS`, a few KB: L1).
+/// A register goes through the insertion network (`C` max/min pairs) only when one of its
+/// frames beats that frame's current `C`-th best; for `C << k` most do not, so the pass is one
+/// streaming load, one compare and one test per register.
 #[inline(always)]
-fn network_in_memory<S: pulp::Simd, T: Real>(
+fn network_streaming<S: pulp::Simd, T: Real>(
     simd: S,
     scratch: &BlockScratch<T>,
     k: usize,
     c: usize,
     best: &mut [T],
 ) {
-    let mut carry = vec![T::from_f64(f64::NEG_INFINITY); BLOCK_ROWS];
-    for comp in 0..k {
-        carry.copy_from_slice(&scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS]);
-        let (v, _) = T::as_mut_simd::<S>(&mut carry);
-        for i in 0..c {
-            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
-            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
-                let hi = T::simd_max(simd, *b, *v);
-                *v = T::simd_min(simd, *b, *v);
-                *b = hi;
+    let regs = BLOCK_ROWS / T::lanes::<S>();
+    let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
+    let (best, _) = T::as_mut_simd::<S>(best);
+    let last = (c - 1) * regs;
+    for row in rows.chunks_exact(regs) {
+        for (r, &value) in row.iter().enumerate() {
+            if !T::simd_any_greater(simd, value, best[last + r]) {
+                continue;
+            }
+            let mut v = value;
+            for i in 0..c {
+                let slot = &mut best[i * regs + r];
+                let hi = T::simd_max(simd, *slot, v);
+                v = T::simd_min(simd, *slot, v);
+                *slot = hi;
             }
         }
     }
