@@ -243,3 +243,44 @@ impl_real!(
     first_true_m64s,
     select_f64s
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SIMD any-lane tests against the scalar definition, every lane position, with ties,
+    /// infinities, both precisions, on the instruction set `pulp` dispatches to.
+    fn check<T: Real>() {
+        struct Probe<T>(std::marker::PhantomData<T>);
+        impl<T: Real> pulp::WithSimd for Probe<T> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) {
+                let lanes = T::lanes::<S>();
+                let pool = [-f64::INFINITY, -3.0, -1.0, 0.0, 1.0, 2.5];
+                let mut state = 12_345u64;
+                for _ in 0..2_000 {
+                    let mut pick = || {
+                        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        T::from_f64(pool[(state >> 33) as usize % pool.len()])
+                    };
+                    let a: Vec<T> = (0..lanes).map(|_| pick()).collect();
+                    let b: Vec<T> = (0..lanes).map(|_| pick()).collect();
+                    let (va, _) = T::as_simd::<S>(&a);
+                    let (vb, _) = T::as_simd::<S>(&b);
+                    let gt = a.iter().zip(&b).any(|(x, y)| x > y);
+                    let ge = a.iter().zip(&b).any(|(x, y)| x >= y);
+                    assert_eq!(T::simd_any_greater(simd, va[0], vb[0]), gt, "{a:?} > {b:?}");
+                    assert_eq!(T::simd_any_at_least(simd, va[0], vb[0]), ge, "{a:?} >= {b:?}");
+                }
+            }
+        }
+        pulp::Arch::new().dispatch(Probe::<T>(std::marker::PhantomData));
+    }
+
+    #[test]
+    fn any_lane_comparisons_match_scalar() {
+        check::<f32>();
+        check::<f64>();
+    }
+}

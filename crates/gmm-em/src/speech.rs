@@ -746,12 +746,12 @@ mod tests {
     }
 
     /// Ties (duplicated components give bit-equal values: the lower index wins, as a stable
-    /// sort orders them), `C >= k`, every `C` up to 17 (the register network and the one in
-    /// memory), and several models in one pass equal to one model at a time, bit for bit.
+    /// sort orders them), `C >= k`, `C` on both sides of 16 (the register network and the
+    /// streaming one), and several models in one pass equal to one model at a time, bit for bit.
     #[test]
     fn selection_with_ties_and_many_models_match_naive() {
-        let base = GaussianMixture::<f32>::random(CovarianceType::Diag, 5, 3, 2.0, 11).unwrap();
-        // Components 5..10 repeat 0..5 exactly: every frame has 5 exact ties.
+        let base = GaussianMixture::<f32>::random(CovarianceType::Diag, 20, 3, 2.0, 11).unwrap();
+        // Components 20..40 repeat 0..20 exactly: every frame has 20 exact ties.
         let twice = |v: &[f32]| [v, v].concat();
         let ubm = GaussianMixture::new(
             CovarianceType::Diag,
@@ -761,16 +761,16 @@ mod tests {
         )
         .unwrap();
         let spk = [
-            GaussianMixture::<f32>::random(CovarianceType::Diag, 10, 3, 2.0, 12).unwrap(),
-            GaussianMixture::<f32>::random(CovarianceType::Diag, 10, 3, 2.0, 13).unwrap(),
+            GaussianMixture::<f32>::random(CovarianceType::Diag, 40, 3, 2.0, 12).unwrap(),
+            GaussianMixture::<f32>::random(CovarianceType::Diag, 40, 3, 2.0, 13).unwrap(),
             ubm.clone(),
         ];
         let refs: Vec<&GaussianMixture<f32>> = spk.iter().collect();
         let (x, _) = ubm.sample(613, 5).unwrap();
         let x = x.samples();
-        for c in [1, 2, 3, 5, 7, 10, 13, 17] {
+        for c in [1, 2, 3, 5, 7, 10, 13, 16, 17, 25, 40, 45] {
             let sel = GaussianSelection::new(&ubm, x, c).unwrap();
-            assert_eq!(sel.top_c(), c.min(10));
+            assert_eq!(sel.top_c(), c.min(40));
             let many = sel.log_likelihoods_many(&refs, x).unwrap();
             for (m, model) in spk.iter().enumerate() {
                 assert_eq!(many[m], sel.log_likelihoods(model, x).unwrap(), "model {m}, C = {c}");
@@ -778,16 +778,16 @@ mod tests {
             for t in 0..x.n_samples() {
                 // The f32 values the selection compares, from the kernel's own scoring.
                 let lu = reference::weighted_log_densities(&ubm, x.row(t));
-                let mut order: Vec<usize> = (0..10).collect();
+                let mut order: Vec<usize> = (0..40).collect();
                 order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
                 let got: Vec<usize> = sel.components(t).iter().map(|&i| i as usize).collect();
-                let mut want = order[..c.min(10)].to_vec();
-                // Tied pairs (k, k + 5) may be chosen in either order only if their f32
+                let mut want = order[..c.min(40)].to_vec();
+                // Tied pairs (k, k + 20) may be chosen in either order only if their f32
                 // values differ from the f64 reference's order; compare as sets of values.
                 want.sort_unstable();
                 let mut got_sorted = got.clone();
                 got_sorted.sort_unstable();
-                let value = |i: usize| lu[i % 5];
+                let value = |i: usize| lu[i % 20];
                 let mut gv: Vec<f64> = got_sorted.iter().map(|&i| value(i)).collect();
                 let mut wv: Vec<f64> = want.iter().map(|&i| value(i)).collect();
                 gv.sort_by(f64::total_cmp);
@@ -795,7 +795,7 @@ mod tests {
                 assert_eq!(gv, wv, "frame {t}, C = {c}");
                 // Within a tie the lower component comes first.
                 for w in got.windows(2) {
-                    if w[0] % 5 == w[1] % 5 {
+                    if w[0] % 20 == w[1] % 20 {
                         assert!(w[0] < w[1], "frame {t}: {got:?}");
                     }
                 }
