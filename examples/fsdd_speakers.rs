@@ -229,8 +229,12 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
                 .map(|s| (s, sel.ubm_log_likelihoods().to_vec()))
                 .collect();
             let top_all = t.elapsed().as_secs_f64();
-            (r1.push(one / top_one), ra.push(all / top_all));
-            (e1.push(one), ea.push(all), t1.push(top_one), ta.push(top_all));
+            r1.push(one / top_one);
+            ra.push(all / top_all);
+            e1.push(one);
+            ea.push(all);
+            t1.push(top_one);
+            ta.push(top_all);
         }
         println!(
             "  top-{c}: |LLR diff| {}\n    1 speaker: exact {:.1} ms, top-{c} {:.1} ms ({:.1}x); \
