@@ -39,10 +39,11 @@
 //!
 //! Selection runs gmm-core's blocked kernel ([`log_densities`] on a [`BlockScratch`]) over the
 //! UBM once per block of frames — the only `O(T K d)` work — and keeps the `C` largest values
-//! per frame by one pass over the component-major rows (a compare per entry, an insertion
-//! only when a value beats the frame's current `C`-th best). A speaker model then costs
-//! `O(T C d)`: the `C` selected components are evaluated directly (inverse variances for
-//! diagonal models, the precision Cholesky factor otherwise). Blocks run in parallel; every
+//! per frame by one pass over the component-major rows (a SIMD compare per register of frames,
+//! an insertion only when a value beats its frame's current `C`-th best). A speaker model then
+//! costs `O(T C d)`: the `C` selected components are evaluated directly (an `f64` table of
+//! means and inverse variances for diagonal models, the precision Cholesky factor otherwise),
+//! and [`GaussianSelection::log_likelihoods_many`] scores several models in one pass. Blocks run in parallel; every
 //! per-frame value is independent of the thread count and sums are taken in frame order, so
 //! scores are bit-identical for any number of threads.
 //!
