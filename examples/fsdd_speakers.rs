@@ -187,102 +187,104 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    // Exact: the UBM and every speaker model over all test frames.
-    let (mut exact_one, mut exact_all, mut top_one, mut top_all) = (vec![], vec![], vec![], vec![]);
-    let mut exact = Vec::new();
-    let mut fast = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        let u = per_frame(&ubm, &split.test)?;
-        let s0 = per_frame(&speakers[0], &split.test)?;
-        exact_one.push(t.elapsed().as_secs_f64());
-        let rest: Vec<Vec<f64>> =
-            speakers[1..].iter().map(|m| per_frame(m, &split.test)).collect::<Result<_, _>>()?;
-        exact_all.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let sel = GaussianSelection::new(&ubm, x, DEFAULT_TOP_C)?;
-        let f0 = sel.log_likelihoods(&speakers[0], x)?;
-        top_one.push(t.elapsed().as_secs_f64());
-        let frest: Vec<Vec<f64>> =
-            speakers[1..].iter().map(|m| sel.log_likelihoods(m, x)).collect::<Result<_, _>>()?;
-        top_all.push(t.elapsed().as_secs_f64());
-        exact = std::iter::once(s0).chain(rest).map(|s| (s, u.clone())).collect::<Vec<_>>();
-        fast = std::iter::once(f0)
-            .chain(frest)
-            .map(|s| (s, sel.ubm_log_likelihoods().to_vec()))
-            .collect::<Vec<_>>();
-    }
-    let (mut max_diff, mut sum_diff, mut n) = (0.0f64, 0.0, 0usize);
-    for s in 0..speakers.len() {
-        for &(_, start, count) in &split.test_utts {
-            let llr = |(spk, ubm): &(Vec<f64>, Vec<f64>)| {
-                (start..start + count).map(|t| spk[t] - ubm[t]).sum::<f64>() / count as f64
-            };
-            let diff = (llr(&exact[s]) - llr(&fast[s])).abs();
-            max_diff = max_diff.max(diff);
-            sum_diff += diff;
-            n += 1;
-        }
-    }
-    let (e1, ea, t1, ta) = (median(exact_one), median(exact_all), median(top_one), median(top_all));
+    let refs: Vec<&GaussianMixture<f32>> = speakers.iter().collect();
+    // Exact: the UBM and every speaker model over all test frames (per-frame values kept).
+    let u = per_frame(&ubm, &split.test)?;
+    let exact: Vec<(Vec<f64>, Vec<f64>)> = speakers
+        .iter()
+        .map(|m| per_frame(m, &split.test).map(|s| (s, u.clone())))
+        .collect::<Result<_, _>>()?;
     println!(
-        "\ntop-{DEFAULT_TOP_C} vs exact LLR, UBM K={} (trained in {ubm_s:.2} s, {} removed), {} \
-         utterances x {} speakers:",
+        "\ntop-C vs exact LLR, UBM K={} (trained in {ubm_s:.2} s, {} removed), {} utterances x {} \
+         speakers; times: medians of {REPEATS}, speed-ups: medians of the per-repeat ratios \
+         (exact and top-C timed back to back):",
         ubm.n_components(),
         fit.report.removed,
         split.test_utts.len(),
         speakers.len()
     );
-    println!(
-        "  |LLR difference| per utterance: max {max_diff:.5}, mean {:.5}",
-        sum_diff / n as f64
-    );
-    println!(
-        "  1 speaker vs UBM over all test frames: exact {:.1} ms, top-{DEFAULT_TOP_C} {:.1} ms ({:.1}x)",
-        e1 * 1e3,
-        t1 * 1e3,
-        e1 / t1
-    );
-    println!(
-        "  6 speakers vs UBM (identification): exact {:.1} ms, top-{DEFAULT_TOP_C} {:.1} ms ({:.1}x)",
-        ea * 1e3,
-        ta * 1e3,
-        ea / ta
-    );
-    // Larger C: how the difference shrinks, and what it costs (6 speakers).
-    for c in [10, 20, 50] {
-        let mut times = Vec::new();
+    for c in [DEFAULT_TOP_C, 10, 20, 50] {
+        let (mut e1, mut ea, mut t1, mut ta, mut r1, mut ra) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         let mut fast = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..REPEATS {
+            // Exact: 1 speaker = UBM + that speaker; 6 speakers = UBM + all six.
+            let t = Instant::now();
+            let _ = per_frame(&ubm, &split.test)?;
+            let _ = per_frame(&speakers[0], &split.test)?;
+            let one = t.elapsed().as_secs_f64();
+            for m in &speakers[1..] {
+                let _ = per_frame(m, &split.test)?;
+            }
+            let all = t.elapsed().as_secs_f64();
             let t = Instant::now();
             let sel = GaussianSelection::new(&ubm, x, c)?;
-            fast = speakers
-                .iter()
-                .map(|m| sel.log_likelihoods(m, x).map(|s| (s, sel.ubm_log_likelihoods().to_vec())))
-                .collect::<Result<Vec<_>, _>>()?;
-            times.push(t.elapsed().as_secs_f64());
+            let _ = sel.log_likelihoods(&speakers[0], x)?;
+            let top_one = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let sel = GaussianSelection::new(&ubm, x, c)?;
+            fast = sel
+                .log_likelihoods_many(&refs, x)?
+                .into_iter()
+                .map(|s| (s, sel.ubm_log_likelihoods().to_vec()))
+                .collect();
+            let top_all = t.elapsed().as_secs_f64();
+            r1.push(one / top_one);
+            ra.push(all / top_all);
+            e1.push(one);
+            ea.push(all);
+            t1.push(top_one);
+            ta.push(top_all);
         }
-        let (mut max_diff, mut sum_diff, mut n) = (0.0f64, 0.0, 0usize);
-        for s in 0..speakers.len() {
-            for &(_, start, count) in &split.test_utts {
-                let llr = |(spk, ubm): &(Vec<f64>, Vec<f64>)| {
-                    (start..start + count).map(|t| spk[t] - ubm[t]).sum::<f64>() / count as f64
-                };
-                let diff = (llr(&exact[s]) - llr(&fast[s])).abs();
-                max_diff = max_diff.max(diff);
-                sum_diff += diff;
-                n += 1;
-            }
-        }
-        let tc = median(times);
         println!(
-            "  top-{c}: |LLR difference| max {max_diff:.5}, mean {:.5}; 6 speakers {:.1} ms ({:.1}x)",
-            sum_diff / n as f64,
-            tc * 1e3,
-            ea / tc
+            "  top-{c}: |LLR diff| {}\n    1 speaker: exact {:.1} ms, top-{c} {:.1} ms ({:.1}x); \
+             6 speakers: exact {:.1} ms, top-{c} {:.1} ms ({:.1}x)",
+            diff_summary(split, &exact, &fast),
+            median(e1) * 1e3,
+            median(t1) * 1e3,
+            median(r1),
+            median(ea) * 1e3,
+            median(ta) * 1e3,
+            median(ra)
         );
     }
     Ok(())
+}
+
+/// Timing repeats of the top-C check (medians reported).
+const REPEATS: usize = 7;
+
+/// Max, 99th percentile and mean of the per-utterance |exact LLR - top-C LLR| over every
+/// (speaker, test utterance) pair, and the length of the utterance with the largest difference.
+fn diff_summary(
+    split: &Split,
+    exact: &[(Vec<f64>, Vec<f64>)],
+    fast: &[(Vec<f64>, Vec<f64>)],
+) -> String {
+    let mut diffs = Vec::new();
+    let mut worst = (0.0f64, 0usize);
+    for (e, f) in exact.iter().zip(fast) {
+        for &(_, start, count) in &split.test_utts {
+            let llr = |(spk, ubm): &(Vec<f64>, Vec<f64>)| {
+                (start..start + count).map(|t| spk[t] - ubm[t]).sum::<f64>() / count as f64
+            };
+            let diff = (llr(e) - llr(f)).abs();
+            if diff > worst.0 {
+                worst = (diff, count);
+            }
+            diffs.push(diff);
+        }
+    }
+    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    diffs.sort_by(f64::total_cmp);
+    let p99 = diffs[(diffs.len() * 99) / 100];
+    let over = diffs.iter().filter(|&&d| d > 0.01).count();
+    format!(
+        "max {:.5} ({} frames), p99 {p99:.5}, mean {mean:.5}, {over}/{} over 0.01",
+        worst.0,
+        worst.1,
+        diffs.len()
+    )
 }
 
 fn rayon_threads() -> usize {

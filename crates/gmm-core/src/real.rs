@@ -80,12 +80,30 @@ pub trait Real:
     /// Lane-wise `e^x` ([`crate::kernel::exp`]: inputs below the type's underflow limit,
     /// `-∞` included, give 0).
     fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
+    /// `true` when some lane of `a` is greater than the same lane of `b`.
+    fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
+    /// `true` when some lane of `a` is greater than or equal to the same lane of `b`.
+    fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
+}
+
+/// `true` when some lane of `ones` (a comparison mask selected into 1.0 / 0.0 lanes) is set:
+/// an OR over its 64-bit words, branch-free (`pulp`'s `first_true` loops lane by lane);
+/// `fallback` for registers not a whole number of words.
+#[inline(always)]
+fn any_lane<V: bytemuck::Pod>(ones: V, fallback: impl Fn() -> bool) -> bool {
+    if std::mem::size_of::<V>().is_multiple_of(8) {
+        let words = bytemuck::bytes_of(&ones).chunks_exact(8);
+        words.fold(0u64, |a, w| a | u64::from_ne_bytes(w.try_into().unwrap_or([0; 8]))) != 0
+    } else {
+        fallback()
+    }
 }
 
 macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
-     $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident) => {
+     $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident,
+     $greater:ident, $at_least:ident, $first_true:ident, $select:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -165,6 +183,20 @@ macro_rules! impl_real {
             fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S> {
                 crate::kernel::exp::$exp(simd, x)
             }
+            #[inline(always)]
+            fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
+                let m = simd.$greater(a, b);
+                any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
+                    simd.$first_true(m) < Self::lanes::<S>()
+                })
+            }
+            #[inline(always)]
+            fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
+                let m = simd.$at_least(a, b);
+                any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
+                    simd.$first_true(m) < Self::lanes::<S>()
+                })
+            }
         }
     };
 }
@@ -184,7 +216,11 @@ impl_real!(
     max_f32s,
     min_f32s,
     F32_LANES,
-    exp_f32s
+    exp_f32s,
+    greater_than_f32s,
+    greater_than_or_equal_f32s,
+    first_true_m32s,
+    select_f32s
 );
 impl_real!(
     f64,
@@ -201,5 +237,50 @@ impl_real!(
     max_f64s,
     min_f64s,
     F64_LANES,
-    exp_f64s
+    exp_f64s,
+    greater_than_f64s,
+    greater_than_or_equal_f64s,
+    first_true_m64s,
+    select_f64s
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SIMD any-lane tests against the scalar definition, every lane position, with ties,
+    /// infinities, both precisions, on the instruction set `pulp` dispatches to.
+    fn check<T: Real>() {
+        struct Probe<T>(std::marker::PhantomData<T>);
+        impl<T: Real> pulp::WithSimd for Probe<T> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: Simd>(self, simd: S) {
+                let lanes = T::lanes::<S>();
+                let pool = [-f64::INFINITY, -3.0, -1.0, 0.0, 1.0, 2.5];
+                let mut state = 12_345u64;
+                for _ in 0..2_000 {
+                    let mut pick = || {
+                        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        T::from_f64(pool[(state >> 33) as usize % pool.len()])
+                    };
+                    let a: Vec<T> = (0..lanes).map(|_| pick()).collect();
+                    let b: Vec<T> = (0..lanes).map(|_| pick()).collect();
+                    let (va, _) = T::as_simd::<S>(&a);
+                    let (vb, _) = T::as_simd::<S>(&b);
+                    let gt = a.iter().zip(&b).any(|(x, y)| x > y);
+                    let ge = a.iter().zip(&b).any(|(x, y)| x >= y);
+                    assert_eq!(T::simd_any_greater(simd, va[0], vb[0]), gt, "{a:?} > {b:?}");
+                    assert_eq!(T::simd_any_at_least(simd, va[0], vb[0]), ge, "{a:?} >= {b:?}");
+                }
+            }
+        }
+        pulp::Arch::new().dispatch(Probe::<T>(std::marker::PhantomData));
+    }
+
+    #[test]
+    fn any_lane_comparisons_match_scalar() {
+        check::<f32>();
+        check::<f64>();
+    }
+}

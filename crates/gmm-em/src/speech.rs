@@ -39,10 +39,11 @@
 //!
 //! Selection runs gmm-core's blocked kernel ([`log_densities`] on a [`BlockScratch`]) over the
 //! UBM once per block of frames — the only `O(T K d)` work — and keeps the `C` largest values
-//! per frame by one pass over the component-major rows (a compare per entry, an insertion
-//! only when a value beats the frame's current `C`-th best). A speaker model then costs
-//! `O(T C d)`: the `C` selected components are evaluated directly (inverse variances for
-//! diagonal models, the precision Cholesky factor otherwise). Blocks run in parallel; every
+//! per frame by one pass over the component-major rows (a SIMD compare per register of frames,
+//! an insertion only when a value beats its frame's current `C`-th best). A speaker model then
+//! costs `O(T C d)`: the `C` selected components are evaluated directly (an `f64` table of
+//! means and inverse variances for diagonal models, the precision Cholesky factor otherwise),
+//! and [`GaussianSelection::log_likelihoods_many`] scores several models in one pass. Blocks run in parallel; every
 //! per-frame value is independent of the thread count and sums are taken in frame order, so
 //! scores are bit-identical for any number of threads.
 //!
@@ -132,14 +133,15 @@ impl GaussianSelection {
             .zip(ubm_ll.par_chunks_mut(BLOCK_ROWS))
             .enumerate()
             .for_each_init(
-                || (BlockScratch::new(d, k), vec![0.0f64; BLOCK_ROWS * c]),
+                || {
+                    let padded = (BLOCK_ROWS * c).div_ceil(LANES) * LANES;
+                    (BlockScratch::new(d, k), vec![f64::NEG_INFINITY; padded])
+                },
                 |(scratch, values), (block, (idx, ll))| {
                     scratch.load(x, block);
                     log_densities(ubm, scratch, true);
                     select_block(scratch, k, c, idx, values);
-                    for (b, out) in ll.iter_mut().enumerate() {
-                        *out = log_sum_exp(&values[b * c..(b + 1) * c]);
-                    }
+                    log_sum_exp_rows(values, c, ll);
                 },
             );
         Ok(Self { c, n_components: k, n_features: d, indices, ubm_log_likelihood: ubm_ll })
@@ -174,6 +176,61 @@ impl GaussianSelection {
         model: &GaussianMixture<T>,
         x: Samples<'_, T>,
     ) -> Result<Vec<f64>> {
+        let mut all = self.log_likelihoods_many(&[model], x)?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// `log p_s(x_t)` over the selected components of every model of `models`, for every
+    /// frame: one vector per model, in the order given. The same values as
+    /// [`log_likelihoods`](Self::log_likelihoods) model by model, but one pass over the frames
+    /// and the selection serves them all (speaker identification).
+    ///
+    /// # Errors
+    /// A model not of the UBM's shape, `x` not the frames the selection was made on (by count).
+    pub fn log_likelihoods_many<T: Real>(
+        &self,
+        models: &[&GaussianMixture<T>],
+        x: Samples<'_, T>,
+    ) -> Result<Vec<Vec<f64>>> {
+        for model in models {
+            self.check_model(model, x)?;
+        }
+        let (n, m, c, d) = (self.n_frames(), models.len(), self.c, self.n_features);
+        let dp = d.div_ceil(LANES) * LANES;
+        let tables: Vec<ModelTable<'_, T>> =
+            models.iter().map(|m| ModelTable::new(m, dp)).collect();
+        // Frame-major: frame t's m values are out[t * m..(t + 1) * m].
+        let mut out = vec![0.0f64; n * m];
+        let padded = (BLOCK_ROWS * c).div_ceil(LANES) * LANES;
+        out.par_chunks_mut(BLOCK_ROWS * m.max(1)).enumerate().for_each_init(
+            || {
+                (
+                    vec![0.0f64; BLOCK_ROWS * dp],
+                    vec![f64::NEG_INFINITY; padded],
+                    vec![0.0f64; BLOCK_ROWS],
+                )
+            },
+            |(rows, values, ll), (block, out)| {
+                let start = block * BLOCK_ROWS;
+                let len = out.len() / m.max(1);
+                for b in 0..len {
+                    for (r, v) in rows[b * dp..b * dp + d].iter_mut().zip(x.row(start + b)) {
+                        *r = v.to_f64();
+                    }
+                }
+                let idx = &self.indices[start * c..(start + len) * c];
+                for (s, table) in tables.iter().enumerate() {
+                    table.score(&rows[..len * dp], x, start, idx, c, values, &mut ll[..len]);
+                    for (b, v) in ll[..len].iter().enumerate() {
+                        out[b * m + s] = *v;
+                    }
+                }
+            },
+        );
+        Ok((0..m).map(|s| out.iter().skip(s).step_by(m).copied().collect()).collect())
+    }
+
+    fn check_model<T: Real>(&self, model: &GaussianMixture<T>, x: Samples<'_, T>) -> Result<()> {
         if model.n_components() != self.n_components || model.n_features() != self.n_features {
             return Err(Error::new(
                 ErrorKind::DimensionMismatch {
@@ -197,53 +254,7 @@ impl GaussianSelection {
                 "the frames differ from those the selection was made on: select again",
             ));
         }
-        let c = self.c;
-        // Diagonal models: the parameters in f64 once, so the per-frame loop is plain FMAs.
-        let diag = model.inverse_variances().map(|inverse| {
-            let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
-            let constants: Vec<f64> = model
-                .log_weights()
-                .iter()
-                .zip(model.log_normalisers())
-                .map(|(w, n)| w.to_f64() + n.to_f64())
-                .collect();
-            (f(model.means()), f(inverse), constants)
-        });
-        let mut out = vec![0.0f64; x.n_samples()];
-        out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each_init(
-            || vec![0.0f64; c],
-            |values, (block, out)| {
-                for (b, o) in out.iter_mut().enumerate() {
-                    let t = block * BLOCK_ROWS + b;
-                    let row = x.row(t);
-                    match &diag {
-                        Some((means, inverse, constants)) => {
-                            let d = self.n_features;
-                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
-                                let comp = comp as usize;
-                                let (mu, inv) = (
-                                    &means[comp * d..(comp + 1) * d],
-                                    &inverse[comp * d..(comp + 1) * d],
-                                );
-                                let mut q = 0.0;
-                                for ((x, m), p) in row.iter().zip(mu).zip(inv) {
-                                    let t = x.to_f64() - m;
-                                    q += t * t * p;
-                                }
-                                *v = constants[comp] - 0.5 * q;
-                            }
-                        }
-                        None => {
-                            for (v, &comp) in values.iter_mut().zip(self.components(t)) {
-                                *v = component_log_density(model, comp as usize, row);
-                            }
-                        }
-                    }
-                    *o = log_sum_exp(values);
-                }
-            },
-        );
-        Ok(out)
+        Ok(())
     }
 
     /// Average top-C log-likelihood ratio of `speaker` against the UBM over `x`.
@@ -262,12 +273,14 @@ impl GaussianSelection {
 /// (equal values: the lower component first).
 ///
 /// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
-/// 1. *values*: every component's values go through a branch-free insertion network that
-///    keeps the `c` largest values per frame (`c` SIMD max/min pairs per register of frames;
-///    for `c <= 16` the `c` best are held in registers over all components, one register of
-///    frames at a time);
+/// 1. *values*: a register of frames whose values beat some frame's running `c`-th best goes
+///    through a branch-free insertion network that keeps the `c` largest values per frame
+///    (`c` SIMD max/min pairs); the others cost one compare (for `c <= 16` the `c` best are
+///    held in registers over all components, one register of frames at a time; larger `c`
+///    streams the rows and keeps them in an L1-sized array);
 /// 2. *indices*: with the exact `c`-th best value `t` of every frame known, the entries `≥ t`
-///    are picked up (about `c` per frame, so the scalar path is rarely taken).
+///    are picked up: one SIMD compare per register, the scalar path only for registers with
+///    such an entry (about `c` per frame).
 fn select_block<T: Real>(
     scratch: &BlockScratch<T>,
     k: usize,
@@ -302,7 +315,6 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     idx: &mut [u32],
     values: &mut [f64],
 ) {
-    const G: usize = 8;
     let len = scratch.len;
     let neg = T::from_f64(f64::NEG_INFINITY);
     // best[i * BLOCK_ROWS + b]: the i-th largest value of frame b.
@@ -324,7 +336,7 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
         14 => network_in_registers::<S, T, 14>(simd, scratch, k, &mut best),
         15 => network_in_registers::<S, T, 15>(simd, scratch, k, &mut best),
         16 => network_in_registers::<S, T, 16>(simd, scratch, k, &mut best),
-        _ => network_in_memory(simd, scratch, k, c, &mut best),
+        _ => network_streaming(simd, scratch, k, c, &mut best),
     }
     // Pass 2. Per frame: how many selected values lie strictly above the threshold (those are
     // all taken); entries equal to it fill the rest in component order.
@@ -336,14 +348,17 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
     }
     let mut count = [0usize; BLOCK_ROWS];
     let mut picked = vec![neg; BLOCK_ROWS * c];
+    let lanes = T::lanes::<S>();
+    let (thresholds, _) = T::as_simd::<S>(threshold);
     for comp in 0..k {
         let row = &scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS];
-        for g in (0..BLOCK_ROWS).step_by(G) {
-            let (rg, tg) = (&row[g..g + G], &threshold[g..g + G]);
-            if !rg.iter().zip(tg).fold(false, |a, (x, t)| a | (x >= t)) {
+        let (regs, _) = T::as_simd::<S>(row);
+        for (r, (v, t)) in regs.iter().zip(thresholds).enumerate() {
+            // About C entries per frame reach the threshold: most registers have none.
+            if !T::simd_any_at_least(simd, *v, *t) {
                 continue;
             }
-            for b in g..(g + G).min(len) {
+            for b in r * lanes..((r + 1) * lanes).min(len) {
                 let v = row[b];
                 let take = if v > threshold[b] {
                     true
@@ -379,7 +394,8 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
 }
 
 /// Pass 1 for `C <= 16`: one register of frames at a time, its `C` best values held in
-/// registers while every component's value goes through the network (no stores in the loop).
+/// registers while every component's value goes through the network (no stores in the loop),
+/// skipped when no frame's value beats that frame's current `C`-th best (one compare).
 #[inline(always)]
 fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
     simd: S,
@@ -394,6 +410,10 @@ fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
         let mut b = [neg; C];
         for comp in 0..k {
             let mut v = rows[comp * regs + r];
+            // Most values beat no frame's current C-th best: one compare, no network.
+            if !T::simd_any_greater(simd, v, b[C - 1]) {
+                continue;
+            }
             for slot in b.iter_mut() {
                 let hi = T::simd_max(simd, *slot, v);
                 v = T::simd_min(simd, *slot, v);
@@ -407,27 +427,202 @@ fn network_in_registers<S: pulp::Simd, T: Real, const C: usize>(
     }
 }
 
-/// Pass 1 for larger `C`: the `C` best values of every frame kept in `best`, row by row.
+/// Pass 1 for `C > 16`: the rows in memory order (component by component, a register of frames at a
+/// time), the `C` best values of every frame kept in `best` (`C x BLOCK_ROWS`, a few KB: L1).
+/// A register goes through the insertion network (`C` max/min pairs) only when one of its
+/// frames beats that frame's current `C`-th best; for `C << k` most do not, so the pass is one
+/// streaming load, one compare and one test per register.
 #[inline(always)]
-fn network_in_memory<S: pulp::Simd, T: Real>(
+fn network_streaming<S: pulp::Simd, T: Real>(
     simd: S,
     scratch: &BlockScratch<T>,
     k: usize,
     c: usize,
     best: &mut [T],
 ) {
-    let mut carry = vec![T::from_f64(f64::NEG_INFINITY); BLOCK_ROWS];
-    for comp in 0..k {
-        carry.copy_from_slice(&scratch.log_density[comp * BLOCK_ROWS..(comp + 1) * BLOCK_ROWS]);
-        let (v, _) = T::as_mut_simd::<S>(&mut carry);
-        for i in 0..c {
-            let (b, _) = T::as_mut_simd::<S>(&mut best[i * BLOCK_ROWS..(i + 1) * BLOCK_ROWS]);
-            for (b, v) in b.iter_mut().zip(v.iter_mut()) {
-                let hi = T::simd_max(simd, *b, *v);
-                *v = T::simd_min(simd, *b, *v);
-                *b = hi;
+    let regs = BLOCK_ROWS / T::lanes::<S>();
+    let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
+    let (best, _) = T::as_mut_simd::<S>(best);
+    let last = (c - 1) * regs;
+    for row in rows.chunks_exact(regs) {
+        for (r, &value) in row.iter().enumerate() {
+            if !T::simd_any_greater(simd, value, best[last + r]) {
+                continue;
+            }
+            let mut v = value;
+            for i in 0..c {
+                let slot = &mut best[i * regs + r];
+                let hi = T::simd_max(simd, *slot, v);
+                v = T::simd_min(simd, *slot, v);
+                *slot = hi;
             }
         }
+    }
+}
+
+/// Padding of the `f64` rows and tables: a multiple of every SIMD width `pulp` may pick.
+const LANES: usize = 8;
+
+/// One model's parameters as the top-C scorer reads them.
+enum ModelTable<'a, T: Real> {
+    /// Diagonal: per component `[μ (dp), 1/σ² (dp)]` contiguous in `f64`, zero-padded to
+    /// `dp` (a zero inverse variance adds nothing), and `log w_k + log normaliser_k`.
+    Diag { table: Vec<f64>, constants: Vec<f64>, dp: usize },
+    /// Full, tied or spherical: evaluated from the model.
+    General(&'a GaussianMixture<T>),
+}
+
+impl<'a, T: Real> ModelTable<'a, T> {
+    fn new(model: &'a GaussianMixture<T>, dp: usize) -> Self {
+        let Some(inverse) = model.inverse_variances() else {
+            return Self::General(model);
+        };
+        let (k, d) = (model.n_components(), model.n_features());
+        let mut table = vec![0.0f64; k * 2 * dp];
+        for (comp, t) in table.chunks_exact_mut(2 * dp).enumerate() {
+            for j in 0..d {
+                t[j] = model.mean(comp)[j].to_f64();
+                t[dp + j] = inverse[comp * d + j].to_f64();
+            }
+        }
+        let constants = model
+            .log_weights()
+            .iter()
+            .zip(model.log_normalisers())
+            .map(|(w, n)| w.to_f64() + n.to_f64())
+            .collect();
+        Self::Diag { table, constants, dp }
+    }
+
+    /// `out[b] = log p(x_{start + b})` over the selected components, compiled once per
+    /// instruction set (the quadratic forms and the exponentials vectorised).
+    #[allow(clippy::too_many_arguments)]
+    fn score(
+        &self,
+        rows: &[f64],
+        x: Samples<'_, T>,
+        start: usize,
+        idx: &[u32],
+        c: usize,
+        values: &mut [f64],
+        out: &mut [f64],
+    ) {
+        struct Score<'a, 'b, T: Real> {
+            table: &'a ModelTable<'b, T>,
+            rows: &'a [f64],
+            x: Samples<'a, T>,
+            start: usize,
+            idx: &'a [u32],
+            c: usize,
+            values: &'a mut [f64],
+            out: &'a mut [f64],
+        }
+        impl<T: Real> pulp::WithSimd for Score<'_, '_, T> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: pulp::Simd>(self, simd: S) {
+                let Self { table, rows, x, start, idx, c, values, out } = self;
+                let len = out.len();
+                table.evaluate(rows, x, start, idx, c, &mut values[..len * c]);
+                log_sum_exp_rows_simd(simd, values, c, out);
+            }
+        }
+        pulp::Arch::new().dispatch(Score { table: self, rows, x, start, idx, c, values, out });
+    }
+
+    /// `ℓ_k(x_t)` of the selected components `idx` (`len x c`) of `len` frames from `start`:
+    /// `rows` are those frames in `f64`, padded to `dp`.
+    #[inline(always)]
+    fn evaluate(
+        &self,
+        rows: &[f64],
+        x: Samples<'_, T>,
+        start: usize,
+        idx: &[u32],
+        c: usize,
+        values: &mut [f64],
+    ) {
+        match self {
+            Self::Diag { table, constants, dp } => {
+                let dp = *dp;
+                for ((row, ids), vals) in
+                    rows.chunks_exact(dp).zip(idx.chunks_exact(c)).zip(values.chunks_exact_mut(c))
+                {
+                    for (v, &comp) in vals.iter_mut().zip(ids) {
+                        let comp = comp as usize;
+                        let t = &table[comp * 2 * dp..(comp + 1) * 2 * dp];
+                        *v = constants[comp] - 0.5 * quadratic(row, &t[..dp], &t[dp..]);
+                    }
+                }
+            }
+            Self::General(model) => {
+                for (b, (ids, vals)) in
+                    idx.chunks_exact(c).zip(values.chunks_exact_mut(c)).enumerate()
+                {
+                    for (v, &comp) in vals.iter_mut().zip(ids) {
+                        *v = component_log_density(model, comp as usize, x.row(start + b));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Σ_j (x_j - μ_j)² p_j` over rows padded to a multiple of [`LANES`]: eight independent
+/// partial sums (vectorised by the compiler), added in a fixed order.
+#[inline(always)]
+fn quadratic(x: &[f64], mu: &[f64], p: &[f64]) -> f64 {
+    let mut acc = [0.0f64; LANES];
+    for ((x, mu), p) in x.chunks_exact(LANES).zip(mu.chunks_exact(LANES)).zip(p.chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            let t = x[l] - mu[l];
+            acc[l] += t * t * p[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+}
+
+/// `out[b] = logsumexp(values[b c..(b + 1) c])` for every `b < out.len()`, the exponentials
+/// taken by gmm-core's SIMD `exp` (`values` is overwritten; its length must be a multiple of
+/// [`LANES`] and at least `out.len() * c`).
+fn log_sum_exp_rows(values: &mut [f64], c: usize, out: &mut [f64]) {
+    struct Lse<'a> {
+        values: &'a mut [f64],
+        c: usize,
+        out: &'a mut [f64],
+    }
+    impl pulp::WithSimd for Lse<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) {
+            log_sum_exp_rows_simd(simd, self.values, self.c, self.out);
+        }
+    }
+    pulp::Arch::new().dispatch(Lse { values, c, out });
+}
+
+#[inline(always)]
+fn log_sum_exp_rows_simd<S: pulp::Simd>(simd: S, values: &mut [f64], c: usize, out: &mut [f64]) {
+    for (row, o) in values.chunks_exact_mut(c).zip(out.iter_mut()) {
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // All -inf (weight-zero components only): the row sums to 0, its log is -inf.
+        let shift = if max == f64::NEG_INFINITY { 0.0 } else { max };
+        for v in row.iter_mut() {
+            *v -= shift;
+        }
+        *o = shift;
+    }
+    let used = (out.len() * c).div_ceil(LANES) * LANES;
+    let (head, tail) = f64::as_mut_simd::<S>(&mut values[..used]);
+    for v in head.iter_mut() {
+        *v = f64::simd_exp(simd, *v);
+    }
+    for v in tail.iter_mut() {
+        *v = v.exp();
+    }
+    for (row, o) in values.chunks_exact(c).zip(out.iter_mut()) {
+        *o += row.iter().sum::<f64>().ln();
     }
 }
 
@@ -463,14 +658,6 @@ fn component_log_density<T: Real>(model: &GaussianMixture<T>, comp: usize, x: &[
         q
     };
     constant - 0.5 * quad
-}
-
-fn log_sum_exp(values: &[f64]) -> f64 {
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
 /// Zeroth- and centred first-order Baum-Welch statistics of one utterance under a UBM.
@@ -518,8 +705,12 @@ mod tests {
     use super::*;
     use gmm_core::kernel::reference;
 
-    fn lse(v: &[f64]) -> f64 {
-        log_sum_exp(v)
+    fn lse(values: &[f64]) -> f64 {
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if max == f64::NEG_INFINITY {
+            return max;
+        }
+        max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
     }
 
     /// Top-C against a naive per-frame reference: sort all UBM log-densities, take the best C
@@ -551,6 +742,67 @@ mod tests {
                 }
                 let got = sel.llr(&spk, x).unwrap();
                 assert!((got - total / x.n_samples() as f64).abs() < 1e-9);
+            }
+        }
+    }
+
+    /// Ties (duplicated components give bit-equal values: the lower index wins, as a stable
+    /// sort orders them), `C >= k`, `C` on both sides of 16 (the register network and the
+    /// streaming one), and several models in one pass equal to one model at a time, bit for bit.
+    #[test]
+    fn selection_with_ties_and_many_models_match_naive() {
+        let base = GaussianMixture::<f32>::random(CovarianceType::Diag, 20, 3, 2.0, 11).unwrap();
+        // Components 20..40 repeat 0..20 exactly: every frame has 20 exact ties.
+        let twice = |v: &[f32]| [v, v].concat();
+        let ubm = GaussianMixture::new(
+            CovarianceType::Diag,
+            twice(base.weights()).iter().map(|w| w / 2.0).collect(),
+            twice(base.means()),
+            twice(base.covariances()),
+        )
+        .unwrap();
+        let spk = [
+            GaussianMixture::<f32>::random(CovarianceType::Diag, 40, 3, 2.0, 12).unwrap(),
+            GaussianMixture::<f32>::random(CovarianceType::Diag, 40, 3, 2.0, 13).unwrap(),
+            ubm.clone(),
+        ];
+        let refs: Vec<&GaussianMixture<f32>> = spk.iter().collect();
+        let (x, _) = ubm.sample(613, 5).unwrap();
+        let x = x.samples();
+        for c in [1, 2, 3, 5, 7, 10, 13, 16, 17, 25, 40, 45] {
+            let sel = GaussianSelection::new(&ubm, x, c).unwrap();
+            assert_eq!(sel.top_c(), c.min(40));
+            let many = sel.log_likelihoods_many(&refs, x).unwrap();
+            for (m, model) in spk.iter().enumerate() {
+                assert_eq!(many[m], sel.log_likelihoods(model, x).unwrap(), "model {m}, C = {c}");
+            }
+            for t in 0..x.n_samples() {
+                // The f32 values the selection compares, from the kernel's own scoring.
+                let lu = reference::weighted_log_densities(&ubm, x.row(t));
+                let mut order: Vec<usize> = (0..40).collect();
+                order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
+                let got: Vec<usize> = sel.components(t).iter().map(|&i| i as usize).collect();
+                let mut want = order[..c.min(40)].to_vec();
+                // Tied pairs (k, k + 20) may be chosen in either order only if their f32
+                // values differ from the f64 reference's order; compare as sets of values.
+                want.sort_unstable();
+                let mut got_sorted = got.clone();
+                got_sorted.sort_unstable();
+                let value = |i: usize| lu[i % 20];
+                let mut gv: Vec<f64> = got_sorted.iter().map(|&i| value(i)).collect();
+                let mut wv: Vec<f64> = want.iter().map(|&i| value(i)).collect();
+                gv.sort_by(f64::total_cmp);
+                wv.sort_by(f64::total_cmp);
+                assert_eq!(gv, wv, "frame {t}, C = {c}");
+                // Within a tie the lower component comes first.
+                for w in got.windows(2) {
+                    if w[0] % 20 == w[1] % 20 {
+                        assert!(w[0] < w[1], "frame {t}: {got:?}");
+                    }
+                }
+                // The UBM (a model equal to it) scores the same on the same selection.
+                let u = lse(&got.iter().map(|&k| lu[k]).collect::<Vec<_>>());
+                assert!((many[2][t] - u).abs() < 1e-5 * (1.0 + u.abs()), "frame {t}");
             }
         }
     }
