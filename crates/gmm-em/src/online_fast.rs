@@ -1,0 +1,375 @@
+//! The small-batch hot path of online EM for diag and spherical models under the
+//! maximum-likelihood rule: the same recursion as [`crate::online::OnlineEm::partial_fit`],
+//! without rebuilding a model per batch.
+//!
+//! For ML every parameter is a ratio of running statistics (`w_k = N_k / Σ N`,
+//! `μ_k = s_k + F_k / N_k`, `σ²_kj = S_kj / N_k - (F_kj / N_k)² + reg`), so a common factor of
+//! all statistics cancels. The running statistics are stored as `u` with the true values
+//! `c · u`: the blend `s ← (1-γ) s + γ s̄` is `c ← (1-γ) c` and `u += γ s̄ / c` (one multiply
+//! instead of `k d` of them); `u` is renormalised when `c` gets small. Components the batch gives
+//! zero responsibility keep their `u`, hence exactly their parameters; only the others are
+//! recomputed. The per-component constant `ln N_k - ½ d ln 2π - ½ Σ_j ln σ²_kj` is updated by one
+//! `ln` of `(N'/N)² Π_j σ²_j / σ'²_j` per touched component (recomputed exactly every
+//! [`REFRESH`] batches), and the log-weights are `ln N_k - ln Σ N`. The statistics stay around a
+//! fixed shift per component, moved to the component's mean ([`SuffStats::reshift`]'s formula)
+//! only when the mean has moved more than one standard deviation from it. A validated
+//! [`GaussianMixture`] is built only when the caller asks ([`Stepwise::into_parts`]).
+
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+
+use crate::mstep::{GuardCounts, Parameters, Regularisation};
+use crate::stats::{MomentLayout, SuffStats};
+
+/// Batches between exact recomputations of the per-component constants.
+const REFRESH: u64 = 1024;
+/// Below this the lazy scale is folded into the statistics.
+const SMALL_SCALE: f64 = 1e-150;
+
+/// The running state of stepwise EM for diag and spherical models under maximum likelihood.
+pub(crate) struct Stepwise {
+    k: usize,
+    d: usize,
+    spherical: bool,
+    reg: Regularisation,
+    kappa: f64,
+    t0: f64,
+    pub(crate) steps: u64,
+    pub(crate) represented: Option<f64>,
+    pub(crate) guards: GuardCounts,
+    /// The lazy factor `c`: true statistics are `scale * stored`.
+    scale: f64,
+    shift: Vec<f64>,
+    counts: Vec<f64>,
+    first: Vec<f64>,
+    second: Vec<f64>,
+    total_weight: f64,
+    log_likelihood: f64,
+    /// Parameters (variances `k x d`, spherical repeated across `d`).
+    means: Vec<f64>,
+    variances: Vec<f64>,
+    inverse: Vec<f64>,
+    /// `ln N_k - ½ d ln 2π - ½ Σ ln σ²_kj` with the `N_k` in `logged_counts`.
+    constant: Vec<f64>,
+    logged_counts: Vec<f64>,
+    floored: Vec<usize>,
+    /// Whether the next update recomputes every component (the first update after a start).
+    dirty_all: bool,
+    touched: Vec<bool>,
+    log_density: Vec<f64>,
+    responsibilities: Vec<f64>,
+}
+
+impl Stepwise {
+    /// The state of an online fit at `model` with running statistics `running` after `steps`
+    /// batches.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new<T: Real>(
+        model: &GaussianMixture<T>,
+        running: &SuffStats,
+        steps: u64,
+        represented: Option<f64>,
+        kappa: f64,
+        t0: f64,
+        reg: Regularisation,
+    ) -> Self {
+        let (k, d) = (model.n_components(), model.n_features());
+        let spherical = model.covariance_type() == CovarianceType::Spherical;
+        let cov: Vec<f64> = model.covariances().iter().map(|v| v.to_f64()).collect();
+        let variances: Vec<f64> =
+            (0..k * d).map(|at| if spherical { cov[at / d] } else { cov[at] }).collect();
+        let mut state = Self {
+            k,
+            d,
+            spherical,
+            reg,
+            kappa,
+            t0,
+            steps,
+            represented,
+            guards: GuardCounts::default(),
+            scale: 1.0,
+            shift: running.shift.clone(),
+            counts: running.counts.clone(),
+            first: running.first.clone(),
+            second: running.second.clone(),
+            total_weight: running.total_weight,
+            log_likelihood: running.log_likelihood,
+            means: model.means().iter().map(|v| v.to_f64()).collect(),
+            inverse: variances.iter().map(|v| 1.0 / v).collect(),
+            variances,
+            constant: vec![0.0; k],
+            logged_counts: model.weights().iter().map(|v| v.to_f64()).collect(),
+            floored: vec![0; k],
+            dirty_all: true,
+            touched: vec![false; k],
+            log_density: vec![0.0; k],
+            responsibilities: Vec::new(),
+        };
+        for c in 0..k {
+            state.constant[c] = state.exact_constant(c);
+        }
+        state
+    }
+
+    fn exact_constant(&self, c: usize) -> f64 {
+        let d = self.d;
+        let log_det: f64 = self.variances[c * d..(c + 1) * d].iter().map(|v| v.ln()).sum();
+        self.logged_counts[c].ln()
+            - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+            - 0.5 * log_det
+    }
+
+    /// `Σ_k N_k` in stored units.
+    fn stored_total(&self) -> f64 {
+        self.counts.iter().sum()
+    }
+
+    /// One batch: the rows `rows` of `x` with weights `weights` (`None`: 1 each). Returns the
+    /// batch's `(Σ w log p, Σ w)` under the parameters before the update. The caller checks the
+    /// inputs and skips batches without positive weight.
+    pub(crate) fn step<T: Real>(
+        &mut self,
+        x: Samples<'_, T>,
+        rows: &[usize],
+        weights: Option<&[f64]>,
+    ) -> Result<(f64, f64)> {
+        let (k, d) = (self.k, self.d);
+        let b = rows.len();
+        self.responsibilities.resize(k * b, 0.0);
+        let log_total = self.stored_total().ln();
+        let (mut ll, mut weight) = (0.0, 0.0);
+        for (i, &row) in rows.iter().enumerate() {
+            let xs = x.row(row);
+            let mut max = f64::NEG_INFINITY;
+            for c in 0..k {
+                let mu = &self.means[c * d..(c + 1) * d];
+                let inv = &self.inverse[c * d..(c + 1) * d];
+                let mut acc = [0.0f64; 4];
+                for j in 0..d {
+                    let t = xs[j].to_f64() - mu[j];
+                    acc[j % 4] += t * t * inv[j];
+                }
+                let quad = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+                let l = self.constant[c] - 0.5 * quad;
+                self.log_density[c] = l;
+                max = max.max(l);
+            }
+            let total: f64 = self.log_density.iter().map(|l| (l - max).exp()).sum();
+            let lse = max + total.ln();
+            let w = weights.map_or(1.0, |w| w[row]);
+            for c in 0..k {
+                self.responsibilities[i * k + c] = w * (self.log_density[c] - lse).exp();
+            }
+            ll += w * (lse - log_total);
+            weight += w;
+        }
+        if !ll.is_finite() {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "online EM: a sample's log-likelihood is not finite under the current model",
+            ));
+        }
+        // The blend, in stored units.
+        let gamma = ((self.steps + 1) as f64 + self.t0).powf(-self.kappa).min(1.0);
+        let represented = *self.represented.get_or_insert(weight);
+        if self.steps == 0 {
+            self.scale = represented; // the start's statistics are per unit weight
+        }
+        if 1.0 - gamma == 0.0 {
+            for v in self.counts.iter_mut().chain(&mut self.first).chain(&mut self.second) {
+                *v = 0.0;
+            }
+            self.total_weight = 0.0;
+            self.log_likelihood = 0.0;
+            self.scale = 1.0;
+            self.dirty_all = true;
+        } else {
+            self.scale *= 1.0 - gamma;
+        }
+        let a = gamma * represented / weight / self.scale;
+        for (i, &row) in rows.iter().enumerate() {
+            let xs = x.row(row);
+            for c in 0..k {
+                let q = a * self.responsibilities[i * k + c];
+                if q == 0.0 {
+                    continue;
+                }
+                self.touched[c] = true;
+                self.counts[c] += q;
+                let shift = &self.shift[c * d..(c + 1) * d];
+                let first = &mut self.first[c * d..(c + 1) * d];
+                let second = &mut self.second[c * d..(c + 1) * d];
+                for j in 0..d {
+                    let t = xs[j].to_f64() - shift[j];
+                    first[j] += q * t;
+                    second[j] += q * t * t;
+                }
+            }
+        }
+        self.total_weight += a * weight;
+        self.log_likelihood += a * ll;
+        if self.scale < SMALL_SCALE {
+            self.fold_scale();
+        }
+        self.update()?;
+        self.steps += 1;
+        Ok((ll, weight))
+    }
+
+    /// Folds the lazy factor into the stored statistics.
+    fn fold_scale(&mut self) {
+        let s = self.scale;
+        for v in self.counts.iter_mut().chain(&mut self.first).chain(&mut self.second) {
+            *v *= s;
+        }
+        self.total_weight *= s;
+        self.log_likelihood *= s;
+        self.scale = 1.0;
+    }
+
+    /// The ML update of the touched components, and this batch's guard counts.
+    fn update(&mut self) -> Result<()> {
+        let (k, d) = (self.k, self.d);
+        let total = self.stored_total();
+        let empty_below = 10.0 * f64::EPSILON * total;
+        let refresh = self.steps % REFRESH == REFRESH - 1;
+        let mut bad = false;
+        for c in 0..k {
+            if !(self.touched[c] || self.dirty_all) {
+                continue;
+            }
+            self.touched[c] = false;
+            let n = self.counts[c];
+            let mut log_ratio = 1.0;
+            if n > empty_below {
+                let at = c * d..(c + 1) * d;
+                let (first, second) = (&self.first[at.clone()], &self.second[at.clone()]);
+                let (means, variances) = (&mut self.means[at.clone()], &mut self.variances[at]);
+                let shift = &self.shift[c * d..(c + 1) * d];
+                let mut floored = 0;
+                let mut moved = 0.0;
+                let floor = |v: f64, floored: &mut usize| match self.reg.variance_floor {
+                    Some(f) if v < f => {
+                        *floored += 1;
+                        f
+                    }
+                    _ => v,
+                };
+                if self.spherical {
+                    let mut sum = 0.0;
+                    for j in 0..d {
+                        let delta = first[j] / n;
+                        means[j] = shift[j] + delta;
+                        sum += second[j] / n - delta * delta;
+                        moved += delta * delta;
+                    }
+                    let v = floor(sum / d as f64 + self.reg.reg_covar, &mut floored);
+                    let ratio = variances[0] / v;
+                    log_ratio = ratio.powi(d as i32);
+                    moved /= v;
+                    for j in 0..d {
+                        variances[j] = v;
+                        self.inverse[c * d + j] = 1.0 / v;
+                    }
+                    bad |= !(v > 0.0 && v.is_finite());
+                } else {
+                    for j in 0..d {
+                        let delta = first[j] / n;
+                        means[j] = shift[j] + delta;
+                        let v =
+                            floor(second[j] / n - delta * delta + self.reg.reg_covar, &mut floored);
+                        log_ratio *= variances[j] / v;
+                        variances[j] = v;
+                        self.inverse[c * d + j] = 1.0 / v;
+                        moved += delta * delta / v;
+                        bad |= !(v > 0.0 && v.is_finite());
+                    }
+                }
+                self.floored[c] = floored;
+                if moved > 1.0 {
+                    self.reshift(c);
+                }
+            }
+            let r = n / self.logged_counts[c];
+            self.logged_counts[c] = n;
+            let updated = self.constant[c] + 0.5 * (r * r * log_ratio).ln();
+            self.constant[c] =
+                if updated.is_finite() && !refresh { updated } else { self.exact_constant(c) };
+        }
+        self.dirty_all = false;
+        if refresh {
+            for c in 0..k {
+                self.constant[c] = self.exact_constant(c);
+            }
+        }
+        let mut guards = GuardCounts::default();
+        for c in 0..k {
+            if self.counts[c] <= empty_below {
+                guards.empty_components += 1;
+            } else {
+                guards.floored_variances += self.floored[c];
+            }
+        }
+        if bad || !total.is_finite() {
+            // The validation's own error (which names the component and the fix).
+            let reg = self.reg.reg_covar;
+            return match self.parameters().into_model::<f64>(reg) {
+                Err(e) => Err(e),
+                Ok(_) => Err(Error::new(
+                    ErrorKind::InvalidParameter,
+                    "online EM: a variance is not finite after the update",
+                )),
+            };
+        }
+        self.guards.add(guards);
+        Ok(())
+    }
+
+    /// Moves component `c`'s statistics to its mean (exact: `F' = F + N δ`,
+    /// `S' = S + 2 F δ + N δ²` with `δ = s - s'`).
+    fn reshift(&mut self, c: usize) {
+        let d = self.d;
+        let n = self.counts[c];
+        for j in 0..d {
+            let at = c * d + j;
+            let delta = self.shift[at] - self.means[at];
+            self.second[at] += 2.0 * self.first[at] * delta + n * delta * delta;
+            self.first[at] += n * delta;
+            self.shift[at] = self.means[at];
+        }
+    }
+
+    fn parameters(&self) -> Parameters {
+        let (k, d) = (self.k, self.d);
+        let total = self.stored_total();
+        let covariances = if self.spherical {
+            (0..k).map(|c| self.variances[c * d]).collect()
+        } else {
+            self.variances.clone()
+        };
+        Parameters {
+            covariance_type: if self.spherical {
+                CovarianceType::Spherical
+            } else {
+                CovarianceType::Diag
+            },
+            weights: self.counts.iter().map(|n| n / total).collect(),
+            means: self.means.clone(),
+            covariances,
+        }
+    }
+
+    /// The validated model and the running statistics in true units.
+    pub(crate) fn into_parts<T: Real>(mut self) -> Result<(GaussianMixture<T>, SuffStats)> {
+        self.fold_scale();
+        let model = self.parameters().into_model(self.reg.reg_covar)?;
+        let layout = MomentLayout::Diagonal;
+        let mut running = SuffStats::new(self.k, self.d, layout, self.shift);
+        running.counts = self.counts;
+        running.first = self.first;
+        running.second = self.second;
+        running.total_weight = self.total_weight;
+        running.log_likelihood = self.log_likelihood;
+        Ok((model, running))
+    }
+}
