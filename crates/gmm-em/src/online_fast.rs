@@ -57,6 +57,69 @@ pub(crate) struct Stepwise {
     touched: Vec<bool>,
     log_density: Vec<f64>,
     responsibilities: Vec<f64>,
+    row: Vec<f64>,
+    fresh: Vec<f64>,
+}
+
+/// [`Stepwise::step`] under [`pulp`]'s dispatch.
+struct StepOp<'a, 'b, T: Real> {
+    state: &'a mut Stepwise,
+    x: Samples<'b, T>,
+    rows: &'a [usize],
+    weights: Option<&'a [f64]>,
+}
+
+impl<T: Real> pulp::WithSimd for StepOp<'_, '_, T> {
+    type Output = Result<(f64, f64)>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
+        self.state.step_inline(self.x, self.rows, self.weights)
+    }
+}
+
+/// `Σ_j (a_j - b_j)² w_j`, in four independent sums.
+#[inline(always)]
+fn weighted_squares(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+    let n4 = a.len() / 4 * 4;
+    let (a4, b4, w4) = (&a[..n4], &b[..n4], &w[..n4]);
+    for ((a, b), w) in a4.chunks_exact(4).zip(b4.chunks_exact(4)).zip(w4.chunks_exact(4)) {
+        let t = [a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]];
+        s0 += t[0] * t[0] * w[0];
+        s1 += t[1] * t[1] * w[1];
+        s2 += t[2] * t[2] * w[2];
+        s3 += t[3] * t[3] * w[3];
+    }
+    for j in n4..a.len() {
+        let t = a[j] - b[j];
+        s0 += t * t * w[j];
+    }
+    (s0 + s1) + (s2 + s3)
+}
+
+/// `Π_j a_j b_j`, in four independent products.
+#[inline(always)]
+fn product_of_products(a: &[f64], b: &[f64]) -> f64 {
+    let (mut p0, mut p1, mut p2, mut p3) = (1.0, 1.0, 1.0, 1.0);
+    let n4 = a.len() / 4 * 4;
+    for (a, b) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)) {
+        p0 *= a[0] * b[0];
+        p1 *= a[1] * b[1];
+        p2 *= a[2] * b[2];
+        p3 *= a[3] * b[3];
+    }
+    for j in n4..a.len() {
+        p0 *= a[j] * b[j];
+    }
+    (p0 * p1) * (p2 * p3)
+}
+
+/// `eˣ`, with arguments far below the smallest subnormal's logarithm mapped to 0 directly (the
+/// value `exp` returns there, without its underflow handling).
+#[inline]
+fn exp_or_zero(x: f64) -> f64 {
+    if x < -746.0 { 0.0 } else { x.exp() }
 }
 
 impl Stepwise {
@@ -104,6 +167,8 @@ impl Stepwise {
             touched: vec![false; k],
             log_density: vec![0.0; k],
             responsibilities: Vec::new(),
+            row: Vec::new(),
+            fresh: Vec::new(),
         };
         for c in 0..k {
             state.constant[c] = state.exact_constant(c);
@@ -133,34 +198,50 @@ impl Stepwise {
         rows: &[usize],
         weights: Option<&[f64]>,
     ) -> Result<(f64, f64)> {
+        // Compiled for the machine's vector extensions (no FMA contraction, so the results are
+        // the same on every machine).
+        pulp::Arch::new().dispatch(StepOp { state: self, x, rows, weights })
+    }
+
+    #[inline(always)]
+    fn step_inline<T: Real>(
+        &mut self,
+        x: Samples<'_, T>,
+        rows: &[usize],
+        weights: Option<&[f64]>,
+    ) -> Result<(f64, f64)> {
         let (k, d) = (self.k, self.d);
         let b = rows.len();
         self.responsibilities.resize(k * b, 0.0);
         let log_total = self.stored_total().ln();
         let (mut ll, mut weight) = (0.0, 0.0);
+        self.row.resize(d, 0.0);
         for (i, &row) in rows.iter().enumerate() {
-            let xs = x.row(row);
+            for (v, x) in self.row.iter_mut().zip(x.row(row)) {
+                *v = x.to_f64();
+            }
+            let xs = &self.row;
             let mut max = f64::NEG_INFINITY;
             for c in 0..k {
                 let mu = &self.means[c * d..(c + 1) * d];
                 let inv = &self.inverse[c * d..(c + 1) * d];
-                let mut acc = [0.0f64; 4];
-                for j in 0..d {
-                    let t = xs[j].to_f64() - mu[j];
-                    acc[j % 4] += t * t * inv[j];
-                }
-                let quad = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+                let quad = weighted_squares(xs, mu, inv);
                 let l = self.constant[c] - 0.5 * quad;
                 self.log_density[c] = l;
                 max = max.max(l);
             }
-            let total: f64 = self.log_density.iter().map(|l| (l - max).exp()).sum();
-            let lse = max + total.ln();
             let w = weights.map_or(1.0, |w| w[row]);
-            for c in 0..k {
-                self.responsibilities[i * k + c] = w * (self.log_density[c] - lse).exp();
+            let r = &mut self.responsibilities[i * k..(i + 1) * k];
+            let mut total = 0.0;
+            for (e, &l) in r.iter_mut().zip(&self.log_density) {
+                *e = exp_or_zero(l - max);
+                total += *e;
             }
-            ll += w * (lse - log_total);
+            let scale = w / total;
+            for e in r.iter_mut() {
+                *e *= scale;
+            }
+            ll += w * (max + total.ln() - log_total);
             weight += w;
         }
         if !ll.is_finite() {
@@ -188,7 +269,9 @@ impl Stepwise {
         }
         let a = gamma * represented / weight / self.scale;
         for (i, &row) in rows.iter().enumerate() {
-            let xs = x.row(row);
+            for (v, x) in self.row.iter_mut().zip(x.row(row)) {
+                *v = x.to_f64();
+            }
             for c in 0..k {
                 let q = a * self.responsibilities[i * k + c];
                 if q == 0.0 {
@@ -200,7 +283,7 @@ impl Stepwise {
                 let first = &mut self.first[c * d..(c + 1) * d];
                 let second = &mut self.second[c * d..(c + 1) * d];
                 for j in 0..d {
-                    let t = xs[j].to_f64() - shift[j];
+                    let t = self.row[j] - shift[j];
                     first[j] += q * t;
                     second[j] += q * t * t;
                 }
@@ -228,6 +311,7 @@ impl Stepwise {
     }
 
     /// The ML update of the touched components, and this batch's guard counts.
+    #[inline(always)]
     fn update(&mut self) -> Result<()> {
         let (k, d) = (self.k, self.d);
         let total = self.stored_total();
@@ -255,35 +339,48 @@ impl Stepwise {
                     }
                     _ => v,
                 };
+                let inv_n = 1.0 / n;
+                let inverse = &mut self.inverse[c * d..(c + 1) * d];
                 if self.spherical {
                     let mut sum = 0.0;
                     for j in 0..d {
-                        let delta = first[j] / n;
+                        let delta = first[j] * inv_n;
                         means[j] = shift[j] + delta;
-                        sum += second[j] / n - delta * delta;
+                        sum += second[j] * inv_n - delta * delta;
                         moved += delta * delta;
                     }
                     let v = floor(sum / d as f64 + self.reg.reg_covar, &mut floored);
-                    let ratio = variances[0] / v;
-                    log_ratio = ratio.powi(d as i32);
-                    moved /= v;
-                    for j in 0..d {
-                        variances[j] = v;
-                        self.inverse[c * d + j] = 1.0 / v;
-                    }
+                    let inv_v = 1.0 / v;
+                    log_ratio = (variances[0] * inv_v).powi(d as i32);
+                    moved *= inv_v;
+                    variances.fill(v);
+                    inverse.fill(inv_v);
                     bad |= !(v > 0.0 && v.is_finite());
                 } else {
-                    for j in 0..d {
-                        let delta = first[j] / n;
-                        means[j] = shift[j] + delta;
-                        let v =
-                            floor(second[j] / n - delta * delta + self.reg.reg_covar, &mut floored);
-                        log_ratio *= variances[j] / v;
-                        variances[j] = v;
-                        self.inverse[c * d + j] = 1.0 / v;
-                        moved += delta * delta / v;
-                        bad |= !(v > 0.0 && v.is_finite());
+                    let fresh = &mut self.fresh;
+                    fresh.resize(d, 0.0);
+                    let reg = self.reg.reg_covar;
+                    for ((((f, m), &s1), &s2), &sh) in
+                        fresh.iter_mut().zip(means.iter_mut()).zip(first).zip(second).zip(shift)
+                    {
+                        let delta = s1 * inv_n;
+                        *m = sh + delta;
+                        *f = s2 * inv_n - delta * delta + reg;
                     }
+                    if let Some(floor) = self.reg.variance_floor {
+                        for f in fresh.iter_mut().filter(|f| **f < floor) {
+                            floored += 1;
+                            *f = floor;
+                        }
+                    }
+                    for (u, &f) in inverse.iter_mut().zip(fresh.iter()) {
+                        *u = 1.0 / f;
+                    }
+                    let low = inverse.iter().any(|&u| !(u > 0.0 && u < f64::INFINITY));
+                    log_ratio = product_of_products(variances, inverse);
+                    variances.copy_from_slice(fresh);
+                    moved = weighted_squares(means, shift, inverse);
+                    bad |= low || !log_ratio.is_finite();
                 }
                 self.floored[c] = floored;
                 if moved > 1.0 {
