@@ -49,9 +49,18 @@
 //! blocked, thread-parallel pass on it; results are bit-identical for any thread count. After
 //! each epoch it scores the whole data once (the report's per-epoch log-likelihood). Batches of
 //! fewer than 32 rows skip the blocked kernels (which always compute a whole 240-row block) for
-//! a per-row E-step from the model's cached terms, sequential, with the same statistics. Each
-//! batch still rebuilds the model (the rule's update, validation, derived terms): `O(k d)` for
-//! diag and spherical, `O(k d³)` for full, which dominates at batch size 1.
+//! a per-row E-step from the model's cached terms, sequential, with the same statistics.
+//! [`OnlineEm::partial_fit_rows`] (what [`fit_online`] calls once per epoch) runs batches under
+//! 32 rows of diag and spherical models under the maximum-likelihood rule through a hot path
+//! that does not rebuild the model per batch: running statistics with a lazy scale factor
+//! (`(1-γ)` multiplies one number), only the components a batch can change recomputed, the
+//! per-component log-normaliser updated by one `ln` of a variance ratio (exactly recomputed every
+//! 1,024 batches), a fixed shift per component moved only when the mean has drifted a standard
+//! deviation, and one validated model built at the end of the call. Its results equal the
+//! per-batch update to rounding (a test checks all covariance types). Other cases (full, tied,
+//! MAP, batches of 32 rows or more) call [`OnlineEm::partial_fit`] per batch, which rebuilds the
+//! model (the rule's update, validation, derived terms: `O(k d)` for diag and spherical,
+//! `O(k d³)` for full).
 
 use std::time::Instant;
 

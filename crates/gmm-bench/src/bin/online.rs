@@ -1,7 +1,7 @@
 //! `gmm-online`: online EM on the headline fixture against batch EM, in one run.
 //!
-//! On the headline data (100,000 x 15, k = 30, diag, f64, from `headline_init_diag.json`) it
-//! measures, on a `--threads`-thread pool:
+//! On the headline data (100,000 x 15, k = 30, diag or with `--full` full, f64, from
+//! `headline_init_diag.json` / `headline_init_full.json`) it measures, on a `--threads`-thread pool:
 //!
 //! * batch EM: the median time of one EM iteration (`em_step`, `--repeats` times after a warm-up)
 //!   and the final mean log-likelihood of a fit run to convergence (`tol = 1e-6`, at most
@@ -26,7 +26,7 @@ use gmm_em::{EmConfig, FitOptions, Regularisation, em_step};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
-/// Online EM against batch EM on the headline fixture (diag, f64).
+/// Online EM against batch EM on the headline fixture (diag or full, f64).
 #[derive(Parser, Debug)]
 #[command(name = "gmm-online", version)]
 struct Args {
@@ -51,6 +51,9 @@ struct Args {
     /// Threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Use the full-covariance start (`headline_init_full.json`) instead of the diag one.
+    #[arg(long)]
+    full: bool,
 }
 
 fn main() -> ExitCode {
@@ -75,7 +78,7 @@ fn run(args: &Args) -> Result<()> {
     let w = Workload::headline()?;
     let x = w.x.samples();
     let n = x.n_samples();
-    let start = &w.start_diag;
+    let start = if args.full { &w.start_full } else { &w.start_diag };
     let reg = Regularisation { reg_covar: 1e-6, variance_floor: None };
     em_step(start, x, None, reg)?;
     let mut iteration_ms = Vec::new();
