@@ -19,6 +19,7 @@
 //! only when the mean has moved more than one standard deviation from it. A validated
 //! [`GaussianMixture`] is built only when the caller asks ([`Stepwise::into_parts`]).
 
+use gmm_core::kernel::exp::exp_f64s;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
 use crate::mstep::{GuardCounts, Parameters, Regularisation};
@@ -63,6 +64,7 @@ pub(crate) struct Stepwise {
     responsibilities: Vec<f64>,
     row: Vec<f64>,
     fresh: Vec<f64>,
+    exps: Vec<f64>,
 }
 
 /// [`Stepwise::step`] under [`pulp`]'s dispatch.
@@ -77,8 +79,8 @@ impl<T: Real> pulp::WithSimd for StepOp<'_, '_, T> {
     type Output = Result<(f64, f64)>;
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
-        self.state.step_inline(self.x, self.rows, self.weights)
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
+        self.state.step_inline(simd, self.x, self.rows, self.weights)
     }
 }
 
@@ -117,13 +119,6 @@ fn product_of_products(a: &[f64], b: &[f64]) -> f64 {
         p0 *= a[j] * b[j];
     }
     (p0 * p1) * (p2 * p3)
-}
-
-/// `eˣ`, with arguments far below the smallest subnormal's logarithm mapped to 0 directly (the
-/// value `exp` returns there, without its underflow handling).
-#[inline]
-fn exp_or_zero(x: f64) -> f64 {
-    if x < -746.0 { 0.0 } else { x.exp() }
 }
 
 impl Stepwise {
@@ -173,6 +168,7 @@ impl Stepwise {
             responsibilities: Vec::new(),
             row: Vec::new(),
             fresh: Vec::new(),
+            exps: Vec::new(),
         };
         for c in 0..k {
             state.constant[c] = state.exact_constant(c);
@@ -208,8 +204,9 @@ impl Stepwise {
     }
 
     #[inline(always)]
-    fn step_inline<T: Real>(
+    fn step_inline<T: Real, S: pulp::Simd>(
         &mut self,
+        simd: S,
         x: Samples<'_, T>,
         rows: &[usize],
         weights: Option<&[f64]>,
@@ -220,6 +217,11 @@ impl Stepwise {
         let log_total = self.stored_total().ln();
         let (mut ll, mut weight) = (0.0, 0.0);
         self.row.resize(d, 0.0);
+        // Padded to whole registers with -∞ (whose exponential is exactly 0).
+        let lanes = std::mem::size_of::<S::f64s>() / std::mem::size_of::<f64>();
+        let padded = k.div_ceil(lanes) * lanes;
+        self.log_density.resize(padded, f64::NEG_INFINITY);
+        self.exps.resize(padded, 0.0);
         for (i, &row) in rows.iter().enumerate() {
             for (v, x) in self.row.iter_mut().zip(x.row(row)) {
                 *v = x.to_f64();
@@ -235,11 +237,18 @@ impl Stepwise {
                 max = max.max(l);
             }
             let w = weights.map_or(1.0, |w| w[row]);
+            // gmm-core's vectorised exp, as batch EM's kernels use it.
+            let shift = simd.splat_f64s(max);
+            let (ld, _) = S::as_simd_f64s(&self.log_density);
+            let (ex, _) = S::as_mut_simd_f64s(&mut self.exps);
+            for (e, &l) in ex.iter_mut().zip(ld) {
+                *e = exp_f64s(simd, simd.sub_f64s(l, shift));
+            }
             let r = &mut self.responsibilities[i * k..(i + 1) * k];
             let mut total = 0.0;
-            for (e, &l) in r.iter_mut().zip(&self.log_density) {
-                *e = exp_or_zero(l - max);
-                total += *e;
+            for (e, &v) in r.iter_mut().zip(&self.exps) {
+                *e = v;
+                total += v;
             }
             let scale = w / total;
             for e in r.iter_mut() {
