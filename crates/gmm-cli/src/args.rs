@@ -151,6 +151,10 @@ pub struct FitArgs {
     /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
     #[arg(long, allow_negative_numbers = true)]
     pub shrinkage: Option<f64>,
+    /// online: update with MAP's prior (mclust's default, --shrinkage and --dof apply) instead
+    /// of maximum likelihood.
+    #[arg(long)]
+    pub prior_map: bool,
 }
 
 /// `gmm fit --method`.

@@ -963,6 +963,29 @@ fn vb_prunes_and_the_resp_start_sets_k() {
 }
 
 #[test]
+fn online_takes_the_map_prior() {
+    let s = Scratch::new();
+    let data = faithful();
+    let means = |extra: &[&str]| {
+        let mut a = vec!["--method", "online", "--seed", "2", "--batch-size", "1"];
+        a.extend_from_slice(extra);
+        let out = fit_to_out(&s, &data, "3", &a);
+        assert_ok(&out);
+        as_array(&s.json("out/m.json")["means"]).iter().flat_map(f64_list).collect::<Vec<f64>>()
+    };
+    let spread = |m: &[f64]| {
+        (0..2).map(|j| (m[j] - m[2 + j]).abs().max((m[j] - m[4 + j]).abs())).fold(0.0, f64::max)
+    };
+    let plain = means(&[]);
+    // Overwhelming shrinkage pulls every mean to the prior's mean (the data mean).
+    let shrunk = means(&["--prior-map", "--shrinkage", "1e12"]);
+    assert!(spread(&plain) > 1.0, "{plain:?}");
+    assert!(spread(&shrunk) < 1e-3 * spread(&plain), "{shrunk:?}");
+    let fresh = Scratch::new();
+    assert_fit_fails(&fresh, &data, "2", &["--method", "em", "--prior-map"], &["--prior-map"]);
+}
+
+#[test]
 fn bad_method_options_fail_cleanly() {
     let s = Scratch::new();
     let data = faithful();

@@ -40,6 +40,7 @@ pub mod init;
 pub mod map;
 pub mod mstep;
 pub mod online;
+mod online_fast;
 pub mod pass;
 mod reduce;
 pub mod select;

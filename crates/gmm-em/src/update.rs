@@ -62,6 +62,13 @@ pub trait UpdateRule: Sync {
         Ok(stats.log_likelihood / stats.total_weight)
     }
 
+    /// The guards, when this rule is exactly the maximum-likelihood update
+    /// ([`MaximumLikelihood`]): online EM then takes a faster path for small batches of diag
+    /// and spherical models. Default: `None`.
+    fn maximum_likelihood(&self) -> Option<Regularisation> {
+        None
+    }
+
     /// The parameters a fit returns when its last update came from `stats`, if they differ from
     /// what [`UpdateRule::update`] gives (variational Bayes returns the posterior's point
     /// estimate; its updates return the model of its E-step). Default: `None`.
@@ -91,5 +98,9 @@ impl UpdateRule for MaximumLikelihood {
 
     fn reg_covar(&self) -> f64 {
         self.0.reg_covar
+    }
+
+    fn maximum_likelihood(&self) -> Option<Regularisation> {
+        Some(self.0)
     }
 }

@@ -1,13 +1,13 @@
 //! `gmm-online`: online EM on the headline fixture against batch EM, in one run.
 //!
-//! On the headline data (100,000 x 15, k = 30, diag, f64, from `headline_init_diag.json`) it
-//! measures, on a `--threads`-thread pool:
+//! On the headline data (100,000 x 15, k = 30, diag or with `--full` full, f64, from
+//! `headline_init_diag.json` / `headline_init_full.json`) it measures, on a `--threads`-thread pool:
 //!
 //! * batch EM: the median time of one EM iteration (`em_step`, `--repeats` times after a warm-up)
 //!   and the final mean log-likelihood of a fit run to convergence (`tol = 1e-6`, at most
 //!   `--max-iter` iterations);
-//! * online EM, for each `--batch-size`: the median time of one epoch of `partial_fit` calls
-//!   (shuffled order, step `(t + t0)^-κ`), and the whole data's mean log-likelihood after each
+//! * online EM, for each `--batch-size`: the median time of one epoch (`partial_fit_rows` over
+//!   the shuffled order: `partial_fit` per batch, or the small-batch hot path; step `(t + t0)^-κ`), and the whole data's mean log-likelihood after each
 //!   of `--epochs` epochs, with its gap to batch EM's final value in percent.
 //!
 //! ```text
@@ -19,14 +19,14 @@ use std::time::Instant;
 
 use clap::Parser;
 use gmm_bench::{Workload, median};
-use gmm_core::{Result, Samples};
+use gmm_core::Result;
 use gmm_em::online::{OnlineConfig, OnlineEm};
 use gmm_em::update::MaximumLikelihood;
 use gmm_em::{EmConfig, FitOptions, Regularisation, em_step};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
-/// Online EM against batch EM on the headline fixture (diag, f64).
+/// Online EM against batch EM on the headline fixture (diag or full, f64).
 #[derive(Parser, Debug)]
 #[command(name = "gmm-online", version)]
 struct Args {
@@ -51,6 +51,9 @@ struct Args {
     /// Threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Use the full-covariance start (`headline_init_full.json`) instead of the diag one.
+    #[arg(long)]
+    full: bool,
 }
 
 fn main() -> ExitCode {
@@ -74,8 +77,8 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     let w = Workload::headline()?;
     let x = w.x.samples();
-    let (n, d) = (x.n_samples(), x.n_features());
-    let start = &w.start_diag;
+    let n = x.n_samples();
+    let start = if args.full { &w.start_full } else { &w.start_diag };
     let reg = Regularisation { reg_covar: 1e-6, variance_floor: None };
     em_step(start, x, None, reg)?;
     let mut iteration_ms = Vec::new();
@@ -102,19 +105,12 @@ fn run(args: &Args) -> Result<()> {
         let online = OnlineConfig::new().kappa(args.kappa).t0(args.t0);
         let mut state = OnlineEm::new(start.clone(), &online)?;
         let mut order: Vec<usize> = (0..n).collect();
-        let mut rows = Vec::with_capacity(b * d);
         let mut epoch_ms = Vec::new();
         for epoch in 0..args.epochs {
             let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(epoch as u64);
             order.shuffle(&mut rng);
             let t = Instant::now();
-            for chunk in order.chunks(b) {
-                rows.clear();
-                for &i in chunk {
-                    rows.extend_from_slice(x.row(i));
-                }
-                state.partial_fit(Samples::new(&rows, d)?, None, &rule)?;
-            }
+            state.partial_fit_rows(x, &order, None, b, &rule)?;
             let ms = t.elapsed().as_secs_f64() * 1e3;
             epoch_ms.push(ms);
             let ll = state.model().score(x)?;

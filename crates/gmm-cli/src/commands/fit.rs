@@ -176,19 +176,16 @@ fn update_rule<T: Real>(
         reg_covar: config.get_reg_covar(),
         variance_floor: config.get_variance_floor(),
     };
+    if args.prior_map && args.method != Method::Online {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "--prior-map applies to --method online: use --method map for batch MAP EM",
+        ));
+    }
     Ok(match args.method {
+        Method::Online if args.prior_map => map_rule(args, k, t, x, weights, regularisation)?,
         Method::Em | Method::Online => None,
-        Method::Map => {
-            let mut prior = ConjugatePrior::mclust_default(x.samples(), weights, k, t)?;
-            if let Some(v) = args.shrinkage {
-                prior.shrinkage = v;
-            }
-            if let Some(v) = args.dof {
-                prior.dof = v;
-            }
-            prior.validate(x.n_cols(), t)?;
-            Some(Box::new(MapRule::new(prior, regularisation)))
-        }
+        Method::Map => map_rule(args, k, t, x, weights, regularisation)?,
         Method::Vb => {
             let weight_prior = match args.prior {
                 WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
@@ -208,6 +205,26 @@ fn update_rule<T: Real>(
             Some(Box::new(VariationalRule::new(prior, config.get_reg_covar())))
         }
     })
+}
+
+/// MAP's rule under mclust's default prior with `--shrinkage` and `--dof`.
+fn map_rule<T: Real>(
+    args: &FitArgs,
+    k: usize,
+    t: CovarianceType,
+    x: &Matrix<T>,
+    weights: Option<&[f64]>,
+    regularisation: Regularisation,
+) -> Result<Option<Box<dyn UpdateRule>>> {
+    let mut prior = ConjugatePrior::mclust_default(x.samples(), weights, k, t)?;
+    if let Some(v) = args.shrinkage {
+        prior.shrinkage = v;
+    }
+    if let Some(v) = args.dof {
+        prior.dof = v;
+    }
+    prior.validate(x.n_cols(), t)?;
+    Ok(Some(Box::new(MapRule::new(prior, regularisation))))
 }
 
 fn method_name(m: Method) -> &'static str {
