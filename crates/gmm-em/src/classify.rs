@@ -72,7 +72,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result, Samples};
 
 use crate::config::EmConfig;
-use crate::fit::{FitOptions, fit};
+use crate::fit::{FitOptions, fit, with_threads};
 use crate::init::stream_seed;
 use crate::select::{Criterion, SelectConfig, select};
 
@@ -266,16 +266,7 @@ impl<T: Real> MixtureClassifier<T> {
     ) -> Result<Self> {
         config.em.validate()?;
         x.check_finite()?;
-        if labels.len() != x.n_samples() {
-            return Err(Error::new(
-                ErrorKind::DimensionMismatch { expected: x.n_samples(), found: labels.len() },
-                format!(
-                    "{} labels for {} rows: give one label per row",
-                    labels.len(),
-                    x.n_samples()
-                ),
-            ));
-        }
+        check_label_count(labels.len(), x.n_samples())?;
         let (classes, index) = class_index(labels);
         for (label, _) in &config.per_class {
             if !classes.contains(label) {
@@ -293,19 +284,7 @@ impl<T: Real> MixtureClassifier<T> {
             }
             Ok(models)
         };
-        let models = match config.em.get_threads() {
-            None => run()?,
-            Some(threads) => rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::InvalidConfig,
-                        format!("cannot start {threads} threads: {e}"),
-                    )
-                })?
-                .install(run)?,
-        };
+        let models = with_threads(config.em.get_threads(), run)?;
         Self::new(classes, priors, models)
     }
 
@@ -406,16 +385,7 @@ impl<T: Real> MixtureClassifier<T> {
         x: Samples<'_, T>,
         labels: &[S],
     ) -> Result<ConfusionMatrix> {
-        if labels.len() != x.n_samples() {
-            return Err(Error::new(
-                ErrorKind::DimensionMismatch { expected: x.n_samples(), found: labels.len() },
-                format!(
-                    "{} labels for {} rows: give one label per row",
-                    labels.len(),
-                    x.n_samples()
-                ),
-            ));
-        }
+        check_label_count(labels.len(), x.n_samples())?;
         let truth = labels
             .iter()
             .map(|l| {
@@ -526,12 +496,7 @@ pub fn cross_validate<T: Real, S: AsRef<str>>(
             ),
         ));
     }
-    if labels.len() != x.n_samples() {
-        return Err(Error::new(
-            ErrorKind::DimensionMismatch { expected: x.n_samples(), found: labels.len() },
-            format!("{} labels for {} rows: give one label per row", labels.len(), x.n_samples()),
-        ));
-    }
+    check_label_count(labels.len(), x.n_samples())?;
     let (classes, index) = class_index(labels);
     let fold_of = assign_folds(&index, classes.len(), folds, config.em.get_seed());
     let d = x.n_features();
@@ -695,6 +660,17 @@ fn fit_class<T: Real>(
             Ok(select(&grid, x)?.model)
         }
     }
+}
+
+/// One label per row, or a [`ErrorKind::DimensionMismatch`] saying so.
+fn check_label_count(n_labels: usize, n_rows: usize) -> Result<()> {
+    if n_labels != n_rows {
+        return Err(Error::new(
+            ErrorKind::DimensionMismatch { expected: n_rows, found: n_labels },
+            format!("{n_labels} labels for {n_rows} rows: give one label per row"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ pub fn fit<T: Real>(
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
     check_inputs(config, x, &options)?;
-    with_threads(config, || run(config, x, options))
+    with_threads(config.get_threads(), || run(config, x, options))
 }
 
 /// The checks every fit of `x` runs before it starts.
@@ -173,12 +173,16 @@ pub(crate) fn check_inputs<T: Real>(
     Ok(())
 }
 
-/// Runs `f` on the configuration's thread count (the global pool when it names none).
-pub(crate) fn with_threads<R>(config: &EmConfig, f: impl FnOnce() -> Result<R> + Send) -> Result<R>
+/// Runs `f` on a pool of `threads` threads (the global pool for `None`): the thread setting of
+/// [`EmConfig`] and of every driver built on it (selection, classification, UBM training).
+pub(crate) fn with_threads<R>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> Result<R> + Send,
+) -> Result<R>
 where
     R: Send,
 {
-    match config.get_threads() {
+    match threads {
         None => f(),
         Some(threads) => {
             let pool =

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::config::{EmConfig, Init};
 use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
 use crate::pass::accumulate;
-use crate::stats::MomentLayout;
+use crate::stats::{MomentLayout, SuffStats};
 
 /// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
 pub fn stream_seed(seed: u64, stream: u64) -> u64 {
@@ -30,21 +30,55 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The data's statistics as one component (every responsibility 1), shifted by the first row,
+/// with the second moments in `layout`.
+fn whole_data_stats<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    layout: MomentLayout,
+) -> (SuffStats, Vec<f64>) {
+    let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
+    let stats = accumulate(x, sample_weights, 1, layout, &shift, |s, _| {
+        s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
+        s.log_likelihood.fill(T::ZERO);
+    });
+    (stats, shift)
+}
+
 /// Weighted mean and per-dimension variance (ddof 0) of the data, in `f64`.
 pub(crate) fn data_moments<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-    let stats = accumulate(x, sample_weights, 1, MomentLayout::Diagonal, &shift, |s, _| {
-        s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
-        s.log_likelihood.fill(T::ZERO);
-    });
+    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Diagonal);
     let n = stats.counts[0];
     let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
     let mean = shift.iter().zip(&delta).map(|(s, d)| s + d).collect();
     let var = stats.second.iter().zip(&delta).map(|(s, d)| (s / n - d * d).max(0.0)).collect();
     (mean, var)
+}
+
+/// Total weight `n`, mean and unbiased (`n - 1`, as R's `var` and numpy's `cov`) covariance
+/// (`d x d`, row-major) of the weighted data, in `f64`, from one pass of shifted statistics.
+/// The covariance is not finite when `n <= 1`: callers check `n` first.
+pub(crate) fn data_covariance<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> (f64, Vec<f64>, Vec<f64>) {
+    let d = x.n_features();
+    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Full);
+    let n = stats.counts[0];
+    let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
+    let mean = shift.iter().zip(&delta).map(|(s, e)| s + e).collect();
+    let mut cov = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let v = (stats.second[i * d + j] - n * delta[i] * delta[j]) / (n - 1.0);
+            cov[i * d + j] = v;
+            cov[j * d + i] = v;
+        }
+    }
+    (n, mean, cov)
 }
 
 /// Covariances in `covariance_type`'s layout that are diagonal with `variance` (+`reg`).

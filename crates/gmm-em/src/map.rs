@@ -60,8 +60,9 @@
 
 use gmm_core::{CovarianceType, Error, ErrorKind, Real, Result, Samples};
 
+use crate::init::data_covariance;
 use crate::mstep::{Fallback, GuardCounts, Parameters, Regularisation, total_weight};
-use crate::pass::accumulate;
+
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::UpdateRule;
 
@@ -89,12 +90,7 @@ impl ConjugatePrior {
         covariance_type: CovarianceType,
     ) -> Result<Self> {
         let d = x.n_features();
-        let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-        let stats = accumulate(x, sample_weights, 1, MomentLayout::Full, &shift, |s, _| {
-            s.log_density[..gmm_core::kernel::BLOCK_ROWS].fill(T::from_f64(1.0));
-            s.log_likelihood.fill(T::ZERO);
-        });
-        let n = stats.counts[0];
+        let (n, mean, cov) = data_covariance(x, sample_weights);
         if n.is_nan() || n <= 1.0 {
             return Err(Error::new(
                 ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
@@ -104,17 +100,7 @@ impl ConjugatePrior {
                 ),
             ));
         }
-        let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
-        let mean: Vec<f64> = shift.iter().zip(&delta).map(|(s, e)| s + e).collect();
-        // Unbiased (n - 1) covariance, as R's var().
-        let mut cov = vec![0.0; d * d];
-        for i in 0..d {
-            for j in 0..=i {
-                let v = (stats.second[i * d + j] - n * delta[i] * delta[j]) / (n - 1.0);
-                cov[i * d + j] = v;
-                cov[j * d + i] = v;
-            }
-        }
+        // `cov` is unbiased (n - 1), as R's var().
         let factor = (1.0 / n_components as f64).powf(2.0 / d as f64);
         let scale = match covariance_type {
             CovarianceType::Diag | CovarianceType::Spherical => {

@@ -504,7 +504,7 @@ pub fn fit_online<T: Real>(
 ) -> Result<Fit<T>> {
     check_inputs(config, x, &options)?;
     online.validate()?;
-    with_threads(config, || {
+    with_threads(config.get_threads(), || {
         let started = Instant::now();
         let weights = options.sample_weights;
         let seed = stream_seed(config.get_seed(), 0);

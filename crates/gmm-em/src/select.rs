@@ -73,7 +73,7 @@ use std::str::FromStr;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
 use crate::config::EmConfig;
-use crate::fit::{FitOptions, fit};
+use crate::fit::{FitOptions, fit, with_threads};
 use crate::init::stream_seed;
 
 /// The information criterion a selection minimises.
@@ -288,16 +288,7 @@ impl<T: Real> Selection<T> {
 pub fn select<T: Real>(config: &SelectConfig, x: Samples<'_, T>) -> Result<Selection<T>> {
     config.validate()?;
     x.check_finite()?;
-    match config.em.get_threads() {
-        None => run(config, x),
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::InvalidConfig, format!("cannot start {threads} threads: {e}"))
-            })?
-            .install(|| run(config, x)),
-    }
+    with_threads(config.em.get_threads(), || run(config, x))
 }
 
 fn run<T: Real>(config: &SelectConfig, x: Samples<'_, T>) -> Result<Selection<T>> {

@@ -46,6 +46,7 @@ use std::time::Instant;
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
+use crate::fit::with_threads;
 use crate::init::data_moments;
 use crate::mstep::{Fallback, Regularisation, maximum_likelihood};
 use crate::pass::e_step;
@@ -199,16 +200,7 @@ pub fn train_ubm<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFi
         return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
     }
     x.check_finite()?;
-    match config.threads {
-        None => train(config, x),
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::InvalidConfig, format!("cannot start {threads} threads: {e}"))
-            })?
-            .install(|| train(config, x)),
-    }
+    with_threads(config.threads, || train(config, x))
 }
 
 fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {

@@ -61,8 +61,9 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, 
 use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
+use crate::init::data_covariance;
 use crate::mstep::{Fallback, GuardCounts, Parameters, total_weight};
-use crate::pass::accumulate;
+
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::UpdateRule;
 
@@ -105,30 +106,19 @@ impl VbPrior {
         weight_prior: WeightPrior,
     ) -> Result<Self> {
         let d = x.n_features();
-        let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-        let stats = accumulate(x, sample_weights, 1, MomentLayout::Full, &shift, |s, _| {
-            s.log_density[..gmm_core::kernel::BLOCK_ROWS].fill(T::from_f64(1.0));
-            s.log_likelihood.fill(T::ZERO);
-        });
-        let n = stats.counts[0];
+        let (n, mean, cov) = data_covariance(x, sample_weights);
         if n.is_nan() || n <= 1.0 || n_components == 0 {
             return Err(Error::new(
                 ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
                 "the default VB prior needs data of total weight above 1 and k >= 1",
             ));
         }
-        let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
-        let mean: Vec<f64> = shift.iter().zip(&delta).map(|(s, e)| s + e).collect();
-        let cov = |i: usize, j: usize| {
-            let (i, j) = if i >= j { (i, j) } else { (j, i) };
-            (stats.second[i * d + j] - n * delta[i] * delta[j]) / (n - 1.0)
-        };
         let covariance = match covariance_type {
-            CovarianceType::Full | CovarianceType::Tied => {
-                (0..d * d).map(|at| cov(at / d, at % d)).collect()
+            CovarianceType::Full | CovarianceType::Tied => cov,
+            CovarianceType::Diag => (0..d).map(|j| cov[j * d + j]).collect(),
+            CovarianceType::Spherical => {
+                vec![(0..d).map(|j| cov[j * d + j]).sum::<f64>() / d as f64]
             }
-            CovarianceType::Diag => (0..d).map(|j| cov(j, j)).collect(),
-            CovarianceType::Spherical => vec![(0..d).map(|j| cov(j, j)).sum::<f64>() / d as f64],
         };
         let prior = Self {
             weight_prior,
