@@ -14,66 +14,22 @@
 //! scikit-learn; `bench/fsdd/compare.sh` runs both.
 //!
 //! With `--top-c-check K` (default 512; 0 skips it) it also trains a `K`-component UBM, adapts
-//! the six speakers, and compares top-5 against exact per-utterance LLRs: the largest
-//! difference and the time of each.
+//! the six speakers, and compares Gaussian selection (top-5, 10, 12, 20, and up to 16 within a
+//! beam of 8 or 10 nats) against exact per-utterance LLRs: the largest difference and the time
+//! of each, for one speaker model and for all six.
+
+#[path = "shared/fsdd.rs"]
+mod fsdd;
 
 use std::path::Path;
 use std::time::Instant;
 
+use fsdd::{N_MFCC, SPEAKERS, Split, load};
+
 use gmm::em::adapt::{MapConfig, map_adapt};
-use gmm::em::speech::{DEFAULT_TOP_C, GaussianSelection};
+use gmm::em::speech::{DEFAULT_TOP_C, GaussianSelection, TopC};
 use gmm::em::ubm::{UbmConfig, train_ubm};
-use gmm::io::DataMatrix;
-use gmm::{CovarianceType, EmConfig, Error, ErrorKind, GaussianMixture, Matrix};
-
-const SPEAKERS: [&str; 6] = ["george", "jackson", "lucas", "nicolas", "theo", "yweweler"];
-const N_MFCC: usize = 13;
-
-/// Training frames per speaker, and the test utterances (speaker, frames) concatenated.
-struct Split {
-    train: Vec<Matrix<f32>>,
-    test: Matrix<f32>,
-    /// `(speaker, first frame, frame count)` of every test utterance, in `test`'s rows.
-    test_utts: Vec<(usize, usize, usize)>,
-    test_labels: Vec<usize>,
-}
-
-fn load(dir: &Path) -> Result<Split, Error> {
-    let index = std::fs::read_to_string(dir.join("index.csv")).map_err(|e| {
-        Error::new(ErrorKind::Io, format!("{}: {e}", dir.join("index.csv").display()))
-    })?;
-    let mut train = Vec::new();
-    let (mut test, mut test_utts, mut test_labels) = (Vec::new(), Vec::new(), Vec::new());
-    for (s, name) in SPEAKERS.iter().enumerate() {
-        let DataMatrix::F32(frames) = gmm::io::read_npy(&dir.join(format!("{name}.npy")))? else {
-            return Err(Error::new(ErrorKind::Parse, format!("{name}.npy is not float32")));
-        };
-        let d = frames.n_cols();
-        let mut tr = Vec::new();
-        for line in index.lines().skip(1) {
-            let f: Vec<&str> = line.split(',').collect();
-            if f.len() < 8 || f[1] != *name {
-                continue;
-            }
-            let parse = |v: &str| {
-                v.parse::<usize>().map_err(|e| Error::new(ErrorKind::Parse, format!("{line}: {e}")))
-            };
-            let (start, count) = (parse(f[6])?, parse(f[7])?);
-            let rows = frames.as_slice()[start * d..(start + count) * d]
-                .chunks_exact(d)
-                .flat_map(|r| r[..N_MFCC].iter().copied());
-            if f[4] == "train" {
-                tr.extend(rows);
-            } else {
-                test_utts.push((s, test.len() / N_MFCC, count));
-                test.extend(rows);
-                test_labels.extend(std::iter::repeat_n(s, count));
-            }
-        }
-        train.push(Matrix::from_vec(tr, N_MFCC)?);
-    }
-    Ok(Split { train, test: Matrix::from_vec(test, N_MFCC)?, test_utts, test_labels })
-}
+use gmm::{CovarianceType, EmConfig, Error, GaussianMixture, Matrix};
 
 /// Utterance and frame accuracy from per-speaker, per-frame log-likelihoods.
 fn accuracies(split: &Split, ll: &[Vec<f64>]) -> (f64, f64) {
@@ -171,7 +127,8 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// Top-5 against exact per-utterance LLRs for a `k`-component UBM.
+/// Gaussian selection (fixed top-C and beam rules) against exact per-utterance LLRs for a
+/// `k`-component UBM.
 fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Error> {
     let t = Instant::now();
     let fit = train_ubm(&UbmConfig::new(k), pooled.samples())?;
@@ -203,10 +160,18 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
         split.test_utts.len(),
         speakers.len()
     );
-    for c in [DEFAULT_TOP_C, 10, 20, 50] {
+    let rules = [
+        TopC::new(DEFAULT_TOP_C),
+        TopC::new(10),
+        TopC::new(12),
+        TopC::new(20),
+        TopC::new(16).beam(8.0),
+        TopC::new(16).beam(10.0),
+    ];
+    for rule in rules {
         let (mut e1, mut ea, mut t1, mut ta, mut r1, mut ra) =
             (vec![], vec![], vec![], vec![], vec![], vec![]);
-        let mut fast = Vec::new();
+        let (mut fast, mut mean_selected) = (Vec::new(), 0.0);
         for _ in 0..REPEATS {
             // Exact: 1 speaker = UBM + that speaker; 6 speakers = UBM + all six.
             let t = Instant::now();
@@ -218,11 +183,12 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
             }
             let all = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let sel = GaussianSelection::new(&ubm, x, c)?;
+            let sel = GaussianSelection::select(&ubm, x, rule)?;
             let _ = sel.log_likelihoods(&speakers[0], x)?;
             let top_one = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let sel = GaussianSelection::new(&ubm, x, c)?;
+            let sel = GaussianSelection::select(&ubm, x, rule)?;
+            mean_selected = sel.mean_selected();
             fast = sel
                 .log_likelihoods_many(&refs, x)?
                 .into_iter()
@@ -236,9 +202,13 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
             t1.push(top_one);
             ta.push(top_all);
         }
+        let name = match rule.get_beam() {
+            Some(beam) => format!("top-{}, beam {beam}", rule.get_c()),
+            None => format!("top-{}", rule.get_c()),
+        };
         println!(
-            "  top-{c}: |LLR diff| {}\n    1 speaker: exact {:.1} ms, top-{c} {:.1} ms ({:.1}x); \
-             6 speakers: exact {:.1} ms, top-{c} {:.1} ms ({:.1}x)",
+            "  {name} ({mean_selected:.2} per frame): |LLR diff| {}\n    1 speaker: exact {:.1} \
+             ms, selected {:.1} ms ({:.1}x); 6 speakers: exact {:.1} ms, selected {:.1} ms ({:.1}x)",
             diff_summary(split, &exact, &fast),
             median(e1) * 1e3,
             median(t1) * 1e3,

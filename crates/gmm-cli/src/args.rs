@@ -536,6 +536,10 @@ pub struct LlrArgs {
     /// Score with the C best UBM components of every frame instead of all of them.
     #[arg(long)]
     pub top_c: Option<usize>,
+    /// With --top-c: keep only components within this many nats of the frame's best (e.g.
+    /// `--top-c 16 --beam 8`: up to 16, usually far fewer).
+    #[arg(long, requires = "top_c")]
+    pub beam: Option<f64>,
 }
 
 /// `gmm stats`.

@@ -845,11 +845,14 @@ fn speech_commands_train_adapt_score_and_collect_statistics() {
 
     let ubm = gmm_io::read_model::<f32>(&s.path("out/ubm.json")).unwrap();
     let spk = gmm_io::read_model::<f32>(&s.path("out/spk.json")).unwrap();
-    for top_c in [None, Some(2)] {
+    use gmm_em::speech::TopC;
+    for (top_c, extra) in [
+        (None, vec![]),
+        (Some(TopC::new(2)), vec!["--top-c", "2"]),
+        (Some(TopC::new(3).beam(1.5)), vec!["--top-c", "3", "--beam", "1.5"]),
+    ] {
         let mut args = vec!["llr", "out/spk.json", "out/ubm.json", "b.npy", "a.npy"];
-        if top_c.is_some() {
-            args.extend(["--top-c", "2"]);
-        }
+        args.extend(extra);
         let out = assert_ok(&s.gmm(&args));
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");
@@ -892,6 +895,8 @@ fn speech_commands_refuse_bad_input_in_one_line() {
     assert_one_line_error(&out, &["missing.npy"]);
     let out = s.gmm(&["llr", "ubm.json", "ubm.json", "a.npy", "--top-c", "0"]);
     assert_one_line_error(&out, &["top-C"]);
+    let out = s.gmm(&["llr", "ubm.json", "ubm.json", "a.npy", "--top-c", "2", "--beam=-1"]);
+    assert_one_line_error(&out, &["beam"]);
     let out = s.gmm(&["ubm", "a.npy", "-k", "1000", "-o", "out/u.json", "-q"]);
     assert_one_line_error(&out, &["300 frames"]);
     s.write("empty.list", "# nothing\n");

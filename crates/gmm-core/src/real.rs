@@ -84,6 +84,9 @@ pub trait Real:
     fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
     /// `true` when some lane of `a` is greater than or equal to the same lane of `b`.
     fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
+    /// Bit `l` set when lane `l` of `a` is greater than or equal to lane `l` of `b`, for the
+    /// first 32 lanes (`pulp`'s widest register has 16): the lanes to visit, branch-free.
+    fn simd_mask_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> u32;
 }
 
 /// `true` when some lane of `ones` (a comparison mask selected into 1.0 / 0.0 lanes) is set:
@@ -191,6 +194,17 @@ macro_rules! impl_real {
                 })
             }
             #[inline(always)]
+            fn simd_mask_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> u32 {
+                let m = simd.$at_least(a, b);
+                let ones = simd.$select(m, simd.$splat(1.0), simd.$splat(0.0));
+                let lanes: &[$t] = bytemuck::cast_slice(bytemuck::bytes_of(&ones));
+                lanes
+                    .iter()
+                    .take(32)
+                    .enumerate()
+                    .fold(0u32, |bits, (l, &v)| bits | (u32::from(v > 0.0) << l))
+            }
+            #[inline(always)]
             fn simd_any_at_least<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
                 let m = simd.$at_least(a, b);
                 any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
@@ -248,7 +262,7 @@ impl_real!(
 mod tests {
     use super::*;
 
-    /// The SIMD any-lane tests against the scalar definition, every lane position, with ties,
+    /// The SIMD any-lane tests and lane masks against the scalar definition, every lane position, with ties,
     /// infinities, both precisions, on the instruction set `pulp` dispatches to.
     fn check<T: Real>() {
         struct Probe<T>(std::marker::PhantomData<T>);
@@ -272,6 +286,12 @@ mod tests {
                     let ge = a.iter().zip(&b).any(|(x, y)| x >= y);
                     assert_eq!(T::simd_any_greater(simd, va[0], vb[0]), gt, "{a:?} > {b:?}");
                     assert_eq!(T::simd_any_at_least(simd, va[0], vb[0]), ge, "{a:?} >= {b:?}");
+                    let mask = a
+                        .iter()
+                        .zip(&b)
+                        .enumerate()
+                        .fold(0u32, |m, (l, (x, y))| m | (u32::from(x >= y) << l));
+                    assert_eq!(T::simd_mask_at_least(simd, va[0], vb[0]), mask, "{a:?} >= {b:?}");
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! `gmm llr`: one average per-frame log-likelihood ratio per input file, in input order.
 
 use gmm_core::{Error, ErrorKind, Real, Result};
-use gmm_em::speech::llr;
+use gmm_em::speech::{TopC, llr};
 
 use super::frames::{expand, load, precision};
 use crate::args::{Dtype, LlrArgs};
@@ -32,12 +32,16 @@ fn typed<T: Real>(args: &LlrArgs, files: &[std::path::PathBuf]) -> Result<()> {
             ),
         ));
     }
+    let rule = args.top_c.map(|c| match args.beam {
+        Some(beam) => TopC::new(c).beam(beam),
+        None => TopC::new(c),
+    });
     // Score everything first, so a bad file prints nothing but its error.
     let mut lines = Vec::with_capacity(files.len());
     for path in files {
         let x = load::<T>(path)?;
         let score =
-            llr(&speaker, &ubm, x.samples(), args.top_c).map_err(|e| e.context(path.display()))?;
+            llr(&speaker, &ubm, x.samples(), rule).map_err(|e| e.context(path.display()))?;
         lines.push(format!("{}\t{score}", path.display()));
     }
     for line in lines {

@@ -1,113 +1,123 @@
-//! Scoring against a universal background model: log-likelihood ratios, top-C Gaussian
-//! selection, and the Baum-Welch statistics that i-vector / PLDA back-ends consume.
+//! Top-C Gaussian selection on a UBM: which components each frame keeps, and the UBM's
+//! log-likelihood over them (see the [module docs](super) for the maths).
 //!
-//! # The maths
+//! Two rules ([`TopC`]):
+//! * **fixed**: the `C` components with the largest `ℓ_k^u(x)`; `select_block` keeps them with
+//!   a SIMD insertion network over the component-major rows of a kernel block;
+//! * **beam**: the same `C` at most, but only those within `beam` nats of the frame's best
+//!   component (`ℓ_k^u(x) ≥ max_j ℓ_j^u(x) - beam`, i.e. posterior at least `e^-beam` times the
+//!   best one's). Frames dominated by one component keep one or two, frames between clusters
+//!   keep up to `C`; `select_beam_block` finds them with one max pass and one compare pass,
+//!   no network.
 //!
-//! A speaker model `s` (usually [MAP-adapted](crate::adapt) from the UBM `u`) scores an
-//! utterance of `T` frames by the average per-frame log-likelihood ratio
-//!
-//! ```text
-//! LLR = (1/T) Σ_t [ log p_s(x_t) - log p_u(x_t) ],     log p(x) = logsumexp_k ℓ_k(x),
-//! ℓ_k(x) = log w_k + log N(x | μ_k, Σ_k).
-//! ```
-//!
-//! **Top-C scoring** (Reynolds, Quatieri & Dunn 2000, §3.3; Kaldi's `gmm-gselect`): for each
-//! frame the `C` components with the largest `ℓ_k^u(x)` under the UBM are chosen, and *both*
-//! log-likelihoods are sums over those `C` components only:
-//!
-//! ```text
-//! log p_u(x) ≈ logsumexp_{k ∈ top_C(x)} ℓ_k^u(x),    log p_s(x) ≈ logsumexp_{k ∈ top_C(x)} ℓ_k^s(x).
-//! ```
-//!
-//! This works because an adapted model's components stay near their UBM parents, so the few
-//! components that carry a frame's mass are the same in both; the truncation errors of the two
-//! terms largely cancel in the ratio. The selection is made once and reused for any number of
-//! speaker models ([`GaussianSelection`]).
-//!
-//! **Baum-Welch statistics** of an utterance under the UBM are the zeroth- and centred
-//! first-order statistics `N_k = Σ_t γ_tk` and `F̃_k = Σ_t γ_tk (x_t - μ_k)` — the
-//! [`SuffStats`] counts and first moments of one E-step, whose shift is the UBM mean.
-//!
-//! # Types
-//!
-//! * [`llr`]: exact or top-C average LLR of one utterance;
-//! * [`GaussianSelection`]: the top-C choice and UBM log-likelihoods of one utterance, reused
-//!   to score speaker models ([`GaussianSelection::log_likelihoods`], [`GaussianSelection::llr`]);
-//! * [`BaumWelchStats`] / [`baum_welch_stats`].
-//!
-//! # Current implementation
-//!
-//! Selection runs gmm-core's blocked kernel ([`log_densities`] on a [`BlockScratch`]) over the
-//! UBM once per block of frames — the only `O(T K d)` work — and keeps the `C` largest values
-//! per frame by one pass over the component-major rows (a SIMD compare per register of frames,
-//! an insertion only when a value beats its frame's current `C`-th best). A speaker model then
-//! costs `O(T C d)`: the `C` selected components are evaluated directly (an `f64` table of
-//! means and inverse variances for diagonal models, the precision Cholesky factor otherwise),
-//! and [`GaussianSelection::log_likelihoods_many`] scores several models in one pass. Blocks run in parallel; every
-//! per-frame value is independent of the thread count and sums are taken in frame order, so
-//! scores are bit-identical for any number of threads.
-//!
-//! ```
-//! use gmm_core::{CovarianceType, GaussianMixture};
-//! use gmm_em::adapt::{MapConfig, map_adapt};
-//! use gmm_em::speech::llr;
-//!
-//! let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 8, 3, 3.0, 1)?;
-//! let (x, _) = ubm.sample(500, 2)?;
-//! let speaker = map_adapt(&ubm, x.samples(), &MapConfig::default())?;
-//! let exact = llr(&speaker, &ubm, x.samples(), None)?;
-//! let fast = llr(&speaker, &ubm, x.samples(), Some(5))?;
-//! assert!(exact > 0.0 && (exact - fast).abs() < 0.05);
-//! # Ok::<(), gmm_core::Error>(())
-//! ```
+//! Selections are stored frame by frame in one flat array (`offsets` into `indices`, as in a
+//! CSR matrix), best first; ties go to the lower component index.
 
 use gmm_core::kernel::{BLOCK_ROWS, BlockScratch, log_densities};
-use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use rayon::prelude::*;
 
-use crate::pass::e_step;
-use crate::stats::SuffStats;
+use super::evaluate::{LANES, ModelTable, ROW_PAD, log_sum_exp_segments};
 
 /// Default number of selected components per frame.
 pub const DEFAULT_TOP_C: usize = 5;
 
-/// Average per-frame log-likelihood ratio of `speaker` against `ubm` over the frames `x`:
-/// exact with `top_c = None`, with top-C Gaussian selection on the UBM otherwise.
+/// The selection rule: at most `c` components per frame, optionally only those within a beam
+/// of the frame's best (see the [module docs](self)).
 ///
-/// # Errors
-/// Models of different shape (top-C needs the speaker model to share the UBM's `k` and `d`),
-/// frames of the wrong dimension or not finite, no frames, `top_c = Some(0)`.
-pub fn llr<T: Real>(
-    speaker: &GaussianMixture<T>,
-    ubm: &GaussianMixture<T>,
-    x: Samples<'_, T>,
-    top_c: Option<usize>,
-) -> Result<f64> {
-    if x.n_samples() == 0 {
-        return Err(Error::new(ErrorKind::EmptyData, "no frames to score: give at least one"));
-    }
-    match top_c {
-        None => {
-            speaker.check_samples(x)?;
-            let s = speaker.total_log_likelihood(x)?;
-            let u = ubm.total_log_likelihood(x)?;
-            Ok((s - u) / x.n_samples() as f64)
-        }
-        Some(c) => GaussianSelection::new(ubm, x, c)?.llr(speaker, x),
+/// ```
+/// use gmm_em::speech::TopC;
+/// let rule = TopC::new(16).beam(8.0);
+/// assert_eq!((rule.get_c(), rule.get_beam()), (16, Some(8.0)));
+/// assert_eq!(TopC::default().get_c(), 5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TopC {
+    c: usize,
+    beam: Option<f64>,
+}
+
+impl Default for TopC {
+    /// [`DEFAULT_TOP_C`] components, no beam.
+    fn default() -> Self {
+        Self::new(DEFAULT_TOP_C)
     }
 }
 
-/// The top-C components of a UBM for every frame of an utterance, and the UBM's top-C
-/// log-likelihood of each frame (see the module docs).
+impl From<usize> for TopC {
+    fn from(c: usize) -> Self {
+        Self::new(c)
+    }
+}
+
+impl TopC {
+    /// The `c` best components of every frame.
+    pub fn new(c: usize) -> Self {
+        Self { c, beam: None }
+    }
+
+    /// Keeps only components within `nats` of the frame's best (`ℓ ≥ max ℓ - nats`).
+    pub fn beam(mut self, nats: f64) -> Self {
+        self.beam = Some(nats);
+        self
+    }
+
+    /// The most components a frame keeps.
+    pub fn get_c(&self) -> usize {
+        self.c
+    }
+
+    /// The beam in nats, if any.
+    pub fn get_beam(&self) -> Option<f64> {
+        self.beam
+    }
+
+    /// Checks `c ≥ 1` and a finite, non-negative beam.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidConfig`] naming the bad value.
+    pub fn validate(&self) -> Result<()> {
+        if self.c == 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "top-C is 0: select at least one component per frame (5 is usual)",
+            ));
+        }
+        if let Some(beam) = self.beam
+            && !(beam.is_finite() && beam >= 0.0)
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "the selection beam is {beam}: give a finite number of nats >= 0 \
+                     (8 keeps components at least e^-8 as likely as the best)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The selected UBM components of every frame of an utterance, and the UBM's log-likelihood
+/// of each frame over them (see the [module docs](super)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GaussianSelection {
-    c: usize,
+    rule: TopC,
     n_components: usize,
     n_features: usize,
-    /// `n x c` component indices, best first.
+    /// Frame `t`'s components are `indices[offsets[t]..offsets[t + 1]]`.
+    offsets: Vec<usize>,
+    /// Component indices, best first within a frame.
     indices: Vec<u32>,
     /// `n` values `logsumexp` of the selected `ℓ_k^u`.
     ubm_log_likelihood: Vec<f64>,
+}
+
+/// One block's selection: per-frame counts, the components, their UBM log-likelihood.
+struct BlockSelection {
+    counts: Vec<usize>,
+    indices: Vec<u32>,
+    log_likelihood: Vec<f64>,
 }
 
 impl GaussianSelection {
@@ -116,40 +126,89 @@ impl GaussianSelection {
     /// # Errors
     /// `c = 0`, frames of the wrong dimension or not finite.
     pub fn new<T: Real>(ubm: &GaussianMixture<T>, x: Samples<'_, T>, c: usize) -> Result<Self> {
-        if c == 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidConfig,
-                "top-C is 0: select at least one component per frame (5 is usual)",
-            ));
-        }
+        Self::select(ubm, x, TopC::new(c))
+    }
+
+    /// Selects components of every frame by `rule` (its `c` capped at the UBM's `k`).
+    ///
+    /// # Errors
+    /// A bad rule ([`TopC::validate`]), frames of the wrong dimension or not finite.
+    pub fn select<T: Real>(
+        ubm: &GaussianMixture<T>,
+        x: Samples<'_, T>,
+        rule: TopC,
+    ) -> Result<Self> {
+        rule.validate()?;
         ubm.check_samples(x)?;
         let (d, k) = (ubm.n_features(), ubm.n_components());
-        let c = c.min(k);
+        let rule = TopC { c: rule.c.min(k), ..rule };
+        let c = rule.c;
         let n = x.n_samples();
-        let mut indices = vec![0u32; n * c];
-        let mut ubm_ll = vec![0.0f64; n];
-        indices
-            .par_chunks_mut(BLOCK_ROWS * c)
-            .zip(ubm_ll.par_chunks_mut(BLOCK_ROWS))
-            .enumerate()
-            .for_each_init(
+        let blocks: Vec<BlockSelection> = (0..n.div_ceil(BLOCK_ROWS))
+            .into_par_iter()
+            .map_init(
                 || {
                     let padded = (BLOCK_ROWS * c).div_ceil(LANES) * LANES;
                     (BlockScratch::new(d, k), vec![f64::NEG_INFINITY; padded])
                 },
-                |(scratch, values), (block, (idx, ll))| {
+                |(scratch, values), block| {
                     scratch.load(x, block);
                     log_densities(ubm, scratch, true);
-                    select_block(scratch, k, c, idx, values);
-                    log_sum_exp_rows(values, c, ll);
+                    let len = scratch.len;
+                    let mut out = BlockSelection {
+                        counts: vec![c; len],
+                        indices: vec![0; len * c],
+                        log_likelihood: vec![0.0; len],
+                    };
+                    match rule.beam {
+                        None => select_block(scratch, k, c, &mut out.indices, values),
+                        Some(beam) => {
+                            let used = select_beam_block(
+                                scratch,
+                                k,
+                                c,
+                                beam,
+                                &mut out.counts,
+                                &mut out.indices,
+                                values,
+                            );
+                            out.indices.truncate(used);
+                        }
+                    }
+                    log_sum_exp_segments(values, &out.counts, &mut out.log_likelihood);
+                    out
                 },
-            );
-        Ok(Self { c, n_components: k, n_features: d, indices, ubm_log_likelihood: ubm_ll })
+            )
+            .collect();
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        let total: usize = blocks.iter().map(|b| b.indices.len()).sum();
+        let (mut indices, mut ubm_ll) = (Vec::with_capacity(total), Vec::with_capacity(n));
+        for b in blocks {
+            for count in b.counts {
+                offsets.push(offsets[offsets.len() - 1] + count);
+            }
+            indices.extend(b.indices);
+            ubm_ll.extend(b.log_likelihood);
+        }
+        Ok(Self {
+            rule,
+            n_components: k,
+            n_features: d,
+            offsets,
+            indices,
+            ubm_log_likelihood: ubm_ll,
+        })
     }
 
-    /// Components kept per frame.
+    /// The most components a frame keeps (`c` capped at the UBM's `k`).
     pub fn top_c(&self) -> usize {
-        self.c
+        self.rule.c
+    }
+
+    /// The rule the selection was made with (`c` capped at the UBM's `k`).
+    pub fn rule(&self) -> TopC {
+        self.rule
     }
 
     /// Number of frames.
@@ -157,12 +216,20 @@ impl GaussianSelection {
         self.ubm_log_likelihood.len()
     }
 
-    /// The selected components of frame `t`, best first.
-    pub fn components(&self, t: usize) -> &[u32] {
-        &self.indices[t * self.c..(t + 1) * self.c]
+    /// Average number of components a frame keeps (`c` without a beam).
+    pub fn mean_selected(&self) -> f64 {
+        self.indices.len() as f64 / self.n_frames().max(1) as f64
     }
 
-    /// The UBM's top-C log-likelihood of every frame.
+    /// The selected components of frame `t`, best first.
+    ///
+    /// # Panics
+    /// If `t` is not below [`n_frames`](Self::n_frames).
+    pub fn components(&self, t: usize) -> &[u32] {
+        &self.indices[self.offsets[t]..self.offsets[t + 1]]
+    }
+
+    /// The UBM's log-likelihood of every frame over its selected components.
     pub fn ubm_log_likelihoods(&self) -> &[f64] {
         &self.ubm_log_likelihood
     }
@@ -195,8 +262,11 @@ impl GaussianSelection {
         for model in models {
             self.check_model(model, x)?;
         }
-        let (n, m, c, d) = (self.n_frames(), models.len(), self.c, self.n_features);
-        let dp = d.div_ceil(LANES) * LANES;
+        if let Some(first) = models.first() {
+            first.check_samples(x)?;
+        }
+        let (n, m, c, d) = (self.n_frames(), models.len(), self.rule.c, self.n_features);
+        let dp = d.div_ceil(ROW_PAD) * ROW_PAD;
         let tables: Vec<ModelTable<'_, T>> =
             models.iter().map(|m| ModelTable::new(m, dp)).collect();
         // Frame-major: frame t's m values are out[t * m..(t + 1) * m].
@@ -205,22 +275,33 @@ impl GaussianSelection {
         out.par_chunks_mut(BLOCK_ROWS * m.max(1)).enumerate().for_each_init(
             || {
                 (
-                    vec![0.0f64; BLOCK_ROWS * dp],
+                    vec![T::ZERO; BLOCK_ROWS * dp],
                     vec![f64::NEG_INFINITY; padded],
                     vec![0.0f64; BLOCK_ROWS],
+                    vec![0usize; BLOCK_ROWS],
                 )
             },
-            |(rows, values, ll), (block, out)| {
+            |(rows, values, ll, counts), (block, out)| {
                 let start = block * BLOCK_ROWS;
                 let len = out.len() / m.max(1);
                 for b in 0..len {
-                    for (r, v) in rows[b * dp..b * dp + d].iter_mut().zip(x.row(start + b)) {
-                        *r = v.to_f64();
-                    }
+                    rows[b * dp..b * dp + d].copy_from_slice(x.row(start + b));
                 }
-                let idx = &self.indices[start * c..(start + len) * c];
+                let offsets = &self.offsets[start..=start + len];
+                for (count, w) in counts.iter_mut().zip(offsets.windows(2)) {
+                    *count = w[1] - w[0];
+                }
+                let idx = &self.indices[offsets[0]..offsets[len]];
                 for (s, table) in tables.iter().enumerate() {
-                    table.score(&rows[..len * dp], x, start, idx, c, values, &mut ll[..len]);
+                    table.score(
+                        &rows[..len * dp],
+                        x,
+                        start,
+                        idx,
+                        &counts[..len],
+                        values,
+                        &mut ll[..len],
+                    );
                     for (b, v) in ll[..len].iter().enumerate() {
                         out[b * m + s] = *v;
                     }
@@ -247,7 +328,6 @@ impl GaussianSelection {
                 ),
             ));
         }
-        model.check_samples(x)?;
         if x.n_samples() != self.n_frames() {
             return Err(Error::new(
                 ErrorKind::DimensionMismatch { expected: self.n_frames(), found: x.n_samples() },
@@ -265,6 +345,148 @@ impl GaussianSelection {
         let s = self.log_likelihoods(speaker, x)?;
         let total: f64 = s.iter().zip(&self.ubm_log_likelihood).map(|(s, u)| s - u).sum();
         Ok(total / s.len().max(1) as f64)
+    }
+}
+
+/// The beam rule on one loaded block: for every frame, the components with
+/// `ℓ ≥ max ℓ - beam`, at most `c` of them (the best), best first, ties to the lower index.
+/// `counts[b]` gets frame `b`'s count, `idx` the components frame after frame, `values` their
+/// `f64` values in the same order; returns the number of entries written.
+///
+/// One register of frames at a time: a SIMD max over the `k` components, then a SIMD compare
+/// of every component against `max - beam` (the scalar insertion runs only for registers with
+/// a frame in the beam; about the selected count per frame).
+fn select_beam_block<T: Real>(
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    beam: f64,
+    counts: &mut [usize],
+    idx: &mut [u32],
+    values: &mut [f64],
+) -> usize {
+    struct Beam<'a, T> {
+        scratch: &'a BlockScratch<T>,
+        k: usize,
+        c: usize,
+        beam: f64,
+        counts: &'a mut [usize],
+        idx: &'a mut [u32],
+        values: &'a mut [f64],
+    }
+    impl<T: Real> pulp::WithSimd for Beam<'_, T> {
+        type Output = usize;
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, simd: S) -> usize {
+            let Self { scratch, k, c, beam, counts, idx, values } = self;
+            select_beam_impl(simd, scratch, k, c, beam, counts, idx, values)
+        }
+    }
+    pulp::Arch::new().dispatch(Beam { scratch, k, c, beam, counts, idx, values })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn select_beam_impl<S: pulp::Simd, T: Real>(
+    simd: S,
+    scratch: &BlockScratch<T>,
+    k: usize,
+    c: usize,
+    beam: f64,
+    counts: &mut [usize],
+    idx: &mut [u32],
+    values: &mut [f64],
+) -> usize {
+    let len = scratch.len;
+    let lanes = T::lanes::<S>();
+    let regs = BLOCK_ROWS / lanes;
+    let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
+    let neg = T::from_f64(f64::NEG_INFINITY);
+    // Pass 1, the rows in memory order: every frame's best value, then its floor.
+    let mut floor = vec![neg; BLOCK_ROWS];
+    {
+        let (best, _) = T::as_mut_simd::<S>(&mut floor);
+        for row in rows.chunks_exact(regs) {
+            for (b, v) in best.iter_mut().zip(row) {
+                *b = T::simd_max(simd, *b, *v);
+            }
+        }
+        let beam = T::simd_splat(simd, T::from_f64(beam));
+        for b in best.iter_mut() {
+            *b = T::simd_sub(simd, *b, beam);
+        }
+    }
+    // Pass 2, in memory order again: entries at or above their frame's floor are appended
+    // to the frame's buffer of `2c` (value, component); a full buffer is cut to its best `c`
+    // and the frame's bar raised to the `c`-th value. A register costs a compare; only lanes
+    // in the beam are visited (about 8 per frame here, ~5% of registers).
+    let room = 2 * c;
+    let mut kept = vec![(neg, 0u32); BLOCK_ROWS * room];
+    let mut n_kept = [0usize; BLOCK_ROWS];
+    // Entries must be above `bar` (strictly: an equal later component loses the tie) once a
+    // buffer has been cut; `-inf` before.
+    let mut bar = [neg; BLOCK_ROWS];
+    let (floors, _) = T::as_simd::<S>(&floor);
+    for (comp, row) in rows.chunks_exact(regs).enumerate() {
+        for (r, (v, f)) in row.iter().zip(floors).enumerate() {
+            if !T::simd_any_at_least(simd, *v, *f) {
+                continue;
+            }
+            let mut mask = T::simd_mask_at_least(simd, *v, *f);
+            while mask != 0 {
+                let b = r * lanes + mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let value = scratch.log_density[comp * BLOCK_ROWS + b];
+                if bar[b] != neg && value <= bar[b] {
+                    continue;
+                }
+                let buffer = &mut kept[b * room..(b + 1) * room];
+                buffer[n_kept[b]] = (value, comp as u32);
+                n_kept[b] += 1;
+                if n_kept[b] == room {
+                    best_first(buffer);
+                    n_kept[b] = c;
+                    bar[b] = buffer[c - 1].0;
+                }
+            }
+        }
+    }
+    for b in 0..len {
+        let buffer = &mut kept[b * room..b * room + n_kept[b]];
+        best_first(buffer);
+        n_kept[b] = n_kept[b].min(c);
+    }
+    let kept_at = |b: usize| b * room;
+    let mut used = 0;
+    for b in 0..len {
+        let n = n_kept[b];
+        counts[b] = n;
+        for (i, &(value, comp)) in kept[kept_at(b)..kept_at(b) + n].iter().enumerate() {
+            idx[used + i] = comp;
+            values[used + i] = value.to_f64();
+        }
+        used += n;
+    }
+    used
+}
+
+/// `a` ranks after `b`: a smaller value, or an equal one with a larger component.
+#[inline(always)]
+fn worse<T: Real>(a: (T, u32), b: (T, u32)) -> bool {
+    a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
+}
+
+/// Sorts (value, component) pairs best first: larger values first, equal values by component.
+/// Insertion sort: the lists are short (a few entries, at most twice the selection size).
+fn best_first<T: Real>(entries: &mut [(T, u32)]) {
+    for i in 1..entries.len() {
+        let item = entries[i];
+        let mut j = i;
+        while j > 0 && worse(entries[j - 1], item) {
+            entries[j] = entries[j - 1];
+            j -= 1;
+        }
+        entries[j] = item;
     }
 }
 
@@ -460,249 +682,10 @@ fn network_streaming<S: pulp::Simd, T: Real>(
     }
 }
 
-/// Padding of the `f64` rows and tables: a multiple of every SIMD width `pulp` may pick.
-const LANES: usize = 8;
-
-/// One model's parameters as the top-C scorer reads them.
-enum ModelTable<'a, T: Real> {
-    /// Diagonal: per component `[μ (dp), 1/σ² (dp)]` contiguous in `f64`, zero-padded to
-    /// `dp` (a zero inverse variance adds nothing), and `log w_k + log normaliser_k`.
-    Diag { table: Vec<f64>, constants: Vec<f64>, dp: usize },
-    /// Full, tied or spherical: evaluated from the model.
-    General(&'a GaussianMixture<T>),
-}
-
-impl<'a, T: Real> ModelTable<'a, T> {
-    fn new(model: &'a GaussianMixture<T>, dp: usize) -> Self {
-        let Some(inverse) = model.inverse_variances() else {
-            return Self::General(model);
-        };
-        let (k, d) = (model.n_components(), model.n_features());
-        let mut table = vec![0.0f64; k * 2 * dp];
-        for (comp, t) in table.chunks_exact_mut(2 * dp).enumerate() {
-            for j in 0..d {
-                t[j] = model.mean(comp)[j].to_f64();
-                t[dp + j] = inverse[comp * d + j].to_f64();
-            }
-        }
-        let constants = model
-            .log_weights()
-            .iter()
-            .zip(model.log_normalisers())
-            .map(|(w, n)| w.to_f64() + n.to_f64())
-            .collect();
-        Self::Diag { table, constants, dp }
-    }
-
-    /// `out[b] = log p(x_{start + b})` over the selected components, compiled once per
-    /// instruction set (the quadratic forms and the exponentials vectorised).
-    #[allow(clippy::too_many_arguments)]
-    fn score(
-        &self,
-        rows: &[f64],
-        x: Samples<'_, T>,
-        start: usize,
-        idx: &[u32],
-        c: usize,
-        values: &mut [f64],
-        out: &mut [f64],
-    ) {
-        struct Score<'a, 'b, T: Real> {
-            table: &'a ModelTable<'b, T>,
-            rows: &'a [f64],
-            x: Samples<'a, T>,
-            start: usize,
-            idx: &'a [u32],
-            c: usize,
-            values: &'a mut [f64],
-            out: &'a mut [f64],
-        }
-        impl<T: Real> pulp::WithSimd for Score<'_, '_, T> {
-            type Output = ();
-            #[inline(always)]
-            fn with_simd<S: pulp::Simd>(self, simd: S) {
-                let Self { table, rows, x, start, idx, c, values, out } = self;
-                let len = out.len();
-                table.evaluate(rows, x, start, idx, c, &mut values[..len * c]);
-                log_sum_exp_rows_simd(simd, values, c, out);
-            }
-        }
-        pulp::Arch::new().dispatch(Score { table: self, rows, x, start, idx, c, values, out });
-    }
-
-    /// `ℓ_k(x_t)` of the selected components `idx` (`len x c`) of `len` frames from `start`:
-    /// `rows` are those frames in `f64`, padded to `dp`.
-    #[inline(always)]
-    fn evaluate(
-        &self,
-        rows: &[f64],
-        x: Samples<'_, T>,
-        start: usize,
-        idx: &[u32],
-        c: usize,
-        values: &mut [f64],
-    ) {
-        match self {
-            Self::Diag { table, constants, dp } => {
-                let dp = *dp;
-                for ((row, ids), vals) in
-                    rows.chunks_exact(dp).zip(idx.chunks_exact(c)).zip(values.chunks_exact_mut(c))
-                {
-                    for (v, &comp) in vals.iter_mut().zip(ids) {
-                        let comp = comp as usize;
-                        let t = &table[comp * 2 * dp..(comp + 1) * 2 * dp];
-                        *v = constants[comp] - 0.5 * quadratic(row, &t[..dp], &t[dp..]);
-                    }
-                }
-            }
-            Self::General(model) => {
-                for (b, (ids, vals)) in
-                    idx.chunks_exact(c).zip(values.chunks_exact_mut(c)).enumerate()
-                {
-                    for (v, &comp) in vals.iter_mut().zip(ids) {
-                        *v = component_log_density(model, comp as usize, x.row(start + b));
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `Σ_j (x_j - μ_j)² p_j` over rows padded to a multiple of [`LANES`]: eight independent
-/// partial sums (vectorised by the compiler), added in a fixed order.
-#[inline(always)]
-fn quadratic(x: &[f64], mu: &[f64], p: &[f64]) -> f64 {
-    let mut acc = [0.0f64; LANES];
-    for ((x, mu), p) in x.chunks_exact(LANES).zip(mu.chunks_exact(LANES)).zip(p.chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            let t = x[l] - mu[l];
-            acc[l] += t * t * p[l];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
-}
-
-/// `out[b] = logsumexp(values[b c..(b + 1) c])` for every `b < out.len()`, the exponentials
-/// taken by gmm-core's SIMD `exp` (`values` is overwritten; its length must be a multiple of
-/// [`LANES`] and at least `out.len() * c`).
-fn log_sum_exp_rows(values: &mut [f64], c: usize, out: &mut [f64]) {
-    struct Lse<'a> {
-        values: &'a mut [f64],
-        c: usize,
-        out: &'a mut [f64],
-    }
-    impl pulp::WithSimd for Lse<'_> {
-        type Output = ();
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, simd: S) {
-            log_sum_exp_rows_simd(simd, self.values, self.c, self.out);
-        }
-    }
-    pulp::Arch::new().dispatch(Lse { values, c, out });
-}
-
-#[inline(always)]
-fn log_sum_exp_rows_simd<S: pulp::Simd>(simd: S, values: &mut [f64], c: usize, out: &mut [f64]) {
-    for (row, o) in values.chunks_exact_mut(c).zip(out.iter_mut()) {
-        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        // All -inf (weight-zero components only): the row sums to 0, its log is -inf.
-        let shift = if max == f64::NEG_INFINITY { 0.0 } else { max };
-        for v in row.iter_mut() {
-            *v -= shift;
-        }
-        *o = shift;
-    }
-    let used = (out.len() * c).div_ceil(LANES) * LANES;
-    let (head, tail) = f64::as_mut_simd::<S>(&mut values[..used]);
-    for v in head.iter_mut() {
-        *v = f64::simd_exp(simd, *v);
-    }
-    for v in tail.iter_mut() {
-        *v = v.exp();
-    }
-    for (row, o) in values.chunks_exact(c).zip(out.iter_mut()) {
-        *o += row.iter().sum::<f64>().ln();
-    }
-}
-
-/// `log w_k + log N(x | μ_k, Σ_k)` for one frame and one component, in `f64`.
-fn component_log_density<T: Real>(model: &GaussianMixture<T>, comp: usize, x: &[T]) -> f64 {
-    let d = model.n_features();
-    let mean = model.mean(comp);
-    let constant = model.log_weights()[comp].to_f64() + model.log_normalisers()[comp].to_f64();
-    let quad = if let Some(inverse) = model.inverse_variances() {
-        let inv = &inverse[comp * d..(comp + 1) * d];
-        let mut q = 0.0;
-        for j in 0..d {
-            let t = x[j].to_f64() - mean[j].to_f64();
-            q += t * t * inv[j].to_f64();
-        }
-        q
-    } else {
-        // Full or tied: y = Uᵀ (x - μ) with U upper triangular, row-major d x d.
-        let factors = model.precision_cholesky().unwrap_or(&[]);
-        let u = if model.covariance_type() == CovarianceType::Tied {
-            &factors[..d * d]
-        } else {
-            &factors[comp * d * d..(comp + 1) * d * d]
-        };
-        let mut q = 0.0;
-        for j in 0..d {
-            let mut y = 0.0;
-            for i in 0..=j {
-                y += u[i * d + j].to_f64() * (x[i].to_f64() - mean[i].to_f64());
-            }
-            q += y * y;
-        }
-        q
-    };
-    constant - 0.5 * quad
-}
-
-/// Zeroth- and centred first-order Baum-Welch statistics of one utterance under a UBM.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BaumWelchStats {
-    /// `N_k = Σ_t γ_tk`, `k` values.
-    pub zeroth: Vec<f64>,
-    /// `F̃_k = Σ_t γ_tk (x_t - μ_k)`, `k x d` row-major.
-    pub first: Vec<f64>,
-    /// Mean log-likelihood per frame under the UBM.
-    pub log_likelihood: f64,
-}
-
-/// Baum-Welch statistics of the frames `x` under `ubm` (exact posteriors).
-///
-/// # Errors
-/// Frames of the wrong dimension, not finite, or none.
-pub fn baum_welch_stats<T: Real>(
-    ubm: &GaussianMixture<T>,
-    x: Samples<'_, T>,
-) -> Result<BaumWelchStats> {
-    let stats = ubm_statistics(ubm, x)?;
-    Ok(BaumWelchStats {
-        log_likelihood: stats.log_likelihood / stats.total_weight,
-        zeroth: stats.counts,
-        first: stats.first,
-    })
-}
-
-/// The full [`SuffStats`] of one UBM E-step over `x` (shifted by the UBM means): what
-/// [`crate::adapt::map_update`] takes, mergeable over files.
-///
-/// # Errors
-/// Frames of the wrong dimension, not finite, or none.
-pub fn ubm_statistics<T: Real>(ubm: &GaussianMixture<T>, x: Samples<'_, T>) -> Result<SuffStats> {
-    ubm.check_samples(x)?;
-    if x.n_samples() == 0 {
-        return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
-    }
-    Ok(e_step(ubm, x, None))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gmm_core::CovarianceType;
     use gmm_core::kernel::reference;
 
     fn lse(values: &[f64]) -> f64 {
@@ -807,61 +790,101 @@ mod tests {
         }
     }
 
+    /// The beam rule against a naive per-frame reference: sort all UBM log-densities, keep
+    /// those within the beam of the best, at most `C`; a huge beam is the fixed rule, bit for
+    /// bit.
     #[test]
-    fn exact_llr_matches_reference_and_top_all_is_exact() {
-        let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 6, 2, 2.0, 1).unwrap();
-        let spk = GaussianMixture::<f64>::random(CovarianceType::Diag, 6, 2, 2.0, 2).unwrap();
-        let (x, _) = spk.sample(300, 3).unwrap();
-        let x = x.samples();
-        let want = (0..300)
-            .map(|t| {
-                reference::log_likelihood(&spk, x.row(t))
-                    - reference::log_likelihood(&ubm, x.row(t))
-            })
-            .sum::<f64>()
-            / 300.0;
-        let exact = llr(&spk, &ubm, x, None).unwrap();
-        let all = llr(&spk, &ubm, x, Some(6)).unwrap();
-        assert!((exact - want).abs() < 1e-9, "{exact} vs {want}");
-        assert!((all - want).abs() < 1e-9, "{all} vs {want}");
-    }
-
-    #[test]
-    fn baum_welch_stats_match_posteriors() {
-        let ubm = GaussianMixture::<f32>::random(CovarianceType::Diag, 4, 3, 2.0, 8).unwrap();
-        let (x, _) = ubm.sample(250, 1).unwrap();
-        let x = x.samples();
-        let bw = baum_welch_stats(&ubm, x).unwrap();
-        let (mut n, mut f) = (vec![0.0; 4], vec![0.0; 12]);
-        for t in 0..250 {
-            let p = reference::posteriors(&ubm, x.row(t));
-            for k in 0..4 {
-                n[k] += p[k];
-                for j in 0..3 {
-                    f[k * 3 + j] += p[k] * (x.row(t)[j] as f64 - ubm.mean(k)[j] as f64);
+    fn beam_selection_matches_naive_selection() {
+        for covariance_type in [CovarianceType::Diag, CovarianceType::Full] {
+            let ubm = GaussianMixture::<f64>::random(covariance_type, 13, 3, 1.0, 7).unwrap();
+            let spk = [
+                GaussianMixture::<f64>::random(covariance_type, 13, 3, 1.0, 8).unwrap(),
+                ubm.clone(),
+            ];
+            let refs: Vec<&GaussianMixture<f64>> = spk.iter().collect();
+            // 517 frames: two full blocks and a part, not a multiple of the SIMD width.
+            let (x, _) = ubm.sample(517, 9).unwrap();
+            let x = x.samples();
+            for c in [1, 3, 12, 40] {
+                for beam in [0.0, 1.5, 8.0] {
+                    let sel = GaussianSelection::select(&ubm, x, TopC::new(c).beam(beam)).unwrap();
+                    assert_eq!(sel.rule(), TopC::new(c.min(13)).beam(beam));
+                    let many = sel.log_likelihoods_many(&refs, x).unwrap();
+                    let mut kept = 0;
+                    for t in 0..x.n_samples() {
+                        let lu = reference::weighted_log_densities(&ubm, x.row(t));
+                        let ls = reference::weighted_log_densities(&spk[0], x.row(t));
+                        let mut order: Vec<usize> = (0..13).collect();
+                        order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
+                        let floor = lu[order[0]] - beam;
+                        let want: Vec<usize> =
+                            order.iter().copied().filter(|&i| lu[i] >= floor).take(c).collect();
+                        let got: Vec<usize> =
+                            sel.components(t).iter().map(|&i| i as usize).collect();
+                        assert_eq!(got, want, "frame {t}, C = {c}, beam {beam}");
+                        kept += got.len();
+                        let u = lse(&want.iter().map(|&k| lu[k]).collect::<Vec<_>>());
+                        let v = lse(&want.iter().map(|&k| ls[k]).collect::<Vec<_>>());
+                        let ubm_ll = sel.ubm_log_likelihoods()[t];
+                        assert!((ubm_ll - u).abs() < 1e-9 * (1.0 + u.abs()), "frame {t}");
+                        assert!((many[0][t] - v).abs() < 1e-9 * (1.0 + v.abs()), "frame {t}");
+                        assert!((many[1][t] - u).abs() < 1e-9 * (1.0 + u.abs()), "frame {t}");
+                    }
+                    let mean = kept as f64 / x.n_samples() as f64;
+                    assert_eq!(sel.mean_selected(), mean);
+                    if beam == 0.0 {
+                        assert_eq!(mean, 1.0, "no ties among random components");
+                    }
                 }
-            }
-        }
-        // f32 responsibilities: relative accuracy about 1e-6 per term.
-        for k in 0..4 {
-            assert!((bw.zeroth[k] - n[k]).abs() < 1e-4 * (1.0 + n[k]), "{k}");
-            for j in 0..3 {
-                let at = k * 3 + j;
-                assert!((bw.first[at] - f[at]).abs() < 1e-4 * (1.0 + f[at].abs()), "{at}");
+                // A beam wider than any gap: the fixed rule, bit for bit.
+                let fixed = GaussianSelection::new(&ubm, x, c).unwrap();
+                let wide = GaussianSelection::select(&ubm, x, TopC::new(c).beam(1e6)).unwrap();
+                assert_eq!(fixed.indices, wide.indices);
+                assert_eq!(fixed.offsets, wide.offsets);
+                assert_eq!(fixed.ubm_log_likelihoods(), wide.ubm_log_likelihoods());
+                assert_eq!(
+                    fixed.log_likelihoods_many(&refs, x).unwrap(),
+                    wide.log_likelihoods_many(&refs, x).unwrap()
+                );
             }
         }
     }
 
+    /// The beam rule in `f32` with exact ties (duplicated components) and a weight-zero-free
+    /// UBM: the same components as the naive rule on the kernel's own values, ties to the lower
+    /// index, and the same result for 1 and 2 threads.
     #[test]
-    fn bad_inputs_are_errors() {
-        let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 4, 2, 2.0, 1).unwrap();
-        let other = GaussianMixture::<f64>::random(CovarianceType::Diag, 5, 2, 2.0, 1).unwrap();
-        let (x, _) = ubm.sample(10, 1).unwrap();
-        assert!(GaussianSelection::new(&ubm, x.samples(), 0).is_err());
-        assert!(llr(&other, &ubm, x.samples(), Some(2)).is_err());
-        let empty = gmm_core::Matrix::<f64>::from_vec(vec![], 2);
-        if let Ok(m) = empty {
-            assert!(llr(&ubm, &ubm, m.samples(), None).is_err());
+    fn beam_selection_handles_ties_and_threads() {
+        let base = GaussianMixture::<f32>::random(CovarianceType::Diag, 20, 3, 2.0, 11).unwrap();
+        let twice = |v: &[f32]| [v, v].concat();
+        let ubm = GaussianMixture::new(
+            CovarianceType::Diag,
+            twice(base.weights()).iter().map(|w| w / 2.0).collect(),
+            twice(base.means()),
+            twice(base.covariances()),
+        )
+        .unwrap();
+        let (x, _) = ubm.sample(613, 5).unwrap();
+        let x = x.samples();
+        let densities = ubm.component_log_densities(x).unwrap();
+        for (c, beam) in [(1, 0.0), (2, 0.0), (5, 3.0), (16, 6.0), (17, 6.0), (40, 1e3)] {
+            let rule = TopC::new(c).beam(beam);
+            let sel = GaussianSelection::select(&ubm, x, rule).unwrap();
+            for t in 0..x.n_samples() {
+                // The kernel's f32 values: log density + log weight, as the selection sees them.
+                let row = &densities.as_slice()[t * 40..(t + 1) * 40];
+                let lu: Vec<f32> = row.iter().zip(ubm.log_weights()).map(|(a, b)| a + b).collect();
+                let mut order: Vec<usize> = (0..40).collect();
+                order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
+                let floor = lu[order[0]] - beam as f32;
+                let want: Vec<u32> =
+                    order.iter().filter(|&&i| lu[i] >= floor).take(c).map(|&i| i as u32).collect();
+                // Ties come in pairs (k, k + 20); a width-0 beam keeps both if C allows.
+                assert_eq!(sel.components(t), &want[..], "frame {t}, C = {c}, beam {beam}");
+            }
+            let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+            let single = one.install(|| GaussianSelection::select(&ubm, x, rule).unwrap());
+            assert_eq!(single, sel);
         }
     }
 }
