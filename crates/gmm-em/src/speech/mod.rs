@@ -50,7 +50,7 @@
 //! UBM once per block of frames — the only `O(T K d)` work — and the selection reads its
 //! component-major rows: a fixed `C` by a SIMD insertion network, the beam rule by a SIMD max
 //! pass and a SIMD compare pass whose few hits (a lane mask, then the set bits) are appended to
-//! per-frame buffers and sorted at the end. `evaluate.rs`: a speaker model then costs
+//! per-frame buffers (cut to the best `C` when full). `evaluate.rs`: a speaker model then costs
 //! `O(T C d)`: the selected components are evaluated one by one (a table of means and inverse
 //! variances in the model's precision for diagonal models, the precision Cholesky factor
 //! otherwise), the quadratic forms with 8 SIMD partial sums added in one fixed order, and the

@@ -11,9 +11,11 @@
 //!   no network.
 //!
 //! Selections are stored frame by frame in one flat array (`offsets` into `indices`, as in a
-//! CSR matrix), best first; ties go to the lower component index.
+//! CSR matrix), in increasing component order; ties for the last place go to the lower
+//! component index.
 
 use gmm_core::kernel::{BLOCK_ROWS, BlockScratch, log_densities};
+use gmm_core::scratch::with_cached;
 use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use rayon::prelude::*;
 
@@ -107,10 +109,16 @@ pub struct GaussianSelection {
     n_features: usize,
     /// Frame `t`'s components are `indices[offsets[t]..offsets[t + 1]]`.
     offsets: Vec<usize>,
-    /// Component indices, best first within a frame.
+    /// Component indices, increasing within a frame.
     indices: Vec<u32>,
     /// `n` values `logsumexp` of the selected `ℓ_k^u`.
     ubm_log_likelihood: Vec<f64>,
+}
+
+/// A thread's scratch for selecting one block: the kernel's block and the selected values.
+struct SelectScratch<T> {
+    block: BlockScratch<T>,
+    values: Vec<f64>,
 }
 
 /// One block's selection: per-frame counts, the components, their UBM log-likelihood.
@@ -146,39 +154,45 @@ impl GaussianSelection {
         let n = x.n_samples();
         let blocks: Vec<BlockSelection> = (0..n.div_ceil(BLOCK_ROWS))
             .into_par_iter()
-            .map_init(
-                || {
-                    let padded = (BLOCK_ROWS * c).div_ceil(LANES) * LANES;
-                    (BlockScratch::new(d, k), vec![f64::NEG_INFINITY; padded])
-                },
-                |(scratch, values), block| {
-                    scratch.load(x, block);
-                    log_densities(ubm, scratch, true);
-                    let len = scratch.len;
-                    let mut out = BlockSelection {
-                        counts: vec![c; len],
-                        indices: vec![0; len * c],
-                        log_likelihood: vec![0.0; len],
-                    };
-                    match rule.beam {
-                        None => select_block(scratch, k, c, &mut out.indices, values),
-                        Some(beam) => {
-                            let used = select_beam_block(
-                                scratch,
-                                k,
-                                c,
-                                beam,
-                                &mut out.counts,
-                                &mut out.indices,
-                                values,
-                            );
-                            out.indices.truncate(used);
+            .map(|block| {
+                // Block-sized scratch (half a MB at k = 512) is reused per thread, not
+                // allocated and zeroed per rayon job.
+                let padded = (BLOCK_ROWS * c).div_ceil(LANES) * LANES;
+                with_cached(
+                    |s: &SelectScratch<T>| s.block.fits(d, k) && s.values.len() >= padded,
+                    || SelectScratch {
+                        block: BlockScratch::new(d, k),
+                        values: vec![f64::NEG_INFINITY; padded],
+                    },
+                    |SelectScratch { block: scratch, values }| {
+                        scratch.load(x, block);
+                        log_densities(ubm, scratch, true);
+                        let len = scratch.len;
+                        let mut out = BlockSelection {
+                            counts: vec![c; len],
+                            indices: vec![0; len * c],
+                            log_likelihood: vec![0.0; len],
+                        };
+                        match rule.beam {
+                            None => select_block(scratch, k, c, &mut out.indices, values),
+                            Some(beam) => {
+                                let used = select_beam_block(
+                                    scratch,
+                                    k,
+                                    c,
+                                    beam,
+                                    &mut out.counts,
+                                    &mut out.indices,
+                                    values,
+                                );
+                                out.indices.truncate(used);
+                            }
                         }
-                    }
-                    log_sum_exp_segments(values, &out.counts, &mut out.log_likelihood);
-                    out
-                },
-            )
+                        log_sum_exp_segments(values, &out.counts, &mut out.log_likelihood);
+                        out
+                    },
+                )
+            })
             .collect();
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0);
@@ -221,7 +235,7 @@ impl GaussianSelection {
         self.indices.len() as f64 / self.n_frames().max(1) as f64
     }
 
-    /// The selected components of frame `t`, best first.
+    /// The selected components of frame `t`, in increasing order.
     ///
     /// # Panics
     /// If `t` is not below [`n_frames`](Self::n_frames).
@@ -349,7 +363,8 @@ impl GaussianSelection {
 }
 
 /// The beam rule on one loaded block: for every frame, the components with
-/// `ℓ ≥ max ℓ - beam`, at most `c` of them (the best), best first, ties to the lower index.
+/// `ℓ ≥ max ℓ - beam`, at most `c` of them (the best; ties to the lower index), in component
+/// order.
 /// `counts[b]` gets frame `b`'s count, `idx` the components frame after frame, `values` their
 /// `f64` values in the same order; returns the number of entries written.
 ///
@@ -444,17 +459,17 @@ fn select_beam_impl<S: pulp::Simd, T: Real>(
                 buffer[n_kept[b]] = (value, comp as u32);
                 n_kept[b] += 1;
                 if n_kept[b] == room {
-                    best_first(buffer);
+                    bar[b] = keep_best(buffer, c);
                     n_kept[b] = c;
-                    bar[b] = buffer[c - 1].0;
                 }
             }
         }
     }
     for b in 0..len {
-        let buffer = &mut kept[b * room..b * room + n_kept[b]];
-        best_first(buffer);
-        n_kept[b] = n_kept[b].min(c);
+        if n_kept[b] > c {
+            keep_best(&mut kept[b * room..b * room + n_kept[b]], c);
+            n_kept[b] = c;
+        }
     }
     let kept_at = |b: usize| b * room;
     let mut used = 0;
@@ -470,29 +485,21 @@ fn select_beam_impl<S: pulp::Simd, T: Real>(
     used
 }
 
-/// `a` ranks after `b`: a smaller value, or an equal one with a larger component.
-#[inline(always)]
-fn worse<T: Real>(a: (T, u32), b: (T, u32)) -> bool {
-    a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
-}
-
-/// Sorts (value, component) pairs best first: larger values first, equal values by component.
-/// Insertion sort: the lists are short (a few entries, at most twice the selection size).
-fn best_first<T: Real>(entries: &mut [(T, u32)]) {
-    for i in 1..entries.len() {
-        let item = entries[i];
-        let mut j = i;
-        while j > 0 && worse(entries[j - 1], item) {
-            entries[j] = entries[j - 1];
-            j -= 1;
-        }
-        entries[j] = item;
-    }
+/// Moves the `c` best of `entries` (larger values first, equal values by lower component)
+/// to the front, in component order, and returns the `c`-th best value.
+fn keep_best<T: Real>(entries: &mut [(T, u32)], c: usize) -> T {
+    let better = |a: &(T, u32), b: &(T, u32)| {
+        b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1))
+    };
+    entries.select_nth_unstable_by(c - 1, better);
+    let bar = entries[c - 1].0;
+    entries[..c].sort_unstable_by_key(|&(_, comp)| comp);
+    bar
 }
 
 /// Keeps the `c` largest `log_density` values of every frame of the loaded block:
-/// `idx` (`len x c`) gets their components, `values` (`BLOCK_ROWS x c`) the values, best first
-/// (equal values: the lower component first).
+/// `idx` (`len x c`) gets their components, `values` (`BLOCK_ROWS x c`) the values, in component
+/// order (equal values at the cut: the lower component is kept).
 ///
 /// Two passes over the `k x BLOCK_ROWS` rows, SIMD over frames:
 /// 1. *values*: a register of frames whose values beat some frame's running `c`-th best goes
@@ -598,18 +605,9 @@ fn select_block_impl<S: pulp::Simd, T: Real>(
             }
         }
     }
-    // Order each frame's picks best first (stable: equal values keep component order).
+    // The picks are in component order already.
     for b in 0..len {
-        let (ids, vals) = (&mut idx[b * c..(b + 1) * c], &mut picked[b * c..(b + 1) * c]);
-        for i in 1..c {
-            let mut j = i;
-            while j > 0 && vals[j - 1] < vals[j] {
-                vals.swap(j - 1, j);
-                ids.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-        for (o, v) in values[b * c..(b + 1) * c].iter_mut().zip(vals.iter()) {
+        for (o, v) in values[b * c..(b + 1) * c].iter_mut().zip(&picked[b * c..(b + 1) * c]) {
             *o = v.to_f64();
         }
     }
@@ -714,9 +712,10 @@ mod tests {
                     let ls = reference::weighted_log_densities(&spk, x.row(t));
                     let mut order: Vec<usize> = (0..12).collect();
                     order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
-                    let top = &order[..c.min(12)];
+                    let mut top = order[..c.min(12)].to_vec();
+                    top.sort_unstable();
                     let got: Vec<usize> = sel.components(t).iter().map(|&i| i as usize).collect();
-                    assert_eq!(got, top, "frame {t}");
+                    assert_eq!(got, top, "frame {t}: the best C in component order");
                     let u = lse(&top.iter().map(|&k| lu[k]).collect::<Vec<_>>());
                     let v = lse(&top.iter().map(|&k| ls[k]).collect::<Vec<_>>());
                     assert!((sel.ubm_log_likelihoods()[t] - u).abs() < 1e-9 * (1.0 + u.abs()));
@@ -777,11 +776,11 @@ mod tests {
                 gv.sort_by(f64::total_cmp);
                 wv.sort_by(f64::total_cmp);
                 assert_eq!(gv, wv, "frame {t}, C = {c}");
-                // Within a tie the lower component comes first.
-                for w in got.windows(2) {
-                    if w[0] % 20 == w[1] % 20 {
-                        assert!(w[0] < w[1], "frame {t}: {got:?}");
-                    }
+                // Component order, and ties at the cut go to the lower component: a selected
+                // upper twin k + 20 means its equal lower twin k is selected too.
+                assert!(got.windows(2).all(|w| w[0] < w[1]), "frame {t}: {got:?}");
+                for &i in got.iter().filter(|&&i| i >= 20) {
+                    assert!(got.contains(&(i - 20)), "frame {t}: {got:?}");
                 }
                 // The UBM (a model equal to it) scores the same on the same selection.
                 let u = lse(&got.iter().map(|&k| lu[k]).collect::<Vec<_>>());
@@ -817,8 +816,9 @@ mod tests {
                         let mut order: Vec<usize> = (0..13).collect();
                         order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
                         let floor = lu[order[0]] - beam;
-                        let want: Vec<usize> =
+                        let mut want: Vec<usize> =
                             order.iter().copied().filter(|&i| lu[i] >= floor).take(c).collect();
+                        want.sort_unstable();
                         let got: Vec<usize> =
                             sel.components(t).iter().map(|&i| i as usize).collect();
                         assert_eq!(got, want, "frame {t}, C = {c}, beam {beam}");
@@ -877,8 +877,9 @@ mod tests {
                 let mut order: Vec<usize> = (0..40).collect();
                 order.sort_by(|&a, &b| lu[b].total_cmp(&lu[a]).then(a.cmp(&b)));
                 let floor = lu[order[0]] - beam as f32;
-                let want: Vec<u32> =
+                let mut want: Vec<u32> =
                     order.iter().filter(|&&i| lu[i] >= floor).take(c).map(|&i| i as u32).collect();
+                want.sort_unstable();
                 // Ties come in pairs (k, k + 20); a width-0 beam keeps both if C allows.
                 assert_eq!(sel.components(t), &want[..], "frame {t}, C = {c}, beam {beam}");
             }
