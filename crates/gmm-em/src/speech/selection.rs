@@ -417,12 +417,14 @@ fn select_beam_impl<S: pulp::Simd, T: Real>(
     let regs = BLOCK_ROWS / lanes;
     let (rows, _) = T::as_simd::<S>(&scratch.log_density[..k * BLOCK_ROWS]);
     let neg = T::from_f64(f64::NEG_INFINITY);
+    // Registers holding the block's frames (a short last block leaves the rest stale).
+    let live = len.div_ceil(lanes);
     // Pass 1, the rows in memory order: every frame's best value, then its floor.
     let mut floor = vec![neg; BLOCK_ROWS];
     {
         let (best, _) = T::as_mut_simd::<S>(&mut floor);
         for row in rows.chunks_exact(regs) {
-            for (b, v) in best.iter_mut().zip(row) {
+            for (b, v) in best.iter_mut().zip(&row[..live]) {
                 *b = T::simd_max(simd, *b, *v);
             }
         }
@@ -442,26 +444,34 @@ fn select_beam_impl<S: pulp::Simd, T: Real>(
     // buffer has been cut; `-inf` before.
     let mut bar = [neg; BLOCK_ROWS];
     let (floors, _) = T::as_simd::<S>(&floor);
+    // 2a: the registers with a lane in the beam, listed branch-free (the index is always
+    // written, the count moves only on a hit), so the loop stays a load, a compare and a test.
+    let mut hits = vec![0u32; k * regs];
+    let mut n_hits = 0;
     for (comp, row) in rows.chunks_exact(regs).enumerate() {
-        for (r, (v, f)) in row.iter().zip(floors).enumerate() {
-            if !T::simd_any_at_least(simd, *v, *f) {
+        let first = (comp * regs) as u32;
+        for (r, (v, f)) in row[..live].iter().zip(floors).enumerate() {
+            hits[n_hits] = first + r as u32;
+            n_hits += usize::from(T::simd_any_at_least(simd, *v, *f));
+        }
+    }
+    // 2b: their lanes in the beam, from a lane mask.
+    for &at in &hits[..n_hits] {
+        let (comp, r) = (at as usize / regs, at as usize % regs);
+        let mut mask = T::simd_mask_at_least(simd, rows[at as usize], floors[r]);
+        while mask != 0 {
+            let b = r * lanes + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let value = scratch.log_density[comp * BLOCK_ROWS + b];
+            if bar[b] != neg && value <= bar[b] {
                 continue;
             }
-            let mut mask = T::simd_mask_at_least(simd, *v, *f);
-            while mask != 0 {
-                let b = r * lanes + mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                let value = scratch.log_density[comp * BLOCK_ROWS + b];
-                if bar[b] != neg && value <= bar[b] {
-                    continue;
-                }
-                let buffer = &mut kept[b * room..(b + 1) * room];
-                buffer[n_kept[b]] = (value, comp as u32);
-                n_kept[b] += 1;
-                if n_kept[b] == room {
-                    bar[b] = keep_best(buffer, c);
-                    n_kept[b] = c;
-                }
+            let buffer = &mut kept[b * room..(b + 1) * room];
+            buffer[n_kept[b]] = (value, comp as u32);
+            n_kept[b] += 1;
+            if n_kept[b] == room {
+                bar[b] = keep_best(buffer, c);
+                n_kept[b] = c;
             }
         }
     }
