@@ -77,7 +77,7 @@ use crate::fit::{
 use crate::init::{initial_model, stream_seed};
 use crate::mstep::{Fallback, GuardCounts, Regularisation};
 use crate::online_fast::Stepwise;
-use crate::pass::e_step;
+use crate::pass::{e_step, e_step_rows};
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{MaximumLikelihood, UpdateRule};
 
@@ -247,11 +247,18 @@ impl<T: Real> OnlineEm<T> {
         if let Some(w) = sample_weights {
             check_sample_weights(w, batch.n_samples())?;
         }
-        let mut stats = if batch.n_samples() < SMALL_BATCH {
+        let stats = if batch.n_samples() < SMALL_BATCH {
             small_batch_e_step(&self.model, batch, sample_weights)
         } else {
             e_step(&self.model, batch, sample_weights)
         };
+        self.blend(stats, rule)
+    }
+
+    /// The blend of a batch's statistics `stats` (from the E-step under the current model) into
+    /// the running ones and `rule`'s update; returns the batch's mean log-likelihood. On error
+    /// the state is unchanged.
+    fn blend(&mut self, mut stats: SuffStats, rule: &dyn UpdateRule) -> Result<f64> {
         let weight = stats.total_weight;
         let mean_ll = stats.log_likelihood / weight;
         let gamma = self.next_step_size();
@@ -298,7 +305,11 @@ impl<T: Real> OnlineEm<T> {
         batch_size: usize,
         rule: &dyn UpdateRule,
     ) -> Result<f64> {
-        self.model.check_samples(x)?;
+        // Finite values are checked only where a batch's log-likelihood is not finite (which
+        // every non-finite value in a batch makes it): see `check_rows_finite`.
+        if x.n_features() != self.model.n_features() {
+            self.model.check_samples(x)?; // the dimension's error
+        }
         let n = x.n_samples();
         if let Some(&bad) = order.iter().find(|&&i| i >= n) {
             return Err(Error::new(
@@ -350,6 +361,7 @@ impl<T: Real> OnlineEm<T> {
                 for chunk in order.chunks(batch_size).filter(|c| carries(c)) {
                     let (l, w) = hot
                         .step(x, chunk, sample_weights)
+                        .or_else(|e| check_rows_finite(x, chunk).and(Err(e)))
                         .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
                     ll += l;
                     weight += w;
@@ -365,21 +377,32 @@ impl<T: Real> OnlineEm<T> {
             None => {
                 let mut work = self.clone();
                 let d = x.n_features();
-                let mut rows: Vec<T> = Vec::with_capacity(batch_size.min(n) * d);
+                let mut rows: Vec<T> = Vec::new();
                 let mut weights: Vec<f64> = Vec::with_capacity(batch_size.min(n));
                 for chunk in order.chunks(batch_size).filter(|c| carries(c)) {
-                    rows.clear();
                     weights.clear();
-                    for &i in chunk {
-                        rows.extend_from_slice(x.row(i));
-                        if let Some(w) = sample_weights {
-                            weights.push(w[i]);
-                        }
+                    if let Some(w) = sample_weights {
+                        weights.extend(chunk.iter().map(|&i| w[i]));
                     }
                     let bw = sample_weights.map(|_| weights.as_slice());
                     let w: f64 = bw.map_or(chunk.len() as f64, |w| w.iter().sum());
+                    // The E-step reads the rows where they are (bit-identical to a copy);
+                    // batches under SMALL_BATCH rows are copied for the per-row E-step.
+                    let stats = if chunk.len() < SMALL_BATCH {
+                        rows.clear();
+                        for &i in chunk {
+                            rows.extend_from_slice(x.row(i));
+                        }
+                        small_batch_e_step(&work.model, Samples::new(&rows, d)?, bw)
+                    } else {
+                        e_step_rows(&work.model, x, chunk, bw)
+                    };
+                    if !stats.log_likelihood.is_finite() {
+                        check_rows_finite(x, chunk)
+                            .map_err(|e| e.context(format!("batch {}", work.steps + 1)))?;
+                    }
                     let l = work
-                        .partial_fit(Samples::new(&rows, d)?, bw, rule)
+                        .blend(stats, rule)
                         .map_err(|e| e.context(format!("batch {}", work.steps + 1)))?;
                     ll += l * w;
                     weight += w;
@@ -389,6 +412,26 @@ impl<T: Real> OnlineEm<T> {
         }
         Ok(if weight > 0.0 { ll / weight } else { 0.0 })
     }
+}
+
+/// The typed error for the first non-finite value in the rows `rows` of `x` (in that order;
+/// the row is reported by its index in `x`), or `Ok` when they are all finite. Online EM runs
+/// it only when a batch's log-likelihood is not finite: a NaN or infinite value always makes
+/// it so (its log-densities are NaN or `-∞` in every component), so no batch with one goes
+/// unnoticed, and finite batches pay nothing.
+fn check_rows_finite<T: Real>(x: Samples<'_, T>, rows: &[usize]) -> Result<()> {
+    for &row in rows {
+        if let Some(column) = x.row(row).iter().position(|v| !v.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::NonFiniteValue { row, column },
+                format!(
+                    "the data holds {} at row {row}, column {column} (counting from 0): remove                      or impute NaN and infinite values first",
+                    x.row(row)[column]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
@@ -714,6 +757,62 @@ mod tests {
             // two paths), hence 10x the tolerance of the longer runs.
             let gap = max_relative_gap(fast.model(), slow.model());
             assert!(gap <= 1e5 * f64::EPSILON, "{t}: gap {gap:e}");
+        }
+    }
+
+    #[test]
+    fn batches_read_in_place_equal_per_batch_partial_fit() {
+        // Batches of 32 rows or more: the E-step reads the rows where they lie; the same bits
+        // as `partial_fit` on copies, weighted or not, for every covariance type.
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for t in CovarianceType::ALL {
+            let start = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 5).unwrap();
+            let (x, _) = start.sample(700, 6).unwrap();
+            let w: Vec<f64> = (0..700).map(|i| [0.0, 0.5, 1.0, 2.5][i % 4]).collect();
+            let order: Vec<usize> = (0..700).map(|i| (i * 7919) % 700).collect();
+            for b in [32, 250, 700] {
+                for weights in [None, Some(w.as_slice())] {
+                    let config = OnlineConfig::new().kappa(0.7);
+                    let mut slow = OnlineEm::new(start.clone(), &config).unwrap();
+                    let mut fast = slow.clone();
+                    reference(&mut slow, x.samples(), &order, weights, b, &rule);
+                    fast.partial_fit_rows(x.samples(), &order, weights, b, &rule).unwrap();
+                    assert_eq!(fast.model().means(), slow.model().means(), "{t} b={b}");
+                    assert_eq!(fast.model().covariances(), slow.model().covariances());
+                    assert_eq!(fast.model().weights(), slow.model().weights());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_non_finite_value_in_a_batch_is_reported_and_changes_nothing() {
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for t in [CovarianceType::Diag, CovarianceType::Full] {
+            let start = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 5).unwrap();
+            let (x, _) = start.sample(300, 6).unwrap();
+            for (bad, value) in [(17, f64::NAN), (250, f64::INFINITY), (0, f64::NEG_INFINITY)] {
+                let mut data = x.as_slice().to_vec();
+                data[bad * 4 + 2] = value;
+                // A bad row outside `order` is never read.
+                data[299 * 4] = f64::NAN;
+                let x = Samples::new(&data, 4).unwrap();
+                let order: Vec<usize> = (0..299).rev().collect();
+                for b in [1, 5, 64, 299] {
+                    let mut state = OnlineEm::new(start.clone(), &OnlineConfig::new()).unwrap();
+                    let clean: Vec<usize> = order.iter().copied().filter(|&i| i != bad).collect();
+                    state.partial_fit_rows(x, &clean, None, b, &rule).unwrap();
+                    let before = state.clone();
+                    let e = state.partial_fit_rows(x, &order, None, b, &rule).unwrap_err();
+                    assert_eq!(
+                        e.kind(),
+                        &ErrorKind::NonFiniteValue { row: bad, column: 2 },
+                        "{t} b={b}"
+                    );
+                    assert_eq!(state.steps(), before.steps());
+                    assert_eq!(state.model().means(), before.model().means());
+                }
+            }
         }
     }
 
