@@ -358,13 +358,35 @@ impl<T: Real> OnlineEm<T> {
                     self.t0,
                     reg,
                 );
-                for chunk in order.chunks(batch_size).filter(|c| carries(c)) {
-                    let (l, w) = hot
-                        .step(x, chunk, sample_weights)
-                        .or_else(|e| check_rows_finite(x, chunk).and(Err(e)))
-                        .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
-                    ll += l;
-                    weight += w;
+                // Rows are gathered (as f64) a span of batches at a time: the span's row reads
+                // are independent, so their cache misses overlap instead of stalling each batch.
+                let d = x.n_features();
+                let span = batch_size * (GATHER_ROWS / batch_size).max(1);
+                let mut rows: Vec<f64> = Vec::with_capacity(span.min(n) * d);
+                let mut weights: Vec<f64> = Vec::with_capacity(span.min(n));
+                for group in order.chunks(span) {
+                    rows.clear();
+                    for &i in group {
+                        rows.extend(x.row(i).iter().map(|v| v.to_f64()));
+                    }
+                    if let Some(w) = sample_weights {
+                        weights.clear();
+                        weights.extend(group.iter().map(|&i| w[i]));
+                    }
+                    for (at, chunk) in group.chunks(batch_size).enumerate() {
+                        if !carries(chunk) {
+                            continue;
+                        }
+                        let first = at * batch_size;
+                        let batch = &rows[first * d..(first + chunk.len()) * d];
+                        let bw = sample_weights.map(|_| &weights[first..first + chunk.len()]);
+                        let (l, w) = hot
+                            .step(batch, bw)
+                            .or_else(|e| check_rows_finite(x, chunk).and(Err(e)))
+                            .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
+                        ll += l;
+                        weight += w;
+                    }
                 }
                 let (steps, represented, guards) = (hot.steps, hot.represented, hot.guards);
                 let (model, running) = hot.into_parts()?;
@@ -433,6 +455,9 @@ fn check_rows_finite<T: Real>(x: Samples<'_, T>, rows: &[usize]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Rows the small-batch hot path gathers at a time (a multiple of its batch size).
+const GATHER_ROWS: usize = 64;
 
 /// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
 /// `BLOCK_ROWS` rows) for [`small_batch_e_step`].
