@@ -764,6 +764,32 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_handles_edge_shapes() {
+        // k = 1, d = 1, k > 64 (more than one word of touched bits), k and d not multiples of
+        // any SIMD width, batches of 1 and 3 against `partial_fit` per batch.
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for (k, d) in [(1, 1), (1, 7), (70, 1), (67, 5), (9, 3)] {
+            for t in [CovarianceType::Diag, CovarianceType::Spherical] {
+                let truth = GaussianMixture::<f64>::random(t, k, d, 2.0, 21).unwrap();
+                let (x, _) = truth.sample(500, 22).unwrap();
+                let start = GaussianMixture::<f64>::random(t, k, d, 2.0, 23).unwrap();
+                let order: Vec<usize> = (0..500).map(|i| (i * 7919) % 500).collect();
+                for b in [1, 3] {
+                    let config = OnlineConfig::new().t0(5.0).kappa(0.7);
+                    let mut slow =
+                        OnlineEm::new(start.clone(), &config).unwrap().represented_weight(500.0);
+                    let mut fast = slow.clone();
+                    reference(&mut slow, x.samples(), &order, None, b, &rule);
+                    fast.partial_fit_rows(x.samples(), &order, None, b, &rule).unwrap();
+                    assert_eq!(fast.guards(), slow.guards(), "{t} k={k} d={d} b={b}");
+                    let gap = max_relative_gap(fast.model(), slow.model());
+                    assert!(gap <= 1e4 * f64::EPSILON, "{t} k={k} d={d} b={b}: gap {gap:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_fast_path_handles_a_first_step_of_one() {
         // t0 = 0: the first sample replaces the start's statistics (γ_1 = 1).
         let rule =

@@ -68,6 +68,8 @@ pub(crate) struct Stepwise {
     /// Whether the next update recomputes every component (the first update after a start).
     dirty_all: bool,
     touched: Vec<bool>,
+    /// The components with `touched` set, in the order they were first touched.
+    touched_list: Vec<usize>,
     log_density: Vec<f64>,
     responsibilities: Vec<f64>,
     fresh: Vec<f64>,
@@ -212,6 +214,7 @@ impl Stepwise {
             floored: vec![0; k],
             dirty_all: true,
             touched: vec![false; k],
+            touched_list: Vec::with_capacity(k),
             log_density: vec![0.0; kp],
             responsibilities: Vec::new(),
             fresh: Vec::new(),
@@ -222,6 +225,15 @@ impl Stepwise {
         }
         state.total = state.stored_total();
         state
+    }
+
+    /// Marks component `c` for the next update.
+    #[inline(always)]
+    fn touch(&mut self, c: usize) {
+        if !self.touched[c] {
+            self.touched[c] = true;
+            self.touched_list.push(c);
+        }
     }
 
     /// Copies component `c`'s means and inverse variances into the transposed arrays.
@@ -352,21 +364,29 @@ impl Stepwise {
         }
         let a = gamma * represented / weight / self.scale;
         for (i, xs) in rows.chunks_exact(d).enumerate() {
-            for c in 0..k {
-                let q = a * self.responsibilities[i * kp + c];
-                // The share cannot change N_k (see the module docs).
-                if q <= 0.5 * f64::EPSILON * self.counts[c] {
-                    continue;
+            for word in 0..k.div_ceil(64) {
+                // Which components' counts the share changes (see the module docs: a share
+                // `q <= ½ ε N_k` cannot), as bits, without a branch per component.
+                let mut bits = 0u64;
+                let at = word * 64..k.min(word * 64 + 64);
+                let r = &self.responsibilities[i * kp + at.start..i * kp + at.end];
+                for (l, (&r, &n)) in r.iter().zip(&self.counts[at]).enumerate() {
+                    bits |= u64::from(!(a * r <= 0.5 * f64::EPSILON * n)) << l;
                 }
-                self.touched[c] = true;
-                self.counts[c] += q;
-                let shift = &self.shift[c * d..(c + 1) * d];
-                let first = &mut self.first[c * d..(c + 1) * d];
-                let second = &mut self.second[c * d..(c + 1) * d];
-                for j in 0..d {
-                    let t = xs[j] - shift[j];
-                    first[j] += q * t;
-                    second[j] += q * t * t;
+                while bits != 0 {
+                    let c = word * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    self.touch(c);
+                    let q = a * self.responsibilities[i * kp + c];
+                    self.counts[c] += q;
+                    let shift = &self.shift[c * d..(c + 1) * d];
+                    let first = &mut self.first[c * d..(c + 1) * d];
+                    let second = &mut self.second[c * d..(c + 1) * d];
+                    for j in 0..d {
+                        let t = xs[j] - shift[j];
+                        first[j] += q * t;
+                        second[j] += q * t * t;
+                    }
                 }
             }
         }
@@ -399,10 +419,13 @@ impl Stepwise {
         let empty_below = 10.0 * f64::EPSILON * total;
         let refresh = self.steps % REFRESH == REFRESH - 1;
         let mut bad = false;
-        for c in 0..k {
-            if !(self.touched[c] || self.dirty_all) {
-                continue;
+        if self.dirty_all {
+            for c in 0..k {
+                self.touch(c);
             }
+        }
+        let mut list = std::mem::take(&mut self.touched_list);
+        for &c in &list {
             self.touched[c] = false;
             let n = self.counts[c];
             let mut log_ratio = 1.0;
@@ -470,6 +493,8 @@ impl Stepwise {
             self.constant[c] =
                 if updated.is_finite() && !refresh { updated } else { self.exact_constant(c) };
         }
+        list.clear();
+        self.touched_list = list;
         self.dirty_all = false;
         if refresh {
             for c in 0..k {
