@@ -45,20 +45,26 @@
 //! # Current implementation
 //!
 //! [`fit_online`] draws a permutation of the rows per epoch (Fisher–Yates from
-//! `stream_seed(seed, 1_000_000 + epoch)`), copies each batch's rows into a buffer, and runs the
-//! blocked, thread-parallel pass on it; results are bit-identical for any thread count. After
+//! `stream_seed(seed, 1_000_000 + epoch)`) and runs the blocked, thread-parallel pass on each
+//! batch, whose blocks are loaded straight from the batch's rows (no copy of the batch: the
+//! gather runs on every thread, and the result has the bits of the pass over a copy); a batch's
+//! last, short block costs its own length. Results are bit-identical for any thread count.
+//! Finite values are checked only when a batch's log-likelihood is not finite (which any NaN
+//! or infinity in it makes it), so valid data is never scanned twice. After
 //! each epoch it scores the whole data once (the report's per-epoch log-likelihood). Batches of
-//! fewer than 32 rows skip the blocked kernels (which always compute a whole 240-row block) for
+//! fewer than 32 rows skip the blocked kernels for
 //! a per-row E-step from the model's cached terms, sequential, with the same statistics.
 //! [`OnlineEm::partial_fit_rows`] (what [`fit_online`] calls once per epoch) runs batches under
 //! 32 rows of diag and spherical models under the maximum-likelihood rule through a hot path
 //! that does not rebuild the model per batch: running statistics with a lazy scale factor
-//! (`(1-γ)` multiplies one number), only the components a batch can change recomputed, the
+//! (`(1-γ)` multiplies one number), rows gathered 64 at a time, all components scored in SIMD
+//! lanes, only the components a batch can change recomputed (found from a bit mask), the
 //! per-component log-normaliser updated by one `ln` of a variance ratio (exactly recomputed every
 //! 1,024 batches), a fixed shift per component moved only when the mean has drifted a standard
 //! deviation, and one validated model built at the end of the call. Its results equal the
 //! per-batch update to rounding (a test checks all covariance types). Other cases (full, tied,
-//! MAP, batches of 32 rows or more) call [`OnlineEm::partial_fit`] per batch, which rebuilds the
+//! MAP, batches of 32 rows or more) run [`OnlineEm::partial_fit`]'s recursion per batch (on the
+//! rows in place), which rebuilds the
 //! model (the rule's update, validation, derived terms: `O(k d)` for diag and spherical,
 //! `O(k d³)` for full).
 
@@ -296,7 +302,10 @@ impl<T: Real> OnlineEm<T> {
     /// Batches under 32 rows of diag and spherical models under the maximum-likelihood rule
     /// take a hot path that keeps the running statistics with a lazy scale factor, updates only
     /// the components a batch touches, and validates a model only at the end of the call; other
-    /// cases call [`OnlineEm::partial_fit`] per batch.
+    /// cases run [`OnlineEm::partial_fit`]'s recursion per batch, reading the rows in place (the
+    /// same bits as `partial_fit` on copies of the batches). Rows are checked for NaN and
+    /// infinite values only when a batch's log-likelihood is not finite; rows not in `order`
+    /// are never read.
     pub fn partial_fit_rows(
         &mut self,
         x: Samples<'_, T>,
@@ -459,8 +468,7 @@ fn check_rows_finite<T: Real>(x: Samples<'_, T>, rows: &[usize]) -> Result<()> {
 /// Rows the small-batch hot path gathers at a time (a multiple of its batch size).
 const GATHER_ROWS: usize = 64;
 
-/// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
-/// `BLOCK_ROWS` rows) for [`small_batch_e_step`].
+/// Batches with fewer rows than this take [`small_batch_e_step`] instead of the blocked pass.
 const SMALL_BATCH: usize = 32;
 
 /// The fused E-step of [`crate::pass`] for a few rows, one row at a time from the model's cached

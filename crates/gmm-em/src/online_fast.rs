@@ -18,6 +18,13 @@
 //! fixed shift per component, moved to the component's mean ([`SuffStats::reshift`]'s formula)
 //! only when the mean has moved more than one standard deviation from it. A validated
 //! [`GaussianMixture`] is built only when the caller asks ([`Stepwise::into_parts`]).
+//!
+//! The E-step runs SIMD lanes over components: means and inverse variances are kept
+//! transposed (`d x k`, `k` padded to a multiple of 8 with a log-normaliser of `-∞`), so a
+//! sample's `k` log-densities cost `d` broadcasts and `d · k / lanes` vector operations, and
+//! the exponentials and their sum are vectorised too. The components whose counts a sample
+//! changes are found as a bit mask (no branch per component) and listed for the update, whose
+//! per-dimension work (inverses, the log-normaliser's ratio, the drift test) is vectorised.
 
 use gmm_core::kernel::exp::exp_f64s;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
@@ -381,7 +388,8 @@ impl Stepwise {
                 let at = word * 64..k.min(word * 64 + 64);
                 let r = &self.responsibilities[i * kp + at.start..i * kp + at.end];
                 for (l, (&r, &n)) in r.iter().zip(&self.counts[at]).enumerate() {
-                    bits |= u64::from(!(a * r <= 0.5 * f64::EPSILON * n)) << l;
+                    // (Responsibilities are finite here: the log-likelihood was checked.)
+                    bits |= u64::from(a * r > 0.5 * f64::EPSILON * n) << l;
                 }
                 while bits != 0 {
                     let c = word * 64 + bits.trailing_zeros() as usize;
