@@ -126,9 +126,60 @@ fn half_quads<S: pulp::Simd, const N: usize>(
     acc.map(|a| simd.mul_f64s(a, minus_half))
 }
 
-/// For a diag component's new variances `fresh`: the inverses into `inverse`, `fresh` into
-/// `variances`, and `(some inverse is not in (0, ∞), Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² /
-/// σ'²_j)`, SIMD over the dimensions.
+/// `Σ_j (a_j - b_j)² w_j`, in four independent sums (a fixed order on every machine).
+#[inline(always)]
+fn weighted_squares(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
+    let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+    let n4 = a.len() / 4 * 4;
+    let (a4, b4, w4) = (&a[..n4], &b[..n4], &w[..n4]);
+    for ((a, b), w) in a4.chunks_exact(4).zip(b4.chunks_exact(4)).zip(w4.chunks_exact(4)) {
+        let t = [a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]];
+        s0 += t[0] * t[0] * w[0];
+        s1 += t[1] * t[1] * w[1];
+        s2 += t[2] * t[2] * w[2];
+        s3 += t[3] * t[3] * w[3];
+    }
+    for j in n4..a.len() {
+        let t = a[j] - b[j];
+        s0 += t * t * w[j];
+    }
+    (s0 + s1) + (s2 + s3)
+}
+
+/// `Π_j a_j b_j`, in four independent products (a fixed order on every machine).
+#[inline(always)]
+fn product_of_products(a: &[f64], b: &[f64]) -> f64 {
+    let (mut p0, mut p1, mut p2, mut p3) = (1.0, 1.0, 1.0, 1.0);
+    let n4 = a.len() / 4 * 4;
+    for (a, b) in a[..n4].chunks_exact(4).zip(b[..n4].chunks_exact(4)) {
+        p0 *= a[0] * b[0];
+        p1 *= a[1] * b[1];
+        p2 *= a[2] * b[2];
+        p3 *= a[3] * b[3];
+    }
+    for j in n4..a.len() {
+        p0 *= a[j] * b[j];
+    }
+    (p0 * p1) * (p2 * p3)
+}
+
+/// `Σ_c v_c` over a multiple of 8 values, in eight sums by `c mod 8` combined by a fixed tree:
+/// the same bits whatever the register width.
+#[inline(always)]
+fn sum_by_eights(v: &[f64]) -> f64 {
+    let mut s = [0.0; 8];
+    for chunk in v.chunks_exact(8) {
+        for (s, x) in s.iter_mut().zip(chunk) {
+            *s += x;
+        }
+    }
+    ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}
+
+/// For a diag component's new variances `fresh`: the inverses into `inverse` (SIMD over the
+/// dimensions: element-wise, so the same bits at any width), then `variances ← fresh`, and
+/// `(some inverse is not in (0, ∞), Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`, the two
+/// reductions in a fixed order.
 #[inline(always)]
 fn invert<S: pulp::Simd>(
     simd: S,
@@ -141,35 +192,23 @@ fn invert<S: pulp::Simd>(
     let (one, zero) = (simd.splat_f64s(1.0), simd.splat_f64s(0.0));
     let infinity = simd.splat_f64s(f64::INFINITY);
     let (fh, ft) = S::as_simd_f64s(fresh);
-    let (vh, vt) = S::as_mut_simd_f64s(variances);
     let (uh, ut) = S::as_mut_simd_f64s(inverse);
-    let (mh, mt) = S::as_simd_f64s(means);
-    let (sh, st) = S::as_simd_f64s(shift);
     // `good` lanes hold 1 while every inverse seen there is in (0, ∞) (NaN compares false).
-    let (mut good, mut ratio, mut moved) = (one, one, zero);
-    for i in 0..fh.len() {
-        let u = simd.div_f64s(one, fh[i]);
+    let mut good = one;
+    for (u, &f) in uh.iter_mut().zip(fh) {
+        *u = simd.div_f64s(one, f);
         let fine =
-            simd.and_m64s(simd.greater_than_f64s(u, zero), simd.greater_than_f64s(infinity, u));
+            simd.and_m64s(simd.greater_than_f64s(*u, zero), simd.greater_than_f64s(infinity, *u));
         good = simd.min_f64s(good, simd.select_f64s(fine, one, zero));
-        ratio = simd.mul_f64s(ratio, simd.mul_f64s(vh[i], u));
-        let t = simd.sub_f64s(mh[i], sh[i]);
-        moved = simd.add_f64s(moved, simd.mul_f64s(simd.mul_f64s(t, t), u));
-        vh[i] = fh[i];
-        uh[i] = u;
     }
     let mut low = simd.reduce_min_f64s(good) < 1.0;
-    let mut ratio = simd.reduce_product_f64s(ratio);
-    let mut moved = simd.reduce_sum_f64s(moved);
-    for j in 0..ft.len() {
-        let u = 1.0 / ft[j];
-        low |= !(u > 0.0 && u < f64::INFINITY);
-        ratio *= vt[j] * u;
-        let t = mt[j] - st[j];
-        moved += t * t * u;
-        vt[j] = ft[j];
-        ut[j] = u;
+    for (u, &f) in ut.iter_mut().zip(ft) {
+        *u = 1.0 / f;
+        low |= !(*u > 0.0 && *u < f64::INFINITY);
     }
+    let ratio = product_of_products(variances, inverse);
+    variances.copy_from_slice(fresh);
+    let moved = weighted_squares(means, shift, inverse);
     (low, ratio, moved)
 }
 
@@ -280,8 +319,8 @@ impl Stepwise {
     /// (`None`: 1 each). Returns the batch's `(Σ w log p, Σ w)` under the parameters before the
     /// update. The caller checks the inputs and skips batches without positive weight.
     pub(crate) fn step(&mut self, rows: &[f64], weights: Option<&[f64]>) -> Result<(f64, f64)> {
-        // Compiled for the machine's vector extensions (no FMA contraction, so the results are
-        // the same on every machine).
+        // Compiled for the machine's vector extensions (no FMA contraction, element-wise SIMD
+        // and reductions in a fixed order, so the results are the same on every machine).
         pulp::Arch::new().dispatch(StepOp { state: self, rows, weights })
     }
 
@@ -340,13 +379,12 @@ impl Stepwise {
             }
             let max = simd.reduce_max_f64s(top);
             let shift = simd.splat_f64s(max);
-            let mut sum = simd.splat_f64s(0.0);
             // gmm-core's vectorised exp, as batch EM's kernels use it.
             for v in density.iter_mut() {
                 *v = exp_f64s(simd, simd.sub_f64s(*v, shift));
-                sum = simd.add_f64s(sum, *v);
             }
-            let total = simd.reduce_sum_f64s(sum);
+            let total = sum_by_eights(&self.log_density);
+            let (density, _) = S::as_simd_f64s(&self.log_density);
             let w = weights.map_or(1.0, |w| w[i]);
             let scale = simd.splat_f64s(w / total);
             let (r, _) = S::as_mut_simd_f64s(&mut self.responsibilities[i * kp..(i + 1) * kp]);
