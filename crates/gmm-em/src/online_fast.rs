@@ -319,8 +319,9 @@ impl Stepwise {
     /// (`None`: 1 each). Returns the batch's `(Σ w log p, Σ w)` under the parameters before the
     /// update. The caller checks the inputs and skips batches without positive weight.
     pub(crate) fn step(&mut self, rows: &[f64], weights: Option<&[f64]>) -> Result<(f64, f64)> {
-        // Compiled for the machine's vector extensions (no FMA contraction, element-wise SIMD
-        // and reductions in a fixed order, so the results are the same on every machine).
+        // Compiled for the machine's vector extensions. Element-wise SIMD and reductions in a
+        // fixed order: the bits do not depend on the register width (AVX2 or AVX-512); the
+        // exponential's polynomial is fused where the machine has FMA (as in batch EM).
         pulp::Arch::new().dispatch(StepOp { state: self, rows, weights })
     }
 
