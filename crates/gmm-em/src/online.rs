@@ -45,20 +45,26 @@
 //! # Current implementation
 //!
 //! [`fit_online`] draws a permutation of the rows per epoch (Fisher–Yates from
-//! `stream_seed(seed, 1_000_000 + epoch)`), copies each batch's rows into a buffer, and runs the
-//! blocked, thread-parallel pass on it; results are bit-identical for any thread count. After
+//! `stream_seed(seed, 1_000_000 + epoch)`) and runs the blocked, thread-parallel pass on each
+//! batch, whose blocks are loaded straight from the batch's rows (no copy of the batch: the
+//! gather runs on every thread, and the result has the bits of the pass over a copy); a batch's
+//! last, short block costs its own length. Results are bit-identical for any thread count.
+//! Finite values are checked only when a batch's log-likelihood is not finite (which any NaN
+//! or infinity in it makes it), so valid data is never scanned twice. After
 //! each epoch it scores the whole data once (the report's per-epoch log-likelihood). Batches of
-//! fewer than 32 rows skip the blocked kernels (which always compute a whole 240-row block) for
+//! fewer than 32 rows skip the blocked kernels for
 //! a per-row E-step from the model's cached terms, sequential, with the same statistics.
 //! [`OnlineEm::partial_fit_rows`] (what [`fit_online`] calls once per epoch) runs batches under
 //! 32 rows of diag and spherical models under the maximum-likelihood rule through a hot path
 //! that does not rebuild the model per batch: running statistics with a lazy scale factor
-//! (`(1-γ)` multiplies one number), only the components a batch can change recomputed, the
+//! (`(1-γ)` multiplies one number), rows gathered 64 at a time, all components scored in SIMD
+//! lanes, only the components a batch can change recomputed (found from a bit mask), the
 //! per-component log-normaliser updated by one `ln` of a variance ratio (exactly recomputed every
 //! 1,024 batches), a fixed shift per component moved only when the mean has drifted a standard
 //! deviation, and one validated model built at the end of the call. Its results equal the
 //! per-batch update to rounding (a test checks all covariance types). Other cases (full, tied,
-//! MAP, batches of 32 rows or more) call [`OnlineEm::partial_fit`] per batch, which rebuilds the
+//! MAP, batches of 32 rows or more) run [`OnlineEm::partial_fit`]'s recursion per batch (on the
+//! rows in place), which rebuilds the
 //! model (the rule's update, validation, derived terms: `O(k d)` for diag and spherical,
 //! `O(k d³)` for full).
 
@@ -77,7 +83,7 @@ use crate::fit::{
 use crate::init::{initial_model, stream_seed};
 use crate::mstep::{Fallback, GuardCounts, Regularisation};
 use crate::online_fast::Stepwise;
-use crate::pass::e_step;
+use crate::pass::{e_step, e_step_rows};
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{MaximumLikelihood, UpdateRule};
 
@@ -247,11 +253,18 @@ impl<T: Real> OnlineEm<T> {
         if let Some(w) = sample_weights {
             check_sample_weights(w, batch.n_samples())?;
         }
-        let mut stats = if batch.n_samples() < SMALL_BATCH {
+        let stats = if batch.n_samples() < SMALL_BATCH {
             small_batch_e_step(&self.model, batch, sample_weights)
         } else {
             e_step(&self.model, batch, sample_weights)
         };
+        self.blend(stats, rule)
+    }
+
+    /// The blend of a batch's statistics `stats` (from the E-step under the current model) into
+    /// the running ones and `rule`'s update; returns the batch's mean log-likelihood. On error
+    /// the state is unchanged.
+    fn blend(&mut self, mut stats: SuffStats, rule: &dyn UpdateRule) -> Result<f64> {
         let weight = stats.total_weight;
         let mean_ll = stats.log_likelihood / weight;
         let gamma = self.next_step_size();
@@ -289,7 +302,10 @@ impl<T: Real> OnlineEm<T> {
     /// Batches under 32 rows of diag and spherical models under the maximum-likelihood rule
     /// take a hot path that keeps the running statistics with a lazy scale factor, updates only
     /// the components a batch touches, and validates a model only at the end of the call; other
-    /// cases call [`OnlineEm::partial_fit`] per batch.
+    /// cases run [`OnlineEm::partial_fit`]'s recursion per batch, reading the rows in place (the
+    /// same bits as `partial_fit` on copies of the batches). Rows are checked for NaN and
+    /// infinite values only when a batch's log-likelihood is not finite; rows not in `order`
+    /// are never read.
     pub fn partial_fit_rows(
         &mut self,
         x: Samples<'_, T>,
@@ -298,7 +314,11 @@ impl<T: Real> OnlineEm<T> {
         batch_size: usize,
         rule: &dyn UpdateRule,
     ) -> Result<f64> {
-        self.model.check_samples(x)?;
+        // Finite values are checked only where a batch's log-likelihood is not finite (which
+        // every non-finite value in a batch makes it): see `check_rows_finite`.
+        if x.n_features() != self.model.n_features() {
+            self.model.check_samples(x)?; // the dimension's error
+        }
         let n = x.n_samples();
         if let Some(&bad) = order.iter().find(|&&i| i >= n) {
             return Err(Error::new(
@@ -347,12 +367,35 @@ impl<T: Real> OnlineEm<T> {
                     self.t0,
                     reg,
                 );
-                for chunk in order.chunks(batch_size).filter(|c| carries(c)) {
-                    let (l, w) = hot
-                        .step(x, chunk, sample_weights)
-                        .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
-                    ll += l;
-                    weight += w;
+                // Rows are gathered (as f64) a span of batches at a time: the span's row reads
+                // are independent, so their cache misses overlap instead of stalling each batch.
+                let d = x.n_features();
+                let span = batch_size * (GATHER_ROWS / batch_size).max(1);
+                let mut rows: Vec<f64> = Vec::with_capacity(span.min(n) * d);
+                let mut weights: Vec<f64> = Vec::with_capacity(span.min(n));
+                for group in order.chunks(span) {
+                    rows.clear();
+                    for &i in group {
+                        rows.extend(x.row(i).iter().map(|v| v.to_f64()));
+                    }
+                    if let Some(w) = sample_weights {
+                        weights.clear();
+                        weights.extend(group.iter().map(|&i| w[i]));
+                    }
+                    for (at, chunk) in group.chunks(batch_size).enumerate() {
+                        if !carries(chunk) {
+                            continue;
+                        }
+                        let first = at * batch_size;
+                        let batch = &rows[first * d..(first + chunk.len()) * d];
+                        let bw = sample_weights.map(|_| &weights[first..first + chunk.len()]);
+                        let (l, w) = hot
+                            .step(batch, bw)
+                            .or_else(|e| check_rows_finite(x, chunk).and(Err(e)))
+                            .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
+                        ll += l;
+                        weight += w;
+                    }
                 }
                 let (steps, represented, guards) = (hot.steps, hot.represented, hot.guards);
                 let (model, running) = hot.into_parts()?;
@@ -365,21 +408,32 @@ impl<T: Real> OnlineEm<T> {
             None => {
                 let mut work = self.clone();
                 let d = x.n_features();
-                let mut rows: Vec<T> = Vec::with_capacity(batch_size.min(n) * d);
+                let mut rows: Vec<T> = Vec::new();
                 let mut weights: Vec<f64> = Vec::with_capacity(batch_size.min(n));
                 for chunk in order.chunks(batch_size).filter(|c| carries(c)) {
-                    rows.clear();
                     weights.clear();
-                    for &i in chunk {
-                        rows.extend_from_slice(x.row(i));
-                        if let Some(w) = sample_weights {
-                            weights.push(w[i]);
-                        }
+                    if let Some(w) = sample_weights {
+                        weights.extend(chunk.iter().map(|&i| w[i]));
                     }
                     let bw = sample_weights.map(|_| weights.as_slice());
                     let w: f64 = bw.map_or(chunk.len() as f64, |w| w.iter().sum());
+                    // The E-step reads the rows where they are (bit-identical to a copy);
+                    // batches under SMALL_BATCH rows are copied for the per-row E-step.
+                    let stats = if chunk.len() < SMALL_BATCH {
+                        rows.clear();
+                        for &i in chunk {
+                            rows.extend_from_slice(x.row(i));
+                        }
+                        small_batch_e_step(&work.model, Samples::new(&rows, d)?, bw)
+                    } else {
+                        e_step_rows(&work.model, x, chunk, bw)
+                    };
+                    if !stats.log_likelihood.is_finite() {
+                        check_rows_finite(x, chunk)
+                            .map_err(|e| e.context(format!("batch {}", work.steps + 1)))?;
+                    }
                     let l = work
-                        .partial_fit(Samples::new(&rows, d)?, bw, rule)
+                        .blend(stats, rule)
                         .map_err(|e| e.context(format!("batch {}", work.steps + 1)))?;
                     ll += l * w;
                     weight += w;
@@ -391,8 +445,30 @@ impl<T: Real> OnlineEm<T> {
     }
 }
 
-/// Batches with fewer rows than this skip the blocked kernels (which compute whole blocks of
-/// `BLOCK_ROWS` rows) for [`small_batch_e_step`].
+/// The typed error for the first non-finite value in the rows `rows` of `x` (in that order;
+/// the row is reported by its index in `x`), or `Ok` when they are all finite. Online EM runs
+/// it only when a batch's log-likelihood is not finite: a NaN or infinite value always makes
+/// it so (its log-densities are NaN or `-∞` in every component), so no batch with one goes
+/// unnoticed, and finite batches pay nothing.
+fn check_rows_finite<T: Real>(x: Samples<'_, T>, rows: &[usize]) -> Result<()> {
+    for &row in rows {
+        if let Some(column) = x.row(row).iter().position(|v| !v.is_finite()) {
+            return Err(Error::new(
+                ErrorKind::NonFiniteValue { row, column },
+                format!(
+                    "the data holds {} at row {row}, column {column} (counting from 0): remove                      or impute NaN and infinite values first",
+                    x.row(row)[column]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rows the small-batch hot path gathers at a time (a multiple of its batch size).
+const GATHER_ROWS: usize = 64;
+
+/// Batches with fewer rows than this take [`small_batch_e_step`] instead of the blocked pass.
 const SMALL_BATCH: usize = 32;
 
 /// The fused E-step of [`crate::pass`] for a few rows, one row at a time from the model's cached
@@ -696,6 +772,32 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_handles_edge_shapes() {
+        // k = 1, d = 1, k > 64 (more than one word of touched bits), k and d not multiples of
+        // any SIMD width, batches of 1 and 3 against `partial_fit` per batch.
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for (k, d) in [(1, 1), (1, 7), (70, 1), (67, 5), (9, 3)] {
+            for t in [CovarianceType::Diag, CovarianceType::Spherical] {
+                let truth = GaussianMixture::<f64>::random(t, k, d, 2.0, 21).unwrap();
+                let (x, _) = truth.sample(500, 22).unwrap();
+                let start = GaussianMixture::<f64>::random(t, k, d, 2.0, 23).unwrap();
+                let order: Vec<usize> = (0..500).map(|i| (i * 7919) % 500).collect();
+                for b in [1, 3] {
+                    let config = OnlineConfig::new().t0(5.0).kappa(0.7);
+                    let mut slow =
+                        OnlineEm::new(start.clone(), &config).unwrap().represented_weight(500.0);
+                    let mut fast = slow.clone();
+                    reference(&mut slow, x.samples(), &order, None, b, &rule);
+                    fast.partial_fit_rows(x.samples(), &order, None, b, &rule).unwrap();
+                    assert_eq!(fast.guards(), slow.guards(), "{t} k={k} d={d} b={b}");
+                    let gap = max_relative_gap(fast.model(), slow.model());
+                    assert!(gap <= 1e4 * f64::EPSILON, "{t} k={k} d={d} b={b}: gap {gap:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_fast_path_handles_a_first_step_of_one() {
         // t0 = 0: the first sample replaces the start's statistics (γ_1 = 1).
         let rule =
@@ -714,6 +816,62 @@ mod tests {
             // two paths), hence 10x the tolerance of the longer runs.
             let gap = max_relative_gap(fast.model(), slow.model());
             assert!(gap <= 1e5 * f64::EPSILON, "{t}: gap {gap:e}");
+        }
+    }
+
+    #[test]
+    fn batches_read_in_place_equal_per_batch_partial_fit() {
+        // Batches of 32 rows or more: the E-step reads the rows where they lie; the same bits
+        // as `partial_fit` on copies, weighted or not, for every covariance type.
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for t in CovarianceType::ALL {
+            let start = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 5).unwrap();
+            let (x, _) = start.sample(700, 6).unwrap();
+            let w: Vec<f64> = (0..700).map(|i| [0.0, 0.5, 1.0, 2.5][i % 4]).collect();
+            let order: Vec<usize> = (0..700).map(|i| (i * 7919) % 700).collect();
+            for b in [32, 250, 700] {
+                for weights in [None, Some(w.as_slice())] {
+                    let config = OnlineConfig::new().kappa(0.7);
+                    let mut slow = OnlineEm::new(start.clone(), &config).unwrap();
+                    let mut fast = slow.clone();
+                    reference(&mut slow, x.samples(), &order, weights, b, &rule);
+                    fast.partial_fit_rows(x.samples(), &order, weights, b, &rule).unwrap();
+                    assert_eq!(fast.model().means(), slow.model().means(), "{t} b={b}");
+                    assert_eq!(fast.model().covariances(), slow.model().covariances());
+                    assert_eq!(fast.model().weights(), slow.model().weights());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_non_finite_value_in_a_batch_is_reported_and_changes_nothing() {
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for t in [CovarianceType::Diag, CovarianceType::Full] {
+            let start = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 5).unwrap();
+            let (x, _) = start.sample(300, 6).unwrap();
+            for (bad, value) in [(17, f64::NAN), (250, f64::INFINITY), (0, f64::NEG_INFINITY)] {
+                let mut data = x.as_slice().to_vec();
+                data[bad * 4 + 2] = value;
+                // A bad row outside `order` is never read.
+                data[299 * 4] = f64::NAN;
+                let x = Samples::new(&data, 4).unwrap();
+                let order: Vec<usize> = (0..299).rev().collect();
+                for b in [1, 5, 64, 299] {
+                    let mut state = OnlineEm::new(start.clone(), &OnlineConfig::new()).unwrap();
+                    let clean: Vec<usize> = order.iter().copied().filter(|&i| i != bad).collect();
+                    state.partial_fit_rows(x, &clean, None, b, &rule).unwrap();
+                    let before = state.clone();
+                    let e = state.partial_fit_rows(x, &order, None, b, &rule).unwrap_err();
+                    assert_eq!(
+                        e.kind(),
+                        &ErrorKind::NonFiniteValue { row: bad, column: 2 },
+                        "{t} b={b}"
+                    );
+                    assert_eq!(state.steps(), before.steps());
+                    assert_eq!(state.model().means(), before.model().means());
+                }
+            }
         }
     }
 

@@ -18,9 +18,16 @@
 //! fixed shift per component, moved to the component's mean ([`SuffStats::reshift`]'s formula)
 //! only when the mean has moved more than one standard deviation from it. A validated
 //! [`GaussianMixture`] is built only when the caller asks ([`Stepwise::into_parts`]).
+//!
+//! The E-step runs SIMD lanes over components: means and inverse variances are kept
+//! transposed (`d x k`, `k` padded to a multiple of 8 with a log-normaliser of `-∞`), so a
+//! sample's `k` log-densities cost `d` broadcasts and `d · k / lanes` vector operations, and
+//! the exponentials and their sum are vectorised too. The components whose counts a sample
+//! changes are found as a bit mask (no branch per component) and listed for the update, whose
+//! per-dimension work (inverses, the log-normaliser's ratio, the drift test) is vectorised.
 
 use gmm_core::kernel::exp::exp_f64s;
-use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
 
 use crate::mstep::{GuardCounts, Parameters, Regularisation};
 use crate::stats::{MomentLayout, SuffStats};
@@ -53,38 +60,73 @@ pub(crate) struct Stepwise {
     means: Vec<f64>,
     variances: Vec<f64>,
     inverse: Vec<f64>,
-    /// `ln N_k - ½ d ln 2π - ½ Σ ln σ²_kj` with the `N_k` in `logged_counts`.
+    /// `k` rounded up to [`PAD`]: the E-step's SIMD lanes run over components.
+    kp: usize,
+    /// Means and inverse variances transposed, `d x kp` (padding: mean 0, inverse 0).
+    means_t: Vec<f64>,
+    inverse_t: Vec<f64>,
+    /// `Σ_k N_k` in stored units, as of the last update.
+    total: f64,
+    /// `ln N_k - ½ d ln 2π - ½ Σ ln σ²_kj` with the `N_k` in `logged_counts`; `kp` long, the
+    /// padding `-∞` (so padded components get exactly zero responsibility).
     constant: Vec<f64>,
     logged_counts: Vec<f64>,
     floored: Vec<usize>,
     /// Whether the next update recomputes every component (the first update after a start).
     dirty_all: bool,
     touched: Vec<bool>,
+    /// The components with `touched` set, in the order they were first touched.
+    touched_list: Vec<usize>,
     log_density: Vec<f64>,
     responsibilities: Vec<f64>,
-    row: Vec<f64>,
     fresh: Vec<f64>,
-    exps: Vec<f64>,
 }
 
+/// The component count is padded to a multiple of this (the most `f64` lanes of any
+/// register pulp dispatches to: AVX-512).
+const PAD: usize = 8;
+
 /// [`Stepwise::step`] under [`pulp`]'s dispatch.
-struct StepOp<'a, 'b, T: Real> {
+struct StepOp<'a> {
     state: &'a mut Stepwise,
-    x: Samples<'b, T>,
-    rows: &'a [usize],
+    rows: &'a [f64],
     weights: Option<&'a [f64]>,
 }
 
-impl<T: Real> pulp::WithSimd for StepOp<'_, '_, T> {
+impl pulp::WithSimd for StepOp<'_> {
     type Output = Result<(f64, f64)>;
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
-        self.state.step_inline(simd, self.x, self.rows, self.weights)
+        self.state.step_inline(simd, self.rows, self.weights)
     }
 }
 
-/// `Σ_j (a_j - b_j)² w_j`, in four independent sums.
+/// `-½ Σ_j (x_j - μ_kj)² / σ²_kj` for the `N` registers of components from register `r0`
+/// (`means_t`, `inverse_t`: `d` rows of `regs` registers), one accumulator per register.
+#[inline(always)]
+fn half_quads<S: pulp::Simd, const N: usize>(
+    simd: S,
+    x: &[f64],
+    means_t: &[S::f64s],
+    inverse_t: &[S::f64s],
+    regs: usize,
+    r0: usize,
+) -> [S::f64s; N] {
+    let mut acc = [simd.splat_f64s(0.0); N];
+    for (j, &xj) in x.iter().enumerate() {
+        let xv = simd.splat_f64s(xj);
+        let at = j * regs + r0;
+        for (g, a) in acc.iter_mut().enumerate() {
+            let t = simd.sub_f64s(xv, means_t[at + g]);
+            *a = simd.add_f64s(*a, simd.mul_f64s(simd.mul_f64s(t, t), inverse_t[at + g]));
+        }
+    }
+    let minus_half = simd.splat_f64s(-0.5);
+    acc.map(|a| simd.mul_f64s(a, minus_half))
+}
+
+/// `Σ_j (a_j - b_j)² w_j`, in four independent sums (a fixed order on every machine).
 #[inline(always)]
 fn weighted_squares(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
     let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
@@ -104,7 +146,7 @@ fn weighted_squares(a: &[f64], b: &[f64], w: &[f64]) -> f64 {
     (s0 + s1) + (s2 + s3)
 }
 
-/// `Π_j a_j b_j`, in four independent products.
+/// `Π_j a_j b_j`, in four independent products (a fixed order on every machine).
 #[inline(always)]
 fn product_of_products(a: &[f64], b: &[f64]) -> f64 {
     let (mut p0, mut p1, mut p2, mut p3) = (1.0, 1.0, 1.0, 1.0);
@@ -119,6 +161,55 @@ fn product_of_products(a: &[f64], b: &[f64]) -> f64 {
         p0 *= a[j] * b[j];
     }
     (p0 * p1) * (p2 * p3)
+}
+
+/// `Σ_c v_c` over a multiple of 8 values, in eight sums by `c mod 8` combined by a fixed tree:
+/// the same bits whatever the register width.
+#[inline(always)]
+fn sum_by_eights(v: &[f64]) -> f64 {
+    let mut s = [0.0; 8];
+    for chunk in v.chunks_exact(8) {
+        for (s, x) in s.iter_mut().zip(chunk) {
+            *s += x;
+        }
+    }
+    ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}
+
+/// For a diag component's new variances `fresh`: the inverses into `inverse` (SIMD over the
+/// dimensions: element-wise, so the same bits at any width), then `variances ← fresh`, and
+/// `(some inverse is not in (0, ∞), Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`, the two
+/// reductions in a fixed order.
+#[inline(always)]
+fn invert<S: pulp::Simd>(
+    simd: S,
+    fresh: &[f64],
+    variances: &mut [f64],
+    inverse: &mut [f64],
+    means: &[f64],
+    shift: &[f64],
+) -> (bool, f64, f64) {
+    let (one, zero) = (simd.splat_f64s(1.0), simd.splat_f64s(0.0));
+    let infinity = simd.splat_f64s(f64::INFINITY);
+    let (fh, ft) = S::as_simd_f64s(fresh);
+    let (uh, ut) = S::as_mut_simd_f64s(inverse);
+    // `good` lanes hold 1 while every inverse seen there is in (0, ∞) (NaN compares false).
+    let mut good = one;
+    for (u, &f) in uh.iter_mut().zip(fh) {
+        *u = simd.div_f64s(one, f);
+        let fine =
+            simd.and_m64s(simd.greater_than_f64s(*u, zero), simd.greater_than_f64s(infinity, *u));
+        good = simd.min_f64s(good, simd.select_f64s(fine, one, zero));
+    }
+    let mut low = simd.reduce_min_f64s(good) < 1.0;
+    for (u, &f) in ut.iter_mut().zip(ft) {
+        *u = 1.0 / f;
+        low |= !(*u > 0.0 && *u < f64::INFINITY);
+    }
+    let ratio = product_of_products(variances, inverse);
+    variances.copy_from_slice(fresh);
+    let moved = weighted_squares(means, shift, inverse);
+    (low, ratio, moved)
 }
 
 impl Stepwise {
@@ -139,9 +230,14 @@ impl Stepwise {
         let cov: Vec<f64> = model.covariances().iter().map(|v| v.to_f64()).collect();
         let variances: Vec<f64> =
             (0..k * d).map(|at| if spherical { cov[at / d] } else { cov[at] }).collect();
+        let kp = k.div_ceil(PAD) * PAD;
         let mut state = Self {
             k,
             d,
+            kp,
+            means_t: vec![0.0; d * kp],
+            inverse_t: vec![0.0; d * kp],
+            total: 0.0,
             spherical,
             reg,
             kappa,
@@ -159,21 +255,41 @@ impl Stepwise {
             means: model.means().iter().map(|v| v.to_f64()).collect(),
             inverse: variances.iter().map(|v| 1.0 / v).collect(),
             variances,
-            constant: vec![0.0; k],
+            constant: vec![f64::NEG_INFINITY; kp],
             logged_counts: model.weights().iter().map(|v| v.to_f64()).collect(),
             floored: vec![0; k],
             dirty_all: true,
             touched: vec![false; k],
-            log_density: vec![0.0; k],
+            touched_list: Vec::with_capacity(k),
+            log_density: vec![0.0; kp],
             responsibilities: Vec::new(),
-            row: Vec::new(),
             fresh: Vec::new(),
-            exps: Vec::new(),
         };
         for c in 0..k {
             state.constant[c] = state.exact_constant(c);
+            state.transpose(c);
         }
+        state.total = state.stored_total();
         state
+    }
+
+    /// Marks component `c` for the next update.
+    #[inline(always)]
+    fn touch(&mut self, c: usize) {
+        if !self.touched[c] {
+            self.touched[c] = true;
+            self.touched_list.push(c);
+        }
+    }
+
+    /// Copies component `c`'s means and inverse variances into the transposed arrays.
+    #[inline(always)]
+    fn transpose(&mut self, c: usize) {
+        let (d, kp) = (self.d, self.kp);
+        for j in 0..d {
+            self.means_t[j * kp + c] = self.means[c * d + j];
+            self.inverse_t[j * kp + c] = self.inverse[c * d + j];
+        }
     }
 
     fn exact_constant(&self, c: usize) -> f64 {
@@ -186,73 +302,95 @@ impl Stepwise {
 
     /// `Σ_k N_k` in stored units.
     fn stored_total(&self) -> f64 {
-        self.counts.iter().sum()
+        // Four independent sums (one chain of k dependent additions costs more than the rest
+        // of a small update).
+        let mut sums = [0.0; 4];
+        let mut quads = self.counts.chunks_exact(4);
+        for q in &mut quads {
+            for (s, v) in sums.iter_mut().zip(q) {
+                *s += v;
+            }
+        }
+        let tail: f64 = quads.remainder().iter().sum();
+        (sums[0] + sums[1]) + (sums[2] + sums[3]) + tail
     }
 
-    /// One batch: the rows `rows` of `x` with weights `weights` (`None`: 1 each). Returns the
-    /// batch's `(Σ w log p, Σ w)` under the parameters before the update. The caller checks the
-    /// inputs and skips batches without positive weight.
-    pub(crate) fn step<T: Real>(
-        &mut self,
-        x: Samples<'_, T>,
-        rows: &[usize],
-        weights: Option<&[f64]>,
-    ) -> Result<(f64, f64)> {
-        // Compiled for the machine's vector extensions (no FMA contraction, so the results are
-        // the same on every machine).
-        pulp::Arch::new().dispatch(StepOp { state: self, x, rows, weights })
+    /// One batch: `rows` (row-major, `d` values per row, as `f64`) with weights `weights`
+    /// (`None`: 1 each). Returns the batch's `(Σ w log p, Σ w)` under the parameters before the
+    /// update. The caller checks the inputs and skips batches without positive weight.
+    pub(crate) fn step(&mut self, rows: &[f64], weights: Option<&[f64]>) -> Result<(f64, f64)> {
+        // Compiled for the machine's vector extensions. Element-wise SIMD and reductions in a
+        // fixed order: the bits do not depend on the register width (AVX2 or AVX-512); the
+        // exponential's polynomial is fused where the machine has FMA (as in batch EM).
+        pulp::Arch::new().dispatch(StepOp { state: self, rows, weights })
     }
 
     #[inline(always)]
-    fn step_inline<T: Real, S: pulp::Simd>(
+    fn step_inline<S: pulp::Simd>(
         &mut self,
         simd: S,
-        x: Samples<'_, T>,
-        rows: &[usize],
+        rows: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<(f64, f64)> {
-        let (k, d) = (self.k, self.d);
-        let b = rows.len();
-        self.responsibilities.resize(k * b, 0.0);
-        let log_total = self.stored_total().ln();
+        let (k, d, kp) = (self.k, self.d, self.kp);
+        let b = rows.len() / d;
+        self.responsibilities.resize(kp * b, 0.0);
+        let log_total = self.total.ln();
         let (mut ll, mut weight) = (0.0, 0.0);
-        self.row.resize(d, 0.0);
-        // Padded to whole registers with -∞ (whose exponential is exactly 0).
+        // SIMD lanes over components, `kp` of them (the padding's log-density is -∞, whose
+        // exponential is exactly 0).
         let lanes = std::mem::size_of::<S::f64s>() / std::mem::size_of::<f64>();
-        let padded = k.div_ceil(lanes) * lanes;
-        self.log_density.resize(padded, f64::NEG_INFINITY);
-        self.exps.resize(padded, 0.0);
-        for (i, &row) in rows.iter().enumerate() {
-            for (v, x) in self.row.iter_mut().zip(x.row(row)) {
-                *v = x.to_f64();
+        let regs = kp / lanes;
+        for (i, xs) in rows.chunks_exact(d).enumerate() {
+            let (means_t, _) = S::as_simd_f64s(&self.means_t);
+            let (inverse_t, _) = S::as_simd_f64s(&self.inverse_t);
+            let (constant, _) = S::as_simd_f64s(&self.constant);
+            let (density, _) = S::as_mut_simd_f64s(&mut self.log_density);
+            let mut r0 = 0;
+            while r0 < regs {
+                let left = regs - r0;
+                let n = if left >= 8 {
+                    let q = half_quads::<S, 8>(simd, xs, means_t, inverse_t, regs, r0);
+                    for (g, q) in q.iter().enumerate() {
+                        density[r0 + g] = simd.add_f64s(constant[r0 + g], *q);
+                    }
+                    8
+                } else if left >= 4 {
+                    let q = half_quads::<S, 4>(simd, xs, means_t, inverse_t, regs, r0);
+                    for (g, q) in q.iter().enumerate() {
+                        density[r0 + g] = simd.add_f64s(constant[r0 + g], *q);
+                    }
+                    4
+                } else if left >= 2 {
+                    let q = half_quads::<S, 2>(simd, xs, means_t, inverse_t, regs, r0);
+                    for (g, q) in q.iter().enumerate() {
+                        density[r0 + g] = simd.add_f64s(constant[r0 + g], *q);
+                    }
+                    2
+                } else {
+                    let [q] = half_quads::<S, 1>(simd, xs, means_t, inverse_t, regs, r0);
+                    density[r0] = simd.add_f64s(constant[r0], q);
+                    1
+                };
+                r0 += n;
             }
-            let xs = &self.row;
-            let mut max = f64::NEG_INFINITY;
-            for c in 0..k {
-                let mu = &self.means[c * d..(c + 1) * d];
-                let inv = &self.inverse[c * d..(c + 1) * d];
-                let quad = weighted_squares(xs, mu, inv);
-                let l = self.constant[c] - 0.5 * quad;
-                self.log_density[c] = l;
-                max = max.max(l);
+            let mut top = density[0];
+            for &v in &density[1..] {
+                top = simd.max_f64s(top, v);
             }
-            let w = weights.map_or(1.0, |w| w[row]);
-            // gmm-core's vectorised exp, as batch EM's kernels use it.
+            let max = simd.reduce_max_f64s(top);
             let shift = simd.splat_f64s(max);
-            let (ld, _) = S::as_simd_f64s(&self.log_density);
-            let (ex, _) = S::as_mut_simd_f64s(&mut self.exps);
-            for (e, &l) in ex.iter_mut().zip(ld) {
-                *e = exp_f64s(simd, simd.sub_f64s(l, shift));
+            // gmm-core's vectorised exp, as batch EM's kernels use it.
+            for v in density.iter_mut() {
+                *v = exp_f64s(simd, simd.sub_f64s(*v, shift));
             }
-            let r = &mut self.responsibilities[i * k..(i + 1) * k];
-            let mut total = 0.0;
-            for (e, &v) in r.iter_mut().zip(&self.exps) {
-                *e = v;
-                total += v;
-            }
-            let scale = w / total;
-            for e in r.iter_mut() {
-                *e *= scale;
+            let total = sum_by_eights(&self.log_density);
+            let (density, _) = S::as_simd_f64s(&self.log_density);
+            let w = weights.map_or(1.0, |w| w[i]);
+            let scale = simd.splat_f64s(w / total);
+            let (r, _) = S::as_mut_simd_f64s(&mut self.responsibilities[i * kp..(i + 1) * kp]);
+            for (r, &e) in r.iter_mut().zip(density.iter()) {
+                *r = simd.mul_f64s(e, scale);
             }
             ll += w * (max + total.ln() - log_total);
             weight += w;
@@ -281,25 +419,31 @@ impl Stepwise {
             self.scale *= 1.0 - gamma;
         }
         let a = gamma * represented / weight / self.scale;
-        for (i, &row) in rows.iter().enumerate() {
-            for (v, x) in self.row.iter_mut().zip(x.row(row)) {
-                *v = x.to_f64();
-            }
-            for c in 0..k {
-                let q = a * self.responsibilities[i * k + c];
-                // The share cannot change N_k (see the module docs).
-                if q <= 0.5 * f64::EPSILON * self.counts[c] {
-                    continue;
+        for (i, xs) in rows.chunks_exact(d).enumerate() {
+            for word in 0..k.div_ceil(64) {
+                // Which components' counts the share changes (see the module docs: a share
+                // `q <= ½ ε N_k` cannot), as bits, without a branch per component.
+                let mut bits = 0u64;
+                let at = word * 64..k.min(word * 64 + 64);
+                let r = &self.responsibilities[i * kp + at.start..i * kp + at.end];
+                for (l, (&r, &n)) in r.iter().zip(&self.counts[at]).enumerate() {
+                    // (Responsibilities are finite here: the log-likelihood was checked.)
+                    bits |= u64::from(a * r > 0.5 * f64::EPSILON * n) << l;
                 }
-                self.touched[c] = true;
-                self.counts[c] += q;
-                let shift = &self.shift[c * d..(c + 1) * d];
-                let first = &mut self.first[c * d..(c + 1) * d];
-                let second = &mut self.second[c * d..(c + 1) * d];
-                for j in 0..d {
-                    let t = self.row[j] - shift[j];
-                    first[j] += q * t;
-                    second[j] += q * t * t;
+                while bits != 0 {
+                    let c = word * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    self.touch(c);
+                    let q = a * self.responsibilities[i * kp + c];
+                    self.counts[c] += q;
+                    let shift = &self.shift[c * d..(c + 1) * d];
+                    let first = &mut self.first[c * d..(c + 1) * d];
+                    let second = &mut self.second[c * d..(c + 1) * d];
+                    for j in 0..d {
+                        let t = xs[j] - shift[j];
+                        first[j] += q * t;
+                        second[j] += q * t * t;
+                    }
                 }
             }
         }
@@ -308,7 +452,7 @@ impl Stepwise {
         if self.scale < SMALL_SCALE {
             self.fold_scale();
         }
-        self.update()?;
+        self.update(simd)?;
         self.steps += 1;
         Ok((ll, weight))
     }
@@ -326,16 +470,19 @@ impl Stepwise {
 
     /// The ML update of the touched components, and this batch's guard counts.
     #[inline(always)]
-    fn update(&mut self) -> Result<()> {
+    fn update<S: pulp::Simd>(&mut self, simd: S) -> Result<()> {
         let (k, d) = (self.k, self.d);
         let total = self.stored_total();
         let empty_below = 10.0 * f64::EPSILON * total;
         let refresh = self.steps % REFRESH == REFRESH - 1;
         let mut bad = false;
-        for c in 0..k {
-            if !(self.touched[c] || self.dirty_all) {
-                continue;
+        if self.dirty_all {
+            for c in 0..k {
+                self.touch(c);
             }
+        }
+        let mut list = std::mem::take(&mut self.touched_list);
+        for &c in &list {
             self.touched[c] = false;
             let n = self.counts[c];
             let mut log_ratio = 1.0;
@@ -387,19 +534,15 @@ impl Stepwise {
                             *f = floor;
                         }
                     }
-                    for (u, &f) in inverse.iter_mut().zip(fresh.iter()) {
-                        *u = 1.0 / f;
-                    }
-                    let low = inverse.iter().any(|&u| !(u > 0.0 && u < f64::INFINITY));
-                    log_ratio = product_of_products(variances, inverse);
-                    variances.copy_from_slice(fresh);
-                    moved = weighted_squares(means, shift, inverse);
+                    let low;
+                    (low, log_ratio, moved) = invert(simd, fresh, variances, inverse, means, shift);
                     bad |= low || !log_ratio.is_finite();
                 }
                 self.floored[c] = floored;
                 if moved > 1.0 {
                     self.reshift(c);
                 }
+                self.transpose(c);
             }
             let r = n / self.logged_counts[c];
             self.logged_counts[c] = n;
@@ -407,6 +550,8 @@ impl Stepwise {
             self.constant[c] =
                 if updated.is_finite() && !refresh { updated } else { self.exact_constant(c) };
         }
+        list.clear();
+        self.touched_list = list;
         self.dirty_all = false;
         if refresh {
             for c in 0..k {
@@ -414,13 +559,12 @@ impl Stepwise {
             }
         }
         let mut guards = GuardCounts::default();
-        for c in 0..k {
-            if self.counts[c] <= empty_below {
-                guards.empty_components += 1;
-            } else {
-                guards.floored_variances += self.floored[c];
-            }
+        for (&n, &floored) in self.counts.iter().zip(&self.floored) {
+            let empty = n <= empty_below;
+            guards.empty_components += usize::from(empty);
+            guards.floored_variances += if empty { 0 } else { floored };
         }
+        self.total = total;
         if bad || !total.is_finite() {
             // The validation's own error (which names the component and the fix).
             let reg = self.reg.reg_covar;

@@ -8,7 +8,8 @@
 //! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
 //! accumulator. That is about `d(d+5)/2` FMAs per sample and component against the minimum
 //! `d(d+1)/2`, in exchange for 8 independent chains and 0.75 loads per FMA. Tied models pass
-//! one factor for every component.
+//! one factor for every component. Only the registers that hold the block's `rows` samples are
+//! computed; the rest of `out` is left as it was.
 
 use pulp::{Simd, WithSimd};
 
@@ -34,6 +35,8 @@ pub struct CholeskyKernel<'a, T> {
     pub centred: &'a mut [T],
     /// `k x BLOCK_ROWS` output.
     pub out: &'a mut [T],
+    /// Samples in the block (`<= BLOCK_ROWS`): only the registers holding them are computed.
+    pub rows: usize,
 }
 
 impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
@@ -46,6 +49,8 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
         let lanes = T::lanes::<S>();
         let regs = BLOCK_ROWS / lanes;
         debug_assert_eq!(regs * lanes, BLOCK_ROWS);
+        // Registers holding samples; each lane's value does not depend on the others.
+        let active = self.rows.min(BLOCK_ROWS).div_ceil(lanes);
         let shared = self.factors.len() == d * width;
         let (xt, _) = T::as_simd::<S>(self.xt);
         let (centred, _) = T::as_mut_simd::<S>(self.centred);
@@ -59,20 +64,20 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             };
             for j in 0..d {
                 let mu = T::simd_splat(simd, mean[j]);
-                for r in 0..regs {
+                for r in 0..active {
                     centred[j * regs + r] = T::simd_sub(simd, xt[j * regs + r], mu);
                 }
             }
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
             let mut r = 0;
-            while r + 2 <= regs {
+            while r + 2 <= active {
                 let [a0, a1] = squared_norms::<T, S, 2>(simd, centred, regs, r, u, d, width);
                 out[r] = T::simd_mul_add(simd, a0, minus_half, constant);
                 out[r + 1] = T::simd_mul_add(simd, a1, minus_half, constant);
                 r += 2;
             }
-            if r < regs {
+            if r < active {
                 let [a] = squared_norms::<T, S, 1>(simd, centred, regs, r, u, d, width);
                 out[r] = T::simd_mul_add(simd, a, minus_half, constant);
             }

@@ -1,7 +1,9 @@
 //! The diagonal kernel: `ℓ_nk = log w_k + c_k - ½ Σ_j (x_nj - μ_kj)² / σ²_kj`.
 //!
 //! SIMD lanes run over the samples of a transposed block; four registers of samples are
-//! processed together so four independent FMA chains hide the instruction latency.
+//! processed together so four independent FMA chains hide the instruction latency. Only the
+//! registers that hold the block's `rows` samples are computed (a short last block costs its own
+//! length, rounded up to a register); the rest of `out` is left as it was.
 
 use pulp::{Simd, WithSimd};
 
@@ -24,6 +26,8 @@ pub struct DiagKernel<'a, T> {
     pub log_norms: &'a [T],
     /// `k x BLOCK_ROWS` output.
     pub out: &'a mut [T],
+    /// Samples in the block (`<= BLOCK_ROWS`): only the registers holding them are computed.
+    pub rows: usize,
 }
 
 impl<T: Real> WithSimd for DiagKernel<'_, T> {
@@ -35,6 +39,8 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
         let lanes = T::lanes::<S>();
         let regs = BLOCK_ROWS / lanes;
         debug_assert_eq!(regs * lanes, BLOCK_ROWS);
+        // Registers holding samples; each lane's value does not depend on the others.
+        let active = self.rows.min(BLOCK_ROWS).div_ceil(lanes);
         let (xt, _) = T::as_simd::<S>(self.xt);
         let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
         for (c, out) in self.out.chunks_exact_mut(BLOCK_ROWS).enumerate() {
@@ -43,7 +49,7 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
             let mut r = 0;
-            while r + 4 <= regs {
+            while r + 4 <= active {
                 let zero = T::simd_splat(simd, T::ZERO);
                 let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
                 for j in 0..d {
@@ -65,7 +71,7 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
                 out[r + 3] = T::simd_mul_add(simd, a3, minus_half, constant);
                 r += 4;
             }
-            while r < regs {
+            while r < active {
                 let mut a = T::simd_splat(simd, T::ZERO);
                 for j in 0..d {
                     let t = T::simd_sub(simd, xt[j * regs + r], T::simd_splat(simd, mean[j]));

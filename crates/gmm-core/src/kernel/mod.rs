@@ -18,9 +18,14 @@
 //!
 //! Samples are processed in blocks of [`BLOCK_ROWS`] rows (240: a multiple of every SIMD width,
 //! and not a power of two, which avoids cache-set aliasing between the columns of a block). A
-//! block is transposed into a column-major scratch (`d x BLOCK_ROWS`, the last block padded
-//! with zeros), so every kernel runs SIMD lanes over *samples*: this works for any `d`,
-//! including `d = 1`, and needs no masked tails. Results are written component-major
+//! block is transposed into a column-major scratch (`d x BLOCK_ROWS`; a short last block is
+//! padded with zeros to a multiple of [`PAD_ROWS`]), so every kernel runs SIMD lanes over
+//! *samples*: this works for any `d`, including `d = 1`, and needs no masked tails. Kernels
+//! compute only the registers that hold the block's [`len`](BlockScratch::len) samples, so a
+//! short block (the last of a pass, an online mini-batch's tail) costs its own length rather
+//! than a whole block; entries past the padded length are left as they were and must not be
+//! read. Each lane is computed independently of the others, so a sample's values do not
+//! depend on the block's length. Results are written component-major
 //! (`k x BLOCK_ROWS`), which keeps the log-sum-exp over components vectorised too.
 //!
 //! * [`diag`]: `Σ_j (x_j - μ_j)² / σ²_j` with four independent accumulators per component;
@@ -45,6 +50,10 @@ use crate::real::Real;
 /// Rows per block (see the module docs for the choice).
 pub const BLOCK_ROWS: usize = 240;
 
+/// A short block is zero-padded to a multiple of this many rows: the widest register
+/// (AVX-512, 16 lanes of `f32`), so the kernels' last register never reads stale samples.
+pub const PAD_ROWS: usize = 16;
+
 /// Number of blocks needed for `n` samples.
 pub fn n_blocks(n: usize) -> usize {
     n.div_ceil(BLOCK_ROWS)
@@ -54,11 +63,14 @@ pub fn n_blocks(n: usize) -> usize {
 /// log-densities (or responsibilities) and per-sample log-likelihoods.
 #[derive(Debug, Clone)]
 pub struct BlockScratch<T> {
-    /// Samples of the block, column-major `d x BLOCK_ROWS`, zero-padded.
+    /// Samples of the block, column-major `d x BLOCK_ROWS`, zero-padded to a multiple of
+    /// [`PAD_ROWS`] rows (entries past that are stale).
     pub xt: Vec<T>,
-    /// `ℓ_nk` (after [`log_likelihoods_and_responsibilities`], `r_nk`), component-major.
+    /// `ℓ_nk` (after [`log_likelihoods_and_responsibilities`], `r_nk`), component-major;
+    /// the kernels write the first `len` entries of each row (and a few past them, up to a
+    /// whole register), the rest is stale.
     pub log_density: Vec<T>,
-    /// Per-sample `log p(x_n)`.
+    /// Per-sample `log p(x_n)` (first `len` entries; the rest is stale).
     pub log_likelihood: Vec<T>,
     /// Centred samples (full and tied kernels only).
     centred: Vec<T>,
@@ -109,18 +121,53 @@ impl<T: Real> BlockScratch<T> {
         }
     }
 
-    /// Transposes block `block` of `x` into [`xt`](Self::xt), padding with zeros.
+    /// Transposes block `block` of `x` into [`xt`](Self::xt), padding with zeros to a multiple
+    /// of [`PAD_ROWS`] rows.
     pub fn load(&mut self, x: Samples<'_, T>, block: usize) {
         let d = x.n_features();
         let start = block * BLOCK_ROWS;
         let len = BLOCK_ROWS.min(x.n_samples() - start);
+        let padded = len.next_multiple_of(PAD_ROWS).min(BLOCK_ROWS);
         let rows = &x.as_slice()[start * d..(start + len) * d];
         for j in 0..d {
             let col = &mut self.xt[j * BLOCK_ROWS..(j + 1) * BLOCK_ROWS];
             for (b, dst) in col[..len].iter_mut().enumerate() {
                 *dst = rows[b * d + j];
             }
-            col[len..].fill(T::ZERO);
+            col[len..padded].fill(T::ZERO);
+        }
+        self.len = len;
+    }
+
+    /// Transposes the rows `rows` of `x` (at most [`BLOCK_ROWS`] of them, in that order) into
+    /// [`xt`](Self::xt), padded like [`load`](Self::load): the block a copy of those rows would
+    /// give, without the copy (online EM's shuffled mini-batches).
+    ///
+    /// # Panics
+    ///
+    /// If `rows` holds more than [`BLOCK_ROWS`] indices or an index out of range for `x`.
+    pub fn load_rows(&mut self, x: Samples<'_, T>, rows: &[usize]) {
+        let d = x.n_features();
+        let len = rows.len();
+        assert!(len <= BLOCK_ROWS, "a block holds at most {BLOCK_ROWS} rows, not {len}");
+        let padded = len.next_multiple_of(PAD_ROWS).min(BLOCK_ROWS);
+        // Scattered rows miss the cache. A first pass that only reads each row's first and last
+        // value is a few instructions per row, so the processor has the misses of many rows in
+        // flight at once; the transposition below then finds them in cache (this halves the
+        // cost of loading a shuffled block).
+        let mut touched = T::ZERO;
+        for &i in rows {
+            let row = x.row(i);
+            touched = touched + row[0] + row[d - 1];
+        }
+        std::hint::black_box(touched);
+        for (b, &i) in rows.iter().enumerate() {
+            for (j, &v) in x.row(i).iter().enumerate() {
+                self.xt[j * BLOCK_ROWS + b] = v;
+            }
+        }
+        for j in 0..d {
+            self.xt[j * BLOCK_ROWS + len..j * BLOCK_ROWS + padded].fill(T::ZERO);
         }
         self.len = len;
     }
@@ -151,6 +198,7 @@ pub fn log_densities<T: Real>(
             constants,
             log_norms: model.log_normalisers(),
             out: &mut scratch.log_density,
+            rows: scratch.len,
         }),
         Precision::Cholesky { padded, .. } => arch.dispatch(cholesky::CholeskyKernel {
             xt: &scratch.xt,
@@ -161,12 +209,14 @@ pub fn log_densities<T: Real>(
             log_norms: model.log_normalisers(),
             centred: &mut scratch.centred,
             out: &mut scratch.log_density,
+            rows: scratch.len,
         }),
     }
 }
 
-/// Log-sum-exp over components: fills `scratch.log_likelihood` from `scratch.log_density`.
-/// With `responsibilities`, also replaces `ℓ_nk` by `r_nk = exp(ℓ_nk - log p(x_n))`.
+/// Log-sum-exp over components: fills `scratch.log_likelihood` from `scratch.log_density`
+/// for the block's `scratch.len` samples (whole registers). With `responsibilities`, also
+/// replaces `ℓ_nk` by `r_nk = exp(ℓ_nk - log p(x_n))`.
 ///
 /// `log p(x_n) = m_n + ln Σ_k exp(ℓ_nk - m_n)` with `m_n = max_k ℓ_nk`; the shifted
 /// exponentials ([`exp`]) are kept and divided by their sum, one `exp` per entry.
@@ -180,6 +230,7 @@ pub fn log_likelihoods_and_responsibilities<T: Real>(
         n_components,
         out: &mut scratch.log_likelihood,
         responsibilities,
+        rows: scratch.len,
     });
 }
 
@@ -189,6 +240,8 @@ struct LogSumExp<'a, T> {
     n_components: usize,
     out: &'a mut [T],
     responsibilities: bool,
+    /// Samples in the block: only the registers holding them are computed.
+    rows: usize,
 }
 
 impl<T: Real> pulp::WithSimd for LogSumExp<'_, T> {
@@ -196,23 +249,27 @@ impl<T: Real> pulp::WithSimd for LogSumExp<'_, T> {
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
-        let Self { log_density, n_components: k, out, responsibilities } = self;
+        let Self { log_density, n_components: k, out, responsibilities, rows } = self;
         let mut sums_buffer = [T::ZERO; BLOCK_ROWS];
         let mut inverse_buffer = [T::ZERO; BLOCK_ROWS];
+        // Whole registers holding the block's samples.
+        let active = rows.min(BLOCK_ROWS).div_ceil(T::lanes::<S>());
+        let width = active * T::lanes::<S>();
         {
-            let (max, _) = T::as_mut_simd::<S>(out);
-            let (first, _) = T::as_simd::<S>(&log_density[..BLOCK_ROWS]);
+            let (max, _) = T::as_mut_simd::<S>(&mut out[..width]);
+            let (first, _) = T::as_simd::<S>(&log_density[..width]);
             max.copy_from_slice(first);
             for c in 1..k {
-                let (row, _) = T::as_simd::<S>(&log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                let (row, _) =
+                    T::as_simd::<S>(&log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width]);
                 for (m, v) in max.iter_mut().zip(row) {
                     *m = T::simd_max(simd, *m, *v);
                 }
             }
-            let (sums, _) = T::as_mut_simd::<S>(&mut sums_buffer);
+            let (sums, _) = T::as_mut_simd::<S>(&mut sums_buffer[..width]);
             for c in 0..k {
                 let (row, _) =
-                    T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                    T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width]);
                 for ((v, s), m) in row.iter_mut().zip(sums.iter_mut()).zip(max.iter()) {
                     let e = T::simd_exp(simd, T::simd_sub(simd, *v, *m));
                     *s = T::simd_add(simd, *s, e);
@@ -223,21 +280,115 @@ impl<T: Real> pulp::WithSimd for LogSumExp<'_, T> {
             }
             if responsibilities {
                 let one = T::simd_splat(simd, T::from_f64(1.0));
-                let (inverse, _) = T::as_mut_simd::<S>(&mut inverse_buffer);
+                let (inverse, _) = T::as_mut_simd::<S>(&mut inverse_buffer[..width]);
                 for (i, s) in inverse.iter_mut().zip(sums.iter()) {
                     *i = T::simd_div(simd, one, *s);
                 }
                 for c in 0..k {
-                    let (row, _) =
-                        T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..(c + 1) * BLOCK_ROWS]);
+                    let (row, _) = T::as_mut_simd::<S>(
+                        &mut log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width],
+                    );
                     for (v, i) in row.iter_mut().zip(inverse.iter()) {
                         *v = T::simd_mul(simd, *v, *i);
                     }
                 }
             }
         }
-        for (m, s) in out.iter_mut().zip(&sums_buffer) {
+        for (m, s) in out[..width].iter_mut().zip(&sums_buffer[..width]) {
             *m += s.ln();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::covariance::CovarianceType;
+
+    /// Bit-for-bit equality.
+    fn same<T: Real>(a: &[T], b: &[T]) -> bool {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(u, v)| u.to_f64().to_bits() == v.to_f64().to_bits())
+    }
+
+    /// The kernels on a short block (`len < BLOCK_ROWS`, its scratch full of stale NaNs past
+    /// the padding) against the same rows in a whole block: every value of the short block's
+    /// rows has the same bits, for `load` and `load_rows`, both precisions, all covariance
+    /// types, `d = 1`, `k = 1` and lengths that are not a multiple of any SIMD width.
+    fn short_blocks_match_whole_ones<T: Real>() {
+        for (case, &(d, k)) in [(1, 1), (1, 3), (2, 1), (5, 4), (15, 30)].iter().enumerate() {
+            for t in CovarianceType::ALL {
+                let model = GaussianMixture::<T>::random(t, k, d, 2.0, 7 + case as u64).unwrap();
+                let (x, _) = model.sample(BLOCK_ROWS, 3 + case as u64).unwrap();
+                let x = x.samples();
+                let mut whole = BlockScratch::new(d, k);
+                whole.load(x, 0);
+                log_densities(&model, &mut whole, true);
+                let mut densities = whole.clone();
+                log_likelihoods_and_responsibilities(k, &mut whole, true);
+                log_likelihoods_and_responsibilities(k, &mut densities, false);
+                for len in [1, 3, 5, 16, 17, 40, 100, 239] {
+                    let order: Vec<usize> = (0..len).collect();
+                    for by_index in [false, true] {
+                        let what = format!("{} {t} d={d} k={k} len={len}", T::NAME);
+                        let nan = T::from_f64(f64::NAN);
+                        let mut short = BlockScratch::new(d, k);
+                        short.xt.fill(nan);
+                        short.log_density.fill(nan);
+                        short.log_likelihood.fill(nan);
+                        if by_index {
+                            short.load_rows(x, &order);
+                        } else {
+                            let rows = Samples::new(&x.as_slice()[..len * d], d).unwrap();
+                            short.load(rows, 0);
+                        }
+                        assert_eq!(short.len, len, "{what}");
+                        log_densities(&model, &mut short, true);
+                        for c in 0..k {
+                            let at = c * BLOCK_ROWS..c * BLOCK_ROWS + len;
+                            let (a, b) =
+                                (&short.log_density[at.clone()], &densities.log_density[at]);
+                            assert!(same(a, b), "{what}");
+                        }
+                        let mut plain = short.clone();
+                        log_likelihoods_and_responsibilities(k, &mut plain, false);
+                        log_likelihoods_and_responsibilities(k, &mut short, true);
+                        for s in [&plain, &short] {
+                            let (a, b) = (&s.log_likelihood[..len], &whole.log_likelihood[..len]);
+                            assert!(same(a, b), "{what}");
+                        }
+                        for c in 0..k {
+                            let at = c * BLOCK_ROWS..c * BLOCK_ROWS + len;
+                            let (a, b) = (&short.log_density[at.clone()], &whole.log_density[at]);
+                            assert!(same(a, b), "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_blocks_match_whole_ones_f64() {
+        short_blocks_match_whole_ones::<f64>();
+    }
+
+    #[test]
+    fn short_blocks_match_whole_ones_f32() {
+        short_blocks_match_whole_ones::<f32>();
+    }
+
+    #[test]
+    fn load_rows_gathers_like_a_copy() {
+        let model = GaussianMixture::<f64>::random(CovarianceType::Diag, 2, 3, 1.0, 1).unwrap();
+        let (x, _) = model.sample(50, 2).unwrap();
+        let x = x.samples();
+        let order: Vec<usize> = (0..37).map(|i| (i * 17 + 5) % 50).collect();
+        let copy: Vec<f64> = order.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+        let (mut a, mut b) = (BlockScratch::new(3, 2), BlockScratch::new(3, 2));
+        a.load_rows(x, &order);
+        b.load(Samples::new(&copy, 3).unwrap(), 0);
+        assert_eq!(a.len, 37);
+        assert_eq!(a.xt, b.xt);
     }
 }
