@@ -25,7 +25,7 @@ use super::evaluate::{LANES, ModelTable, ROW_PAD, log_sum_exp_segments};
 pub const DEFAULT_TOP_C: usize = 5;
 
 /// The selection rule: at most `c` components per frame, optionally only those within a beam
-/// of the frame's best (see the [module docs](self)).
+/// of the frame's best (see the [module docs](super)).
 ///
 /// ```
 /// use gmm_em::speech::TopC;
