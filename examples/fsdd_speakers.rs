@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use fsdd::{N_MFCC, SPEAKERS, Split, load};
 
-use gmm::em::adapt::{MapConfig, map_adapt};
+use gmm::em::adapt::{AdaptConfig, adapt};
 use gmm::em::speech::{DEFAULT_TOP_C, GaussianSelection, TopC};
 use gmm::em::ubm::{UbmConfig, train_ubm};
 use gmm::{CovarianceType, EmConfig, Error, GaussianMixture, Matrix};
@@ -95,9 +95,9 @@ fn main() -> Result<(), Error> {
     let pooled: Vec<f32> = split.train.iter().flat_map(|m| m.as_slice().iter().copied()).collect();
     let pooled = Matrix::from_vec(pooled, N_MFCC)?;
     let ubm = train_ubm(&UbmConfig::new(64), pooled.samples())?.model;
-    let map = MapConfig::default().relevance(16.0);
+    let map = AdaptConfig::default().relevance(16.0);
     let speakers: Vec<GaussianMixture<f32>> =
-        split.train.iter().map(|x| map_adapt(&ubm, x.samples(), &map)).collect::<Result<_, _>>()?;
+        split.train.iter().map(|x| adapt(&ubm, x.samples(), &map)).collect::<Result<_, _>>()?;
     let train_b = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let ll: Vec<Vec<f64>> =
@@ -137,7 +137,7 @@ fn top_c_check(split: &Split, pooled: &Matrix<f32>, k: usize) -> Result<(), Erro
     let speakers: Vec<GaussianMixture<f32>> = split
         .train
         .iter()
-        .map(|x| map_adapt(&ubm, x.samples(), &MapConfig::default()))
+        .map(|x| adapt(&ubm, x.samples(), &AdaptConfig::default()))
         .collect::<Result<_, _>>()?;
     let x = split.test.samples();
     let median = |mut v: Vec<f64>| {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use gmm::em::adapt::{MapConfig, map_adapt};
+use gmm::em::adapt::{AdaptConfig, adapt};
 use gmm::em::speech::{GaussianSelection, TopC, llr};
 use gmm::em::ubm::{UbmConfig, train_ubm};
 use gmm::io::DataMatrix;
@@ -42,7 +42,7 @@ fn top_c_llr_is_close_to_exact_on_fsdd() {
     };
     let ubm: GaussianMixture<f32> =
         train_ubm(&UbmConfig::new(64), background.samples()).unwrap().model;
-    let speaker = map_adapt(&ubm, frames("theo", 4000).samples(), &MapConfig::default()).unwrap();
+    let speaker = adapt(&ubm, frames("theo", 4000).samples(), &AdaptConfig::default()).unwrap();
     let test = frames("theo", 8000);
     // Utterance-sized chunks of 50 frames from the unseen part.
     let (mut diffs, mut beam_diffs) = (Vec::new(), Vec::new());
@@ -85,7 +85,7 @@ fn beam_selection_is_within_a_hundredth_on_fsdd_with_512_components() {
     let exact_ubm = ubm.score_samples(x).unwrap();
     let mut worst = 0.0f64;
     for train in &split.train {
-        let speaker = map_adapt(&ubm, train.samples(), &MapConfig::default()).unwrap();
+        let speaker = adapt(&ubm, train.samples(), &AdaptConfig::default()).unwrap();
         let exact = speaker.score_samples(x).unwrap();
         let fast = selection.log_likelihoods(&speaker, x).unwrap();
         for &(_, start, count) in &split.test_utts {

@@ -74,17 +74,32 @@ impl<'a, T: Real> Samples<'a, T> {
             None => Ok(()),
             Some(at) => {
                 let (row, column) = (at / self.n_features, at % self.n_features);
-                Err(Error::new(
-                    ErrorKind::NonFiniteValue { row, column },
-                    format!(
-                        "the data holds {} at row {row}, column {column} (counting from 0): \
-                         remove or impute NaN and infinite values first",
-                        self.data[at]
-                    ),
-                ))
+                Err(non_finite(self.data[at], row, column))
             }
         }
     }
+
+    /// [`check_finite`](Self::check_finite) over the rows `rows` only, in that order; the
+    /// error names the first bad value by its row and column in `self`.
+    pub fn check_rows_finite(&self, rows: &[usize]) -> Result<()> {
+        for &row in rows {
+            if let Some(column) = self.row(row).iter().position(|v| !v.is_finite()) {
+                return Err(non_finite(self.row(row)[column], row, column));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error for a NaN or infinite `value` at (`row`, `column`).
+fn non_finite<T: Real>(value: T, row: usize, column: usize) -> Error {
+    Error::new(
+        ErrorKind::NonFiniteValue { row, column },
+        format!(
+            "the data holds {value} at row {row}, column {column} (counting from 0): remove or \
+             impute NaN and infinite values first"
+        ),
+    )
 }
 
 /// An owned `n_rows x n_cols` row-major matrix (data read from files, samples drawn from a

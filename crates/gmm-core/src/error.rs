@@ -60,6 +60,9 @@ pub enum ErrorKind {
     Parse,
     /// A class label the classifier or its configuration does not know.
     UnknownLabel,
+    /// Sufficient statistics that cannot be combined or applied: different shapes, shifts or
+    /// models.
+    MismatchedStatistics,
 }
 
 /// An error from the gmm crates: a [`kind`](Self::kind) and a human-readable message.

@@ -295,7 +295,7 @@ mod tests {
                 }
             }
         }
-        pulp::Arch::new().dispatch(Probe::<T>(std::marker::PhantomData));
+        crate::kernel::isa::arch().dispatch(Probe::<T>(std::marker::PhantomData));
     }
 
     #[test]

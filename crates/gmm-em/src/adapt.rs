@@ -1,5 +1,7 @@
-//! MAP adaptation of a universal background model (UBM) to one speaker's data (Reynolds,
-//! Quatieri & Dunn 2000, "Speaker verification using adapted Gaussian mixture models").
+//! Relevance adaptation of a universal background model (UBM) to one speaker's data (the
+//! "MAP adaptation" of Reynolds, Quatieri & Dunn 2000, "Speaker verification using adapted
+//! Gaussian mixture models"; named by its relevance factor here, so that "MAP" in gmm means one
+//! thing: EM under a conjugate prior, [`crate::map`]).
 //!
 //! # The maths
 //!
@@ -16,25 +18,29 @@
 //! ```
 //!
 //! The right-hand forms are the same quantities written around the UBM mean, so nothing is
-//! computed as `E[x²] - E[x]²` on raw values. A component that sees no data (`N_k = 0`) keeps
+//! computed as `E[x²] - E[x]²` on raw values. Statistics collected under another model (a
+//! second adaptation iteration, from the adapted model) are first moved to the UBM means
+//! exactly ([`SuffStats::reshift`]). A component that sees no data (`N_k = 0`) keeps
 //! the UBM's parameters exactly. One `r` is used for all parameters (the paper's choice);
 //! `r = 16` is its default. Full covariances adapt by the same formula with outer products;
 //! a tied covariance cannot be adapted per component (means and weights still can).
 //!
 //! # Types
 //!
-//! * [`MapConfig`]: the relevance factor and which parameters to adapt;
-//! * [`map_adapt`]: UBM + frames → adapted model; [`map_update`]: the same from statistics
+//! * [`AdaptConfig`]: the relevance factor and which parameters to adapt;
+//! * [`RelevanceAdaptation`]: the update as an [`UpdateRule`] (the UBM is its prior), so it
+//!   runs in the ordinary driver too (iterated adaptation);
+//! * [`adapt`]: UBM + frames → adapted model; [`adapt_from_stats`]: the same from statistics
 //!   already accumulated (for example merged over several files).
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
-//! use gmm_em::adapt::{MapConfig, map_adapt};
+//! use gmm_em::adapt::{AdaptConfig, adapt};
 //!
 //! let ubm = GaussianMixture::<f64>::new(
 //!     CovarianceType::Diag, vec![0.5, 0.5], vec![-1.0, 1.0], vec![1.0, 1.0])?;
 //! let frames = gmm_core::Matrix::from_vec(vec![1.5, 2.0, 2.5], 1)?;
-//! let speaker = map_adapt(&ubm, frames.samples(), &MapConfig::default())?;
+//! let speaker = adapt(&ubm, frames.samples(), &AdaptConfig::default())?;
 //! assert!(speaker.means()[1] > 1.0); // the right component moved toward the data
 //! assert_eq!(speaker.covariances(), ubm.covariances()); // means only by default
 //! # Ok::<(), gmm_core::Error>(())
@@ -44,24 +50,25 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, 
 
 use crate::pass::e_step;
 use crate::stats::{MomentLayout, SuffStats};
+use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// Settings of a MAP adaptation. Default: `r = 16`, means only (the paper's recommendation
 /// for speaker verification).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MapConfig {
+pub struct AdaptConfig {
     relevance: f64,
     means: bool,
     weights: bool,
     variances: bool,
 }
 
-impl Default for MapConfig {
+impl Default for AdaptConfig {
     fn default() -> Self {
         Self { relevance: 16.0, means: true, weights: false, variances: false }
     }
 }
 
-impl MapConfig {
+impl AdaptConfig {
     /// Relevance factor `r` (> 0, default 16): how many frames a component must see before
     /// its own data and the UBM weigh equally.
     pub fn relevance(mut self, r: f64) -> Self {
@@ -121,123 +128,168 @@ impl MapConfig {
     }
 }
 
-/// MAP-adapts `ubm` to the frames `x` (see the module docs).
-///
-/// # Errors
-/// Dimension mismatch or non-finite frames, an empty `x`, an invalid [`MapConfig`].
-pub fn map_adapt<T: Real>(
+/// Adapts `ubm` to the frames `x` (see the module docs): one E-step under the UBM, then
+/// [`RelevanceAdaptation`].
+pub fn adapt<T: Real>(
     ubm: &GaussianMixture<T>,
     x: Samples<'_, T>,
-    config: &MapConfig,
+    config: &AdaptConfig,
 ) -> Result<GaussianMixture<T>> {
     config.validate(ubm.covariance_type())?;
-    ubm.check_samples(x)?;
-    if x.n_samples() == 0 {
-        return Err(Error::new(ErrorKind::EmptyData, "no frames to adapt to: give at least one"));
-    }
-    let stats = e_step(ubm, x, None);
-    map_update(ubm, &stats, config)
+    let stats = e_step(ubm, x, None)?;
+    adapt_from_stats(ubm, &stats, config)
 }
 
-/// MAP update of `ubm` from statistics of its own E-step (shifted by its means: the
-/// statistics [`map_adapt`] and [`crate::speech::baum_welch_stats`] produce, merged over any
-/// number of files).
-///
-/// # Errors
-/// Statistics of another shape or shift, an invalid [`MapConfig`], an adapted covariance that
-/// is not positive definite.
-pub fn map_update<T: Real>(
+/// The adapted model from statistics already accumulated under `ubm` (its E-step, perhaps
+/// merged over several files).
+pub fn adapt_from_stats<T: Real>(
     ubm: &GaussianMixture<T>,
     stats: &SuffStats,
-    config: &MapConfig,
+    config: &AdaptConfig,
 ) -> Result<GaussianMixture<T>> {
-    let covariance_type = ubm.covariance_type();
-    config.validate(covariance_type)?;
+    config.validate(ubm.covariance_type())?;
     let (k, d) = (ubm.n_components(), ubm.n_features());
-    let layout = MomentLayout::for_covariance(covariance_type);
+    let layout = MomentLayout::for_covariance(ubm.covariance_type());
     let same_shift = stats.shift.len() == k * d
         && stats.shift.iter().zip(ubm.means()).all(|(s, m)| *s == m.to_f64());
     if stats.n_components != k || stats.n_features != d || stats.layout != layout || !same_shift {
         return Err(Error::new(
-            ErrorKind::DimensionMismatch {
-                expected: k * d,
-                found: stats.n_components * stats.n_features,
-            },
+            ErrorKind::MismatchedStatistics,
             "the statistics were not collected with this UBM: accumulate them with the UBM's \
              own E-step (shifted by its means)",
         ));
     }
-    let r = config.relevance;
-    let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
-    let (w0, mu0, cov0) = (f(ubm.weights()), f(ubm.means()), f(ubm.covariances()));
-    let alpha: Vec<f64> = stats.counts.iter().map(|&n| n / (n + r)).collect();
-    // δ_k = F_k / (N_k + r): the move of the mean (0 where no data was seen).
-    let delta: Vec<f64> =
-        (0..k * d).map(|at| stats.first[at] / (stats.counts[at / d] + r)).collect();
+    let rule = RelevanceAdaptation::new(ubm, *config)?;
+    let (p, _) = rule.update(stats, &rule.ubm)?;
+    let conv = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
+    GaussianMixture::new(p.covariance_type, conv(p.weights), conv(p.means), conv(p.covariances))
+        .map_err(|e| {
+            e.context("after relevance adaptation (raise the relevance factor or adapt means only)")
+        })
+}
 
-    let means = if config.means {
-        mu0.iter().zip(&delta).map(|(m, dl)| m + dl).collect()
-    } else {
-        mu0.clone()
-    };
-    let weights = if config.weights {
-        let total: f64 = stats.counts.iter().sum();
-        let raw: Vec<f64> = (0..k)
-            .map(|c| {
-                let ml = if total > 0.0 { stats.counts[c] / total } else { 0.0 };
-                alpha[c] * ml + (1.0 - alpha[c]) * w0[c]
-            })
-            .collect();
-        let sum: f64 = raw.iter().sum();
-        raw.iter().map(|v| v / sum).collect()
-    } else {
-        w0.clone()
-    };
-    // With means kept, the variance is taken around the UBM mean: δ = 0 in the formula.
-    let shift_of = |at: usize| if config.means { delta[at] } else { 0.0 };
-    let covariances = if !config.variances {
-        cov0.clone()
-    } else {
-        let n_r = |c: usize| stats.counts[c] + r;
-        match covariance_type {
-            CovarianceType::Diag => (0..k * d)
-                .map(|at| (stats.second[at] + r * cov0[at]) / n_r(at / d) - shift_of(at).powi(2))
-                .collect(),
-            CovarianceType::Spherical => (0..k)
+/// Relevance adaptation as an [`UpdateRule`]: the UBM (held in `f64`) is the prior; the
+/// statistics may come from any model of the UBM's shape (they are moved to the UBM's means
+/// first). The `previous` model of [`UpdateRule::update`] is not used: components without
+/// data keep the UBM's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelevanceAdaptation {
+    ubm: Parameters,
+    config: AdaptConfig,
+}
+
+impl RelevanceAdaptation {
+    /// The rule adapting `ubm` with `config`.
+    pub fn new<T: Real>(ubm: &GaussianMixture<T>, config: AdaptConfig) -> Result<Self> {
+        config.validate(ubm.covariance_type())?;
+        Ok(Self { ubm: Parameters::from_model(ubm), config })
+    }
+}
+
+impl UpdateRule for RelevanceAdaptation {
+    fn update(
+        &self,
+        stats: &SuffStats,
+        _previous: &Parameters,
+    ) -> Result<(Parameters, GuardCounts)> {
+        let ubm = &self.ubm;
+        let covariance_type = ubm.covariance_type;
+        let (k, d) = (ubm.n_components(), ubm.n_features());
+        let layout = MomentLayout::for_covariance(covariance_type);
+        if stats.n_components != k || stats.n_features != d || stats.layout != layout {
+            return Err(Error::new(
+                ErrorKind::MismatchedStatistics,
+                format!(
+                    "statistics of {} components x {} features cannot adapt a UBM of {k} x {d}: \
+                     accumulate them under the UBM or a model adapted from it",
+                    stats.n_components, stats.n_features
+                ),
+            ));
+        }
+        let moved;
+        let stats = if stats.shift == ubm.means {
+            stats
+        } else {
+            let mut s = stats.clone();
+            s.reshift(&ubm.means)?;
+            moved = s;
+            &moved
+        };
+        let config = &self.config;
+        let r = config.relevance;
+        let (w0, mu0, cov0) = (&ubm.weights, &ubm.means, &ubm.covariances);
+        let alpha: Vec<f64> = stats.counts.iter().map(|&n| n / (n + r)).collect();
+        // δ_k = F_k / (N_k + r): the move of the mean (0 where no data was seen).
+        let delta: Vec<f64> =
+            (0..k * d).map(|at| stats.first[at] / (stats.counts[at / d] + r)).collect();
+
+        let means = if config.means {
+            mu0.iter().zip(&delta).map(|(m, dl)| m + dl).collect()
+        } else {
+            mu0.clone()
+        };
+        let weights = if config.weights {
+            let total: f64 = stats.counts.iter().sum();
+            let raw: Vec<f64> = (0..k)
                 .map(|c| {
-                    (0..d)
-                        .map(|j| {
-                            let at = c * d + j;
-                            (stats.second[at] + r * cov0[c]) / n_r(c) - shift_of(at).powi(2)
-                        })
-                        .sum::<f64>()
-                        / d as f64
+                    let ml = if total > 0.0 { stats.counts[c] / total } else { 0.0 };
+                    alpha[c] * ml + (1.0 - alpha[c]) * w0[c]
                 })
-                .collect(),
-            CovarianceType::Full => {
-                let mut out = vec![0.0; k * d * d];
-                for c in 0..k {
-                    let s = &stats.second[c * d * d..(c + 1) * d * d];
-                    for i in 0..d {
-                        for j in 0..=i {
-                            let at = c * d * d + i * d + j;
-                            let v = (s[i * d + j] + r * cov0[at]) / n_r(c)
-                                - shift_of(c * d + i) * shift_of(c * d + j);
-                            out[at] = v;
-                            out[c * d * d + j * d + i] = v;
+                .collect();
+            let sum: f64 = raw.iter().sum();
+            raw.iter().map(|v| v / sum).collect()
+        } else {
+            w0.clone()
+        };
+        // With means kept, the variance is taken around the UBM mean: δ = 0 in the formula.
+        let shift_of = |at: usize| if config.means { delta[at] } else { 0.0 };
+        let covariances = if !config.variances {
+            cov0.clone()
+        } else {
+            let n_r = |c: usize| stats.counts[c] + r;
+            match covariance_type {
+                CovarianceType::Diag => (0..k * d)
+                    .map(|at| {
+                        (stats.second[at] + r * cov0[at]) / n_r(at / d) - shift_of(at).powi(2)
+                    })
+                    .collect(),
+                CovarianceType::Spherical => (0..k)
+                    .map(|c| {
+                        (0..d)
+                            .map(|j| {
+                                let at = c * d + j;
+                                (stats.second[at] + r * cov0[c]) / n_r(c) - shift_of(at).powi(2)
+                            })
+                            .sum::<f64>()
+                            / d as f64
+                    })
+                    .collect(),
+                CovarianceType::Full => {
+                    let mut out = vec![0.0; k * d * d];
+                    for c in 0..k {
+                        let s = &stats.second[c * d * d..(c + 1) * d * d];
+                        for i in 0..d {
+                            for j in 0..=i {
+                                let at = c * d * d + i * d + j;
+                                let v = (s[i * d + j] + r * cov0[at]) / n_r(c)
+                                    - shift_of(c * d + i) * shift_of(c * d + j);
+                                out[at] = v;
+                                out[c * d * d + j * d + i] = v;
+                            }
                         }
                     }
+                    out
                 }
-                out
+                // Rejected by `validate`.
+                CovarianceType::Tied => cov0.clone(),
             }
-            // Rejected by `validate`.
-            CovarianceType::Tied => cov0.clone(),
-        }
-    };
-    let conv = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
-    GaussianMixture::new(covariance_type, conv(weights), conv(means), conv(covariances)).map_err(
-        |e| e.context("after MAP adaptation (raise the relevance factor or adapt means only)"),
-    )
+        };
+        Ok((Parameters { covariance_type, weights, means, covariances }, GuardCounts::default()))
+    }
+
+    fn reg_covar(&self) -> f64 {
+        0.0
+    }
 }
 
 #[cfg(test)]
@@ -269,7 +321,7 @@ mod tests {
             a * ex + (1.0 - a) * mu
         };
         let expected = [adapted(&left, -1.0), adapted(&right, 1.0)];
-        let model = map_adapt(&ubm, x.samples(), &MapConfig::default().relevance(r)).unwrap();
+        let model = adapt(&ubm, x.samples(), &AdaptConfig::default().relevance(r)).unwrap();
         // By hand: N_right = 0.5 + 0.8808 + 0.9975 = 2.3783, E[x] = (0.8808 + 2.9926) / 2.3783
         // = 1.6287, α = 2.3783 / 6.3783 = 0.3729, μ̂ = 0.3729 · 1.6287 + 0.6271 · 1 = 1.2344.
         assert!((expected[1] - 1.2344).abs() < 1e-4, "{expected:?}");
@@ -290,8 +342,8 @@ mod tests {
             let x = x.samples();
             let r = 8.0;
             let config =
-                MapConfig::default().relevance(r).adapt_weights(true).adapt_variances(true);
-            let model = map_adapt(&ubm, x, &config).unwrap();
+                AdaptConfig::default().relevance(r).adapt_weights(true).adapt_variances(true);
+            let model = adapt(&ubm, x, &config).unwrap();
             let (k, d) = (3, 2);
             let post: Vec<Vec<f64>> = (0..x.n_samples())
                 .map(|n| gmm_core::kernel::reference::posteriors(&ubm, x.row(n)))
@@ -344,8 +396,8 @@ mod tests {
         )
         .unwrap();
         let x = Matrix::from_vec(vec![99.0, 101.5], 1).unwrap();
-        let config = MapConfig::default().adapt_weights(true).adapt_variances(true);
-        let model = map_adapt(&ubm, x.samples(), &config).unwrap();
+        let config = AdaptConfig::default().adapt_weights(true).adapt_variances(true);
+        let model = adapt(&ubm, x.samples(), &config).unwrap();
         assert_eq!(model.means()[0], -100.0);
         assert_eq!(model.covariances()[0], 1.0);
         assert!(model.weights()[1] > 0.5);
@@ -358,10 +410,10 @@ mod tests {
                 .unwrap();
         let x = Matrix::from_vec(vec![1.0], 1).unwrap();
         for r in [0.0, -1.0, f64::NAN] {
-            let e = map_adapt(&ubm, x.samples(), &MapConfig::default().relevance(r)).unwrap_err();
+            let e = adapt(&ubm, x.samples(), &AdaptConfig::default().relevance(r)).unwrap_err();
             assert_eq!(e.kind(), &ErrorKind::InvalidConfig);
         }
         let x2 = Matrix::from_vec(vec![1.0, 2.0], 2).unwrap();
-        assert!(map_adapt(&ubm, x2.samples(), &MapConfig::default()).is_err());
+        assert!(adapt(&ubm, x2.samples(), &AdaptConfig::default()).is_err());
     }
 }

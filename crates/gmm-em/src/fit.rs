@@ -1,9 +1,9 @@
-//! The EM driver: restarts, iterations, convergence, the report.
+//! Batch EM: restarts around [`crate::driver`]'s loop, and the report.
 //!
 //! One iteration is one pass over the data (the fused E-step of [`crate::pass`]) that evaluates the
 //! current model — its mean log-likelihood per sample — and collects the statistics for the
-//! next one, followed by the M-step. So after the pass that evaluates the model of iteration
-//! `t` we know `ℓ_t`, and:
+//! next one, followed by the M-step ([`crate::driver::BatchEm`]). So after the pass that
+//! evaluates the model of iteration `t` we know `ℓ_t`, and (the driver's rule):
 //!
 //! * if `t ≥ 1` and `|ℓ_t - ℓ_{t-1}| < tol`, the fit has converged and returns model `t`;
 //! * if `t = max_iter`, it stops and returns model `t` (`converged = false` unless the test
@@ -32,24 +32,14 @@ use std::time::Instant;
 
 use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
+use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::config::EmConfig;
+use crate::driver::{BatchEm, StopRule, Trajectory, iterate_restart};
 use crate::init::{initial_model, stream_seed};
-use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
-use crate::pass::e_step;
-use crate::update::{MaximumLikelihood, UpdateRule};
+use crate::pass::e_step_unchecked;
+use crate::update::{GuardCounts, MaximumLikelihood, Regularisation, UpdateRule, m_step};
 
-/// Progress after one EM iteration, passed to [`FitOptions::on_iteration`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct IterationInfo {
-    /// Restart number, from 0.
-    pub restart: usize,
-    /// Iteration number, from 1.
-    pub iteration: usize,
-    /// Mean log-likelihood per sample of the model after this iteration.
-    pub log_likelihood: f64,
-    /// Change from the previous iteration's (or the start's) value.
-    pub change: f64,
-}
+pub use crate::driver::IterationInfo;
 
 /// Optional inputs of a fit.
 #[derive(Default)]
@@ -153,7 +143,7 @@ pub(crate) fn check_inputs<T: Real>(
         ));
     }
     if let Some(w) = options.sample_weights {
-        check_sample_weights(w, x.n_samples())?;
+        check_sample_weights(w, x.n_samples(), ZeroWeights::Refused)?;
     }
     if let Some(start) = options.start {
         start.check_samples(x)?;
@@ -195,28 +185,6 @@ where
             pool.install(f)
         }
     }
-}
-
-pub(crate) fn check_sample_weights(w: &[f64], n: usize) -> Result<()> {
-    if w.len() != n {
-        return Err(Error::new(
-            ErrorKind::DimensionMismatch { expected: n, found: w.len() },
-            format!("{} sample weights for {n} samples: give one weight per sample", w.len()),
-        ));
-    }
-    if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err(Error::new(
-            ErrorKind::InvalidSampleWeights,
-            format!("sample weight {i} is {}: weights must be finite and >= 0", w[i]),
-        ));
-    }
-    if !w.iter().any(|&v| v > 0.0) {
-        return Err(Error::new(
-            ErrorKind::InvalidSampleWeights,
-            "every sample weight is 0: give some samples positive weight",
-        ));
-    }
-    Ok(())
 }
 
 fn run<T: Real>(
@@ -279,6 +247,26 @@ struct RestartRun {
     guards: GuardCounts,
 }
 
+impl From<Trajectory> for RestartRun {
+    fn from(t: Trajectory) -> Self {
+        Self {
+            final_log_likelihood: t.last,
+            log_likelihood: t.objective,
+            initial_log_likelihood: t.initial,
+            converged: t.converged,
+            guards: t.guards,
+        }
+    }
+}
+
+/// The maximum-likelihood rule of `config`'s guards.
+pub(crate) fn default_rule(config: &EmConfig) -> MaximumLikelihood {
+    MaximumLikelihood(Regularisation {
+        reg_covar: config.get_reg_covar(),
+        variance_floor: config.get_variance_floor(),
+    })
+}
+
 fn run_restart<T: Real>(
     config: &EmConfig,
     x: Samples<'_, T>,
@@ -286,96 +274,19 @@ fn run_restart<T: Real>(
     start: GaussianMixture<T>,
     restart: usize,
 ) -> Result<(GaussianMixture<T>, RestartRun)> {
-    let weights = options.sample_weights;
-    let ml = MaximumLikelihood(Regularisation {
-        reg_covar: config.get_reg_covar(),
-        variance_floor: config.get_variance_floor(),
-    });
+    let ml = default_rule(config);
     let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
-    let mut model = start;
-    let mut history = Vec::new();
-    let mut guards = GuardCounts::default();
-    let mut previous = f64::NAN;
-    let mut initial = f64::NAN;
-    let mut converged = false;
-    // The statistics behind the current model (for rules that finish differently).
-    let mut made_model: Option<crate::stats::SuffStats> = None;
-    for t in 0.. {
-        let last = t == config.get_max_iter();
-        // The last pass only evaluates the model: no statistics needed, unless the rule
-        // computes its objective from them.
-        let (stats, mean_ll) = if last && !rule.has_objective() {
-            let (ll, total) = model.weighted_log_likelihood(x, weights)?;
-            (None, ll / total)
-        } else {
-            let stats = e_step(&model, x, weights);
-            let mean = if rule.has_objective() {
-                rule.objective(&stats, &parameters_of(&model))?
-            } else {
-                stats.log_likelihood / stats.total_weight
-            };
-            (if last { None } else { Some(stats) }, mean)
-        };
-        if t == 0 {
-            initial = mean_ll;
-        } else {
-            history.push(mean_ll);
-            if let Some(callback) = options.on_iteration.as_mut() {
-                callback(&IterationInfo {
-                    restart,
-                    iteration: t,
-                    log_likelihood: mean_ll,
-                    change: mean_ll - previous,
-                });
-            }
-            if (mean_ll - previous).abs() < config.get_tol() {
-                converged = true;
-                break;
-            }
-        }
-        let Some(stats) = stats else { break };
-        let fallback = Fallback::from_model(&model);
-        let (next, step_guards) = rule
-            .update(&stats, model.covariance_type(), &fallback)
-            .and_then(|(p, g)| Ok((p.into_model(rule.reg_covar())?, g)))
-            .map_err(|e| e.context(format!("EM iteration {}", t + 1)))?;
-        guards.add(step_guards);
-        previous = mean_ll;
-        model = next;
-        made_model = Some(stats);
-    }
-    if let Some(stats) = made_model
-        && let Some(parameters) = rule.finish(&stats, model.covariance_type())
-    {
-        model = parameters?.into_model(rule.reg_covar())?;
-    }
-    let final_log_likelihood = history.last().copied().unwrap_or(initial);
-    Ok((
-        model,
-        RestartRun {
-            log_likelihood: history,
-            initial_log_likelihood: initial,
-            final_log_likelihood,
-            converged,
-            guards,
-        },
-    ))
-}
-
-/// `model`'s parameters in `f64`.
-fn parameters_of<T: Real>(model: &GaussianMixture<T>) -> crate::mstep::Parameters {
-    let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
-    crate::mstep::Parameters {
-        covariance_type: model.covariance_type(),
-        weights: f(model.weights()),
-        means: f(model.means()),
-        covariances: f(model.covariances()),
-    }
+    let mut em = BatchEm::new_unchecked(x, options.sample_weights, rule);
+    let stop =
+        StopRule { max_iter: config.get_max_iter(), tol: config.get_tol(), score_last: true };
+    let callback = options.on_iteration.as_deref_mut();
+    let (model, trajectory) = iterate_restart(&mut em, start, stop, restart, callback)?;
+    Ok((model, trajectory.into()))
 }
 
 /// One EM iteration from `model`: the fused E-step (which also yields `model`'s mean
 /// log-likelihood per sample) and the maximum-likelihood M-step. Runs on the current rayon
-/// pool; `x` and `sample_weights` are validated as by [`fit()`].
+/// pool; the data's finiteness is not checked (a NaN shows as a NaN log-likelihood).
 pub fn em_step<T: Real>(
     model: &GaussianMixture<T>,
     x: Samples<'_, T>,
@@ -384,15 +295,9 @@ pub fn em_step<T: Real>(
 ) -> Result<(GaussianMixture<T>, f64, GuardCounts)> {
     model.check_samples(x)?;
     if let Some(w) = sample_weights {
-        check_sample_weights(w, x.n_samples())?;
+        check_sample_weights(w, x.n_samples(), ZeroWeights::Refused)?;
     }
-    let stats = e_step(model, x, sample_weights);
-    let mean_ll = stats.log_likelihood / stats.total_weight;
-    let (next, guards) = maximum_likelihood(
-        &stats,
-        model.covariance_type(),
-        regularisation,
-        &Fallback::from_model(model),
-    )?;
-    Ok((next, mean_ll, guards))
+    let stats = e_step_unchecked(model, x, sample_weights);
+    let (next, guards) = m_step(&MaximumLikelihood(regularisation), &stats, model)?;
+    Ok((next, stats.mean_log_likelihood(), guards))
 }

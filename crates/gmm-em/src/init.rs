@@ -18,9 +18,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::config::{EmConfig, Init};
-use crate::mstep::{Fallback, GuardCounts, Regularisation, maximum_likelihood};
+use crate::fit::default_rule;
 use crate::pass::accumulate;
 use crate::stats::{MomentLayout, SuffStats};
+use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
 pub fn stream_seed(seed: u64, stream: u64) -> u64 {
@@ -113,25 +114,22 @@ pub(crate) fn initial_model<T: Real>(
     sample_weights: Option<&[f64]>,
     config: &EmConfig,
     seed: u64,
-    rule: Option<&dyn crate::update::UpdateRule>,
+    rule: Option<&dyn UpdateRule>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
     let reg = config.get_reg_covar();
     let (mean, variance) = data_moments(x, sample_weights);
-    let regularisation =
-        Regularisation { reg_covar: reg, variance_floor: config.get_variance_floor() };
+    let ml = default_rule(config);
+    let rule: &dyn UpdateRule = rule.unwrap_or(&ml);
     let layout = MomentLayout::for_covariance(covariance_type);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
         let nearest = nearest_centre_model::<T>(&centres, k)?;
         let stats =
             accumulate(x, sample_weights, k, layout, &centres, |s, _| hard_assign(&nearest, s));
-        let fallback = Fallback {
-            means: centres,
-            covariances: diagonal_covariances(covariance_type, k, &variance, reg),
-        };
-        update_with(rule, &stats, covariance_type, regularisation, &fallback)
+        let provisional = provisional(covariance_type, centres, k, &variance, reg);
+        update_with(rule, &stats, &provisional)
     };
     match config.get_init() {
         Init::KMeans | Init::KMeansPlusPlus => {
@@ -165,29 +163,37 @@ pub(crate) fn initial_model<T: Real>(
             let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
                 random_responsibilities(s, k, stream_seed(seed, block as u64))
             });
-            let fallback = Fallback {
-                means: shift.clone(),
-                covariances: diagonal_covariances(covariance_type, k, &variance, reg),
-            };
-            update_with(rule, &stats, covariance_type, regularisation, &fallback)
+            let provisional = provisional(covariance_type, shift, k, &variance, reg);
+            update_with(rule, &stats, &provisional)
         }
     }
 }
 
-/// `rule`'s update of `stats`, or maximum likelihood when there is none.
+/// `rule`'s update of `stats` collected around `provisional`'s means, as a model.
 fn update_with<T: Real>(
-    rule: Option<&dyn crate::update::UpdateRule>,
-    stats: &crate::stats::SuffStats,
-    covariance_type: CovarianceType,
-    regularisation: Regularisation,
-    fallback: &Fallback,
+    rule: &dyn UpdateRule,
+    stats: &SuffStats,
+    provisional: &Parameters,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
-    match rule {
-        None => maximum_likelihood(stats, covariance_type, regularisation, fallback),
-        Some(rule) => {
-            let (parameters, guards) = rule.update(stats, covariance_type, fallback)?;
-            Ok((parameters.into_model(rule.reg_covar())?, guards))
-        }
+    let (parameters, guards) = rule.update(stats, provisional)?;
+    Ok((parameters.into_model(rule.reg_covar())?, guards))
+}
+
+/// The provisional model a start's statistics update: equal weights, `means`, and the data's
+/// per-dimension variance (plus `reg`) as every covariance — what components the start leaves
+/// empty keep.
+fn provisional(
+    covariance_type: CovarianceType,
+    means: Vec<f64>,
+    k: usize,
+    variance: &[f64],
+    reg: f64,
+) -> Parameters {
+    Parameters {
+        covariance_type,
+        weights: vec![1.0 / k as f64; k],
+        means,
+        covariances: diagonal_covariances(covariance_type, k, variance, reg),
     }
 }
 
@@ -202,7 +208,7 @@ pub fn model_from_responsibilities<T: Real>(
     sample_weights: Option<&[f64]>,
     n_components: usize,
     covariance_type: CovarianceType,
-    rule: &dyn crate::update::UpdateRule,
+    rule: &dyn UpdateRule,
 ) -> Result<GaussianMixture<T>> {
     let (n, k) = (x.n_samples(), n_components);
     x.check_finite()?;
@@ -241,12 +247,9 @@ pub fn model_from_responsibilities<T: Real>(
         }
         s.log_likelihood.fill(T::ZERO);
     });
-    let fallback = Fallback {
-        means: shift,
-        covariances: diagonal_covariances(covariance_type, k, &variance, rule.reg_covar()),
-    };
-    let (parameters, _) = rule.update(&stats, covariance_type, &fallback)?;
-    parameters.into_model(rule.reg_covar())
+    let provisional = provisional(covariance_type, shift, k, &variance, rule.reg_covar());
+    let (model, _) = update_with(rule, &stats, &provisional)?;
+    Ok(model)
 }
 
 /// `m` distinct rows of `x` drawn uniformly (in their original order) and their weights; all

@@ -1,9 +1,15 @@
 //! # gmm-em: expectation-maximisation for Gaussian mixtures
 //!
 //! Fits [`gmm_core::GaussianMixture`]s to data. Everything that learns goes through one seam:
-//! a pass over the data produces [`SuffStats`] (counts and shifted first and second moments,
-//! `f64`, mergeable), and an update rule turns them into a model. Batch EM is
-//! [`pass`]'s fused E-step plus the maximum-likelihood update of [`mstep`].
+//!
+//! ```text
+//! e_step(model, rows, weights) -> SuffStats -> merge (blocks, files, machines) -> UpdateRule -> model
+//! ```
+//!
+//! a pass over the data ([`e_step`]) produces [`SuffStats`] (counts and shifted first and
+//! second moments, `f64`, mergeable, with a stable byte form), and an [`UpdateRule`] turns them
+//! into a model ([`m_step`]). One driver ([`driver::iterate`]) runs every learner — batch EM
+//! with any rule, online EM's epochs, UBM training — with one stop rule, callback and report.
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
@@ -19,10 +25,13 @@
 //!
 //! * [`config`] — [`EmConfig`] and [`Init`];
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities, given responsibilities;
+//! * [`pass`] — [`e_step`], the fused E-step;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
-//! * [`update`] — the update-rule seam ([`update::UpdateRule`]);
-//! * [`fit`](mod@fit) — the driver and [`FitReport`];
+//! * [`update`] — the update-rule seam ([`UpdateRule`], [`m_step`]);
+//! * [`driver`] — the one iteration loop ([`driver::Learner`], [`driver::iterate`]);
+//! * [`fit`](mod@fit) — batch EM with restarts, and [`FitReport`];
+//! * [`method`] — [`Method`], how a fit learns, and [`fit_with`];
 //! * [`map`] — MAP-regularised EM under mclust's conjugate prior;
 //! * [`vb`] — variational Bayes (Dirichlet distribution or process, Gaussian-Wishart);
 //! * [`online`] — online (stepwise, mini-batch) EM with `partial_fit`;
@@ -33,16 +42,18 @@
 //! * [`speech`] — log-likelihood ratios, top-C Gaussian selection, Baum-Welch statistics.
 
 pub mod adapt;
+mod checks;
 pub mod classify;
 pub mod config;
+pub mod driver;
 pub mod fit;
 pub mod init;
 pub mod map;
+pub mod method;
 pub mod mstep;
 pub mod online;
 mod online_fast;
 pub mod pass;
-mod reduce;
 pub mod select;
 pub mod speech;
 pub mod stats;
@@ -55,7 +66,10 @@ pub use classify::{
     cross_validate,
 };
 pub use config::{EmConfig, Init};
-pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step, fit};
-pub use mstep::{GuardCounts, Parameters, Regularisation};
+pub use driver::IterationInfo;
+pub use fit::{Fit, FitOptions, FitReport, RestartSummary, em_step, fit};
+pub use method::{Method, fit_with};
+pub use pass::e_step;
 pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};
+pub use update::{GuardCounts, Parameters, Regularisation, UpdateRule, m_step};

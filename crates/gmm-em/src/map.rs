@@ -61,10 +61,10 @@
 use gmm_core::{CovarianceType, Error, ErrorKind, Real, Result, Samples};
 
 use crate::init::data_covariance;
-use crate::mstep::{Fallback, GuardCounts, Parameters, Regularisation, total_weight};
+use crate::mstep::total_weight;
 
 use crate::stats::{MomentLayout, SuffStats};
-use crate::update::UpdateRule;
+use crate::update::{GuardCounts, Parameters, Regularisation, UpdateRule};
 
 /// The conjugate (normal / inverse-Wishart) prior of MAP-regularised EM.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,10 +172,9 @@ impl UpdateRule for MapRule {
     fn update(
         &self,
         stats: &SuffStats,
-        covariance_type: CovarianceType,
-        _fallback: &Fallback,
+        previous: &Parameters,
     ) -> Result<(Parameters, GuardCounts)> {
-        map_parameters(stats, covariance_type, &self.prior, self.regularisation)
+        map_parameters(stats, previous.covariance_type, &self.prior, self.regularisation)
     }
 
     fn reg_covar(&self) -> f64 {
@@ -203,7 +202,7 @@ pub fn map_parameters(
     }
     let total = total_weight(stats)?;
     let mut guards = GuardCounts::default();
-    let empty_below = 10.0 * f64::EPSILON * total;
+    let empty_below = stats.empty_threshold();
     let kappa = prior.shrinkage;
     let mut means = vec![0.0; k * d];
     // Per component: the count used (0 when empty), a_k and e_k.
@@ -243,13 +242,8 @@ pub fn map_parameters(
         stats.second[c * d * d + i * d + j] - used[c] * delta[c * d + i] * delta[c * d + j]
     };
     let reg = regularisation.reg_covar;
-    let mut floor = |v: f64| match regularisation.variance_floor {
-        Some(f) if v < f => {
-            guards.floored_variances += 1;
-            f
-        }
-        _ => v,
-    };
+    let mut floored = GuardCounts::default();
+    let mut floor = |v: f64| regularisation.floor(v, &mut floored);
     let nu = prior.dof;
     let df = d as f64;
     let covariances: Vec<f64> = match covariance_type {
@@ -314,6 +308,7 @@ pub fn map_parameters(
             cov
         }
     };
+    guards.floored_variances = floored.floored_variances;
     let weights = stats.counts.iter().map(|n| n / total).collect();
     Ok((Parameters { covariance_type, weights, means, covariances }, guards))
 }

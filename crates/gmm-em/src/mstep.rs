@@ -13,70 +13,13 @@
 //!
 //! **Guards.** `variance_floor`, when set, raises any variance (the diagonal of a full or tied
 //! covariance) below it to it; every raised value is counted. A component whose `N_k` is at
-//! most `10 ε Σ_j N_j` is *empty*: it keeps the mean and covariance of the `fallback` (the
-//! previous model during EM) and gets weight `N_k / Σ_j N_j` (≈ 0), and is counted. A
+//! most `10 ε Σ_j N_j` is *empty*: it keeps the mean and covariance of the previous model and gets weight `N_k / Σ_j N_j` (≈ 0), and is counted. A
 //! covariance that is not positive definite after all this is an error naming the component.
 
-use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
+use gmm_core::{CovarianceType, Error, ErrorKind, Result};
 
 use crate::stats::SuffStats;
-
-/// The numeric guards of an M-step.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Regularisation {
-    /// Added to every variance (the covariance diagonal).
-    pub reg_covar: f64,
-    /// Lower bound applied to variances after `reg_covar`, if any.
-    pub variance_floor: Option<f64>,
-}
-
-/// What the guards did in one M-step.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GuardCounts {
-    /// Components that were empty.
-    pub empty_components: usize,
-    /// Variances raised to the floor.
-    pub floored_variances: usize,
-}
-
-impl GuardCounts {
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: GuardCounts) {
-        self.empty_components += other.empty_components;
-        self.floored_variances += other.floored_variances;
-    }
-}
-
-/// Means and covariances an empty component keeps (the type's covariance layout, `f64`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fallback {
-    /// `k x d` means.
-    pub means: Vec<f64>,
-    /// Covariances laid out as the covariance type documents.
-    pub covariances: Vec<f64>,
-}
-
-impl Fallback {
-    /// The parameters of `model`.
-    pub fn from_model<T: Real>(model: &GaussianMixture<T>) -> Self {
-        Self {
-            means: model.means().iter().map(|v| v.to_f64()).collect(),
-            covariances: model.covariances().iter().map(|v| v.to_f64()).collect(),
-        }
-    }
-}
-
-/// Maximum-likelihood parameters from `stats` (see the module docs).
-pub fn maximum_likelihood<T: Real>(
-    stats: &SuffStats,
-    covariance_type: CovarianceType,
-    regularisation: Regularisation,
-    fallback: &Fallback,
-) -> Result<(GaussianMixture<T>, GuardCounts)> {
-    let (parameters, guards) =
-        maximum_likelihood_parameters(stats, covariance_type, regularisation, fallback)?;
-    Ok((parameters.into_model(regularisation.reg_covar)?, guards))
-}
+use crate::update::{GuardCounts, Parameters, Regularisation};
 
 /// The total weight of `stats`, or an error when it is not positive and finite.
 pub(crate) fn total_weight(stats: &SuffStats) -> Result<f64> {
@@ -92,17 +35,19 @@ pub(crate) fn total_weight(stats: &SuffStats) -> Result<f64> {
     Ok(total)
 }
 
-/// [`maximum_likelihood`]'s parameters in `f64`, before they are validated into a model.
+/// Maximum-likelihood parameters from `stats` (see the module docs) of `previous`'s covariance
+/// type; empty components keep `previous`'s means and covariances.
 pub fn maximum_likelihood_parameters(
     stats: &SuffStats,
-    covariance_type: CovarianceType,
+    previous: &Parameters,
     regularisation: Regularisation,
-    fallback: &Fallback,
 ) -> Result<(Parameters, GuardCounts)> {
     let (k, d) = (stats.n_components, stats.n_features);
+    let covariance_type = previous.covariance_type;
+    let fallback = previous;
     let total = total_weight(stats)?;
     let mut guards = GuardCounts::default();
-    let empty_below = 10.0 * f64::EPSILON * total;
+    let empty_below = stats.empty_threshold();
     let empty: Vec<bool> = stats.counts.iter().map(|&n| n <= empty_below).collect();
     guards.empty_components = empty.iter().filter(|&&e| e).count();
     let weights: Vec<f64> = stats.counts.iter().map(|n| n / total).collect();
@@ -120,13 +65,8 @@ pub fn maximum_likelihood_parameters(
         }
     }
     let reg = regularisation.reg_covar;
-    let mut floor = |v: f64| match regularisation.variance_floor {
-        Some(f) if v < f => {
-            guards.floored_variances += 1;
-            f
-        }
-        _ => v,
-    };
+    let mut floored = GuardCounts::default();
+    let mut floor = |v: f64| regularisation.floor(v, &mut floored);
     let covariances: Vec<f64> = match covariance_type {
         CovarianceType::Diag | CovarianceType::Spherical => {
             let mut variances = vec![0.0; k * d];
@@ -203,40 +143,6 @@ pub fn maximum_likelihood_parameters(
             cov
         }
     };
+    guards.floored_variances = floored.floored_variances;
     Ok((Parameters { covariance_type, weights, means, covariances }, guards))
-}
-
-/// Mixture parameters in `f64`, laid out as [`GaussianMixture`] documents: what an update rule
-/// produces before it is validated (and converted to the data's precision) as a model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Parameters {
-    /// The covariance type.
-    pub covariance_type: CovarianceType,
-    /// `k` weights.
-    pub weights: Vec<f64>,
-    /// `k x d` means.
-    pub means: Vec<f64>,
-    /// Covariances in the type's layout.
-    pub covariances: Vec<f64>,
-}
-
-impl Parameters {
-    /// Validates the parameters into a model of precision `T`; a covariance that is not
-    /// positive definite is an error that mentions `reg_covar` (the value used) and the fix.
-    pub fn into_model<T: Real>(self, reg_covar: f64) -> Result<GaussianMixture<T>> {
-        let conv = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
-        GaussianMixture::new(
-            self.covariance_type,
-            conv(self.weights),
-            conv(self.means),
-            conv(self.covariances),
-        )
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotPositiveDefinite { .. } => e.context(format!(
-                "after the M-step (reg_covar = {reg_covar}; raise it, or fit with a prior \
-                 (MAP), if the data has duplicated points or collapsed dimensions)"
-            )),
-            _ => e,
-        })
-    }
 }

@@ -75,17 +75,17 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::config::EmConfig;
+use crate::driver::{Learner, StopRule, iterate};
 use crate::fit::{
-    Fit, FitOptions, FitReport, IterationInfo, RestartSummary, check_inputs, check_sample_weights,
-    with_threads,
+    Fit, FitOptions, FitReport, RestartSummary, check_inputs, default_rule, with_threads,
 };
 use crate::init::{initial_model, stream_seed};
-use crate::mstep::{Fallback, GuardCounts, Regularisation};
 use crate::online_fast::Stepwise;
-use crate::pass::{e_step, e_step_rows};
+use crate::pass::{e_step_rows, e_step_unchecked};
 use crate::stats::{MomentLayout, SuffStats};
-use crate::update::{MaximumLikelihood, UpdateRule};
+use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// Settings of online EM (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -251,12 +251,12 @@ impl<T: Real> OnlineEm<T> {
         self.model.check_samples(batch)?;
         batch.check_finite()?;
         if let Some(w) = sample_weights {
-            check_sample_weights(w, batch.n_samples())?;
+            check_sample_weights(w, batch.n_samples(), ZeroWeights::Refused)?;
         }
         let stats = if batch.n_samples() < SMALL_BATCH {
             small_batch_e_step(&self.model, batch, sample_weights)
         } else {
-            e_step(&self.model, batch, sample_weights)
+            e_step_unchecked(&self.model, batch, sample_weights)
         };
         self.blend(stats, rule)
     }
@@ -275,14 +275,10 @@ impl<T: Real> OnlineEm<T> {
             running.scale(represented); // from per unit weight (the start's statistics)
         }
         stats.scale(gamma * represented / weight);
-        running.reshift(&stats.shift);
+        running.reshift(&stats.shift)?;
         running.scale(1.0 - gamma);
-        running.merge(&stats);
-        let (parameters, guards) = rule.update(
-            &running,
-            self.model.covariance_type(),
-            &Fallback::from_model(&self.model),
-        )?;
+        running.merge(&stats)?;
+        let (parameters, guards) = rule.update(&running, &Parameters::from_model(&self.model))?;
         self.model = parameters.into_model(rule.reg_covar())?;
         self.represented = Some(represented);
         self.running = running;
@@ -333,21 +329,7 @@ impl<T: Real> OnlineEm<T> {
             ));
         }
         if let Some(w) = sample_weights {
-            if w.len() != n {
-                return Err(Error::new(
-                    ErrorKind::DimensionMismatch { expected: n, found: w.len() },
-                    format!(
-                        "{} sample weights for {n} samples: give one weight per sample",
-                        w.len()
-                    ),
-                ));
-            }
-            if let Some(i) = w.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::new(
-                    ErrorKind::InvalidSampleWeights,
-                    format!("sample weight {i} is {}: weights must be finite and >= 0", w[i]),
-                ));
-            }
+            check_sample_weights(w, n, ZeroWeights::Allowed)?;
         }
         let carries =
             |chunk: &[usize]| sample_weights.is_none_or(|w| chunk.iter().any(|&i| w[i] > 0.0));
@@ -356,8 +338,8 @@ impl<T: Real> OnlineEm<T> {
             CovarianceType::Diag | CovarianceType::Spherical
         ) && batch_size < SMALL_BATCH;
         let (mut ll, mut weight) = (0.0, 0.0);
-        match rule.maximum_likelihood().filter(|_| fast) {
-            Some(reg) => {
+        match rule.diagonal_components().filter(|_| fast) {
+            Some(component_rule) => {
                 let mut hot = Stepwise::new(
                     &self.model,
                     &self.running,
@@ -365,7 +347,8 @@ impl<T: Real> OnlineEm<T> {
                     self.represented,
                     self.kappa,
                     self.t0,
-                    reg,
+                    component_rule,
+                    rule.reg_covar(),
                 );
                 // Rows are gathered (as f64) a span of batches at a time: the span's row reads
                 // are independent, so their cache misses overlap instead of stalling each batch.
@@ -391,7 +374,7 @@ impl<T: Real> OnlineEm<T> {
                         let bw = sample_weights.map(|_| &weights[first..first + chunk.len()]);
                         let (l, w) = hot
                             .step(batch, bw)
-                            .or_else(|e| check_rows_finite(x, chunk).and(Err(e)))
+                            .or_else(|e| x.check_rows_finite(chunk).and(Err(e)))
                             .map_err(|e| e.context(format!("batch {}", hot.steps + 1)))?;
                         ll += l;
                         weight += w;
@@ -429,7 +412,7 @@ impl<T: Real> OnlineEm<T> {
                         e_step_rows(&work.model, x, chunk, bw)
                     };
                     if !stats.log_likelihood.is_finite() {
-                        check_rows_finite(x, chunk)
+                        x.check_rows_finite(chunk)
                             .map_err(|e| e.context(format!("batch {}", work.steps + 1)))?;
                     }
                     let l = work
@@ -443,26 +426,6 @@ impl<T: Real> OnlineEm<T> {
         }
         Ok(if weight > 0.0 { ll / weight } else { 0.0 })
     }
-}
-
-/// The typed error for the first non-finite value in the rows `rows` of `x` (in that order;
-/// the row is reported by its index in `x`), or `Ok` when they are all finite. Online EM runs
-/// it only when a batch's log-likelihood is not finite: a NaN or infinite value always makes
-/// it so (its log-densities are NaN or `-∞` in every component), so no batch with one goes
-/// unnoticed, and finite batches pay nothing.
-fn check_rows_finite<T: Real>(x: Samples<'_, T>, rows: &[usize]) -> Result<()> {
-    for &row in rows {
-        if let Some(column) = x.row(row).iter().position(|v| !v.is_finite()) {
-            return Err(Error::new(
-                ErrorKind::NonFiniteValue { row, column },
-                format!(
-                    "the data holds {} at row {row}, column {column} (counting from 0): remove                      or impute NaN and infinite values first",
-                    x.row(row)[column]
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Rows the small-batch hot path gathers at a time (a multiple of its batch size).
@@ -483,7 +446,7 @@ fn small_batch_e_step<T: Real>(
     let (n, d, k) = (x.n_samples(), x.n_features(), model.n_components());
     let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
     let layout = MomentLayout::for_covariance(model.covariance_type());
-    let mut stats = SuffStats::new(k, d, layout, shift);
+    let mut stats = SuffStats::empty(k, d, layout, shift);
     let log_w: Vec<f64> = model.log_weights().iter().map(|v| v.to_f64()).collect();
     let log_norm: Vec<f64> = model.log_normalisers().iter().map(|v| v.to_f64()).collect();
     let inverse: Option<Vec<f64>> =
@@ -543,7 +506,7 @@ fn implied_stats<T: Real>(model: &GaussianMixture<T>) -> SuffStats {
     let t = model.covariance_type();
     let layout = MomentLayout::for_covariance(t);
     let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
-    let mut stats = SuffStats::new(k, d, layout, shift);
+    let mut stats = SuffStats::empty(k, d, layout, shift);
     let cov: Vec<f64> = model.covariances().iter().map(|v| v.to_f64()).collect();
     for c in 0..k {
         let w = model.weights()[c].to_f64();
@@ -588,77 +551,93 @@ pub fn fit_online<T: Real>(
             Some(model) => (model.clone(), GuardCounts::default()),
             None => initial_model(x, weights, config, seed, options.update)?,
         };
-        let ml = MaximumLikelihood(Regularisation {
-            reg_covar: config.get_reg_covar(),
-            variance_floor: config.get_variance_floor(),
-        });
+        let ml = default_rule(config);
         let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
         let n = x.n_samples();
         let total_weight = weights.map_or(n as f64, |w| w.iter().sum());
-        let (initial, _) = start.weighted_log_likelihood(x, weights)?;
-        let initial = initial / total_weight;
-        let mut state = OnlineEm::new(start, online)?.represented_weight(total_weight);
-        let mut order: Vec<usize> = (0..n).collect();
-        let batch = online.batch_size.min(n);
-        let mut history = Vec::new();
-        let mut previous = initial;
-        let mut converged = false;
-        for epoch in 0..online.epochs {
-            if online.shuffle {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(
-                    config.get_seed(),
-                    1_000_000 + epoch as u64,
-                ));
-                order.shuffle(&mut rng);
-            }
-            state
-                .partial_fit_rows(x, &order, weights, batch, rule)
-                .map_err(|e| e.context(format!("online EM, epoch {}", epoch + 1)))?;
-            let (ll, _) = state.model.weighted_log_likelihood(x, weights)?;
-            let mean_ll = ll / total_weight;
-            history.push(mean_ll);
-            if let Some(callback) = options.on_iteration.as_mut() {
-                callback(&IterationInfo {
-                    restart: 0,
-                    iteration: epoch + 1,
-                    log_likelihood: mean_ll,
-                    change: mean_ll - previous,
-                });
-            }
-            if (mean_ll - previous).abs() < config.get_tol() {
-                converged = true;
-                break;
-            }
-            previous = mean_ll;
-        }
-        let final_log_likelihood = history.last().copied().unwrap_or(initial);
+        let mut epochs = Epochs {
+            x,
+            weights,
+            rule,
+            state: OnlineEm::new(start.clone(), online)?.represented_weight(total_weight),
+            order: (0..n).collect(),
+            batch: online.batch_size.min(n),
+            shuffle: online.shuffle.then_some(config.get_seed()),
+            total_weight,
+        };
+        let stop = StopRule { max_iter: online.epochs, tol: config.get_tol(), score_last: true };
+        let callback = options.on_iteration.as_deref_mut();
+        let (model, run) = iterate(&mut epochs, start, stop, callback)?;
         let mut guards = init_guards;
-        guards.add(state.guards);
+        guards.add(run.guards);
         let report = FitReport {
-            n_iter: history.len(),
-            converged,
-            log_likelihood: history.clone(),
-            initial_log_likelihood: initial,
-            final_log_likelihood,
+            n_iter: run.objective.len(),
+            converged: run.converged,
+            initial_log_likelihood: run.initial,
+            final_log_likelihood: run.last,
             empty_components: guards.empty_components,
             floored_variances: guards.floored_variances,
             restarts: vec![RestartSummary {
                 seed,
-                n_iter: history.len(),
-                converged,
-                final_log_likelihood,
+                n_iter: run.objective.len(),
+                converged: run.converged,
+                final_log_likelihood: run.last,
             }],
+            log_likelihood: run.objective,
             best_restart: 0,
             threads: rayon::current_num_threads(),
             fit_seconds: started.elapsed().as_secs_f64(),
         };
-        Ok(Fit { model: state.model, report })
+        Ok(Fit { model, report })
     })
+}
+
+/// Online EM's epochs as a [`Learner`] of the driver: an advance is one epoch of mini-batches
+/// over the rows in a fresh order (drawn from `stream_seed(seed, 1_000_000 + epoch)` when
+/// shuffling), an evaluation scores all the data.
+struct Epochs<'a, T: Real> {
+    x: Samples<'a, T>,
+    weights: Option<&'a [f64]>,
+    rule: &'a dyn UpdateRule,
+    state: OnlineEm<T>,
+    order: Vec<usize>,
+    batch: usize,
+    /// The seed of the shuffles, or `None` to keep the rows in order.
+    shuffle: Option<u64>,
+    total_weight: f64,
+}
+
+impl<T: Real> Learner<T> for Epochs<'_, T> {
+    fn evaluate(&mut self, model: &GaussianMixture<T>, _then_advance: bool) -> Result<f64> {
+        let (ll, _) = model.weighted_log_likelihood(self.x, self.weights)?;
+        Ok(ll / self.total_weight)
+    }
+
+    fn advance(
+        &mut self,
+        _model: &GaussianMixture<T>,
+        epoch: usize,
+    ) -> Result<(GaussianMixture<T>, GuardCounts)> {
+        if let Some(seed) = self.shuffle {
+            let stream = stream_seed(seed, 1_000_000 + (epoch - 1) as u64);
+            self.order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(stream));
+        }
+        let before = self.state.guards;
+        self.state
+            .partial_fit_rows(self.x, &self.order, self.weights, self.batch, self.rule)
+            .map_err(|e| e.context(format!("online EM, epoch {epoch}")))?;
+        let mut guards = self.state.guards;
+        guards.empty_components -= before.empty_components;
+        guards.floored_variances -= before.floored_variances;
+        guards.held_components -= before.held_components;
+        Ok((self.state.model.clone(), guards))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::update::{MaximumLikelihood, Regularisation};
 
     #[test]
     fn the_small_batch_e_step_matches_the_blocked_pass() {
@@ -671,7 +650,7 @@ mod tests {
                     let rows = Samples::new(&x.as_slice()[..n * 5], 5).unwrap();
                     let ws = weights.map(|w| &w[..n]);
                     let small = small_batch_e_step(&model, rows, ws);
-                    let blocked = e_step(&model, rows, ws);
+                    let blocked = e_step_unchecked(&model, rows, ws);
                     let close =
                         |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
                     assert!(close(small.log_likelihood, blocked.log_likelihood), "{t} n={n}");

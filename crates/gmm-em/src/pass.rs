@@ -1,5 +1,21 @@
-//! One pass over the data producing [`SuffStats`]: the fused E-step, and the same loop fed by
-//! other sources of responsibilities (hard k-means labels, random draws).
+//! One pass over the data producing [`SuffStats`]: the fused E-step ([`e_step`], the public
+//! seam every learner and every scale-out route is built on), and the same loop fed by other
+//! sources of responsibilities (hard k-means labels, random draws).
+//!
+//! ```
+//! use gmm_core::{CovarianceType, GaussianMixture};
+//! use gmm_em::e_step;
+//!
+//! let model = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 2.0, 1)?;
+//! let (x, _) = model.sample(1000, 2)?;
+//! let (head, tail) = x.as_slice().split_at(2 * 480); // 480 rows: two whole blocks
+//! let mut stats = e_step(&model, gmm_core::Samples::new(head, 2)?, None)?;
+//! stats.merge(&e_step(&model, gmm_core::Samples::new(tail, 2)?, None)?)?;
+//! let whole = e_step(&model, x.samples(), None)?;
+//! assert_eq!(stats.counts().len(), 3);
+//! assert!((stats.log_likelihood() - whole.log_likelihood()).abs() < 1e-9 * whole.log_likelihood().abs());
+//! # Ok::<(), gmm_core::Error>(())
+//! ```
 //!
 //! # Current implementation
 //!
@@ -17,6 +33,7 @@ use gmm_core::par::reduce_blocks;
 use gmm_core::scratch::with_cached;
 use gmm_core::{GaussianMixture, Real, Samples};
 
+use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::stats::{MomentLayout, SuffStats};
 
 /// Per-block scratch of a pass: the kernel scratch plus `f64` copies for the statistics.
@@ -76,7 +93,7 @@ where
 {
     let (d, k) = (x.n_features(), n_components);
     let n = rows.map_or(x.n_samples(), <[usize]>::len);
-    let empty = || SuffStats::new(k, d, layout, shift.to_vec());
+    let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
     reduce_blocks(
         n_blocks(n),
         |blocks| {
@@ -141,16 +158,35 @@ where
             stats
         },
         |mut a, b| {
-            a.merge(&b);
+            a.add(&b);
             a
         },
     )
     .unwrap_or_else(empty)
 }
 
-/// The fused E-step: responsibilities under `model`, statistics shifted by its means, and the
-/// weighted log-likelihood `Σ w_n log p(x_n)` (in `stats.log_likelihood`).
-pub(crate) fn e_step<T: Real>(
+/// The fused E-step over `x`: responsibilities under `model`, statistics shifted by its means,
+/// and the weighted log-likelihood `Σ_n w_n log p(x_n)` ([`SuffStats::log_likelihood`]).
+///
+/// `sample_weights` (`n` finite values `>= 0`; `None`: 1 each) multiply the responsibilities.
+/// The data must match the model's dimension and be finite. Any thread count gives the same
+/// bits; merging the statistics of consecutive row ranges gives those of the whole range up
+/// to the order of the additions (see `docs/ARCHITECTURE.md`).
+pub fn e_step<T: Real>(
+    model: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> gmm_core::Result<SuffStats> {
+    model.check_samples(x)?;
+    x.check_finite()?;
+    if let Some(w) = sample_weights {
+        check_sample_weights(w, x.n_samples(), ZeroWeights::Allowed)?;
+    }
+    Ok(e_step_unchecked(model, x, sample_weights))
+}
+
+/// [`e_step`] on inputs the caller has checked.
+pub(crate) fn e_step_unchecked<T: Real>(
     model: &GaussianMixture<T>,
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
@@ -205,7 +241,7 @@ mod tests {
                     let bw: Vec<f64> = order.iter().map(|&i| w[i]).collect();
                     for weights in [None, Some(bw.as_slice())] {
                         let a = e_step_rows(&model, x, &order, weights);
-                        let b = e_step(&model, copy, weights);
+                        let b = e_step(&model, copy, weights).unwrap();
                         let what = format!("{t} d={d} k={k} n={n}");
                         assert_eq!(
                             a.log_likelihood.to_bits(),

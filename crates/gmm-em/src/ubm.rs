@@ -18,8 +18,9 @@
 //!    doubles each round: 1, 2, 4, ... and the last round adds what is left.
 //! 3. Run [`UbmConfig::final_iters`] EM iterations at the final size.
 //!
-//! Every EM iteration is the library's fused E-step ([`crate::pass`]) and maximum-likelihood
-//! M-step ([`crate::mstep`]), followed by Kaldi's low-count rule (`MleDiagGmmUpdate`): a
+//! Every stage runs the library's driver ([`crate::driver::iterate`]) over batch EM
+//! ([`crate::driver::BatchEm`]: the fused E-step and an update rule). The rule is Kaldi's
+//! low-count rule (`MleDiagGmmUpdate`) around maximum likelihood, [`HoldLowCounts`]: a
 //! component whose occupancy `N_k` is below [`UbmConfig::min_occupancy`] (Kaldi's
 //! `--min-gaussian-occupancy`, default 10 frames here as there) or whose weight is below
 //! [`UbmConfig::min_weight`] (`--min-gaussian-weight`, 1e-5) keeps its previous mean and
@@ -46,10 +47,10 @@ use std::time::Instant;
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
+use crate::driver::{BatchEm, StopRule, iterate};
 use crate::fit::with_threads;
 use crate::init::data_moments;
-use crate::mstep::{Fallback, Regularisation, maximum_likelihood};
-use crate::pass::e_step;
+use crate::update::{HoldLowCounts, MaximumLikelihood, Regularisation};
 
 /// Settings of UBM training (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
@@ -242,19 +243,40 @@ fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {
         final_iterations: (0, 0.0),
         seconds: 0.0,
     };
+    let rule = HoldLowCounts {
+        inner: MaximumLikelihood(Regularisation {
+            reg_covar: config.reg_covar,
+            variance_floor: config.variance_floor,
+        }),
+        min_count: config.min_occupancy,
+        min_weight: config.min_weight,
+    };
+    let mut em = BatchEm::new_unchecked(x, None, &rule);
     let mut low = vec![false; 1];
     loop {
         let k = params.weights.len();
         let at_target = k >= target;
         let iters = if at_target { config.final_iters } else { config.iters_per_split };
         let timer = Instant::now();
-        for _ in 0..iters {
-            let model = params.model::<T>()?;
-            let (next, mean_ll, flags) = em_iteration(&model, x, config)?;
-            report.log_likelihood.push((k, mean_ll));
-            report.not_updated += flags.iter().filter(|&&f| f).count();
-            low = flags;
-            params = next;
+        // `iters` passes, each an E-step and an update; the model they end with is split (or
+        // returned) without being scored.
+        let stop = StopRule { max_iter: iters, tol: 0.0, score_last: false };
+        let (_, run) = iterate(&mut em, params.model::<T>()?, stop, None)
+            .map_err(|e| e.context("UBM training"))?;
+        let scored = std::iter::once(run.initial).chain(run.objective).take(iters);
+        report.log_likelihood.extend(scored.map(|ll| (k, ll)));
+        report.not_updated += run.guards.held_components;
+        // The stage's last update in f64 (not rounded to the data's precision), as before the
+        // driver: what the next split divides.
+        if iters > 0
+            && let Some((stats, last)) = em.last_update()
+        {
+            low = rule.held(stats);
+            params = DiagParams {
+                weights: last.weights.clone(),
+                means: last.means.clone(),
+                variances: last.covariances.clone(),
+            };
         }
         if at_target {
             report.final_iterations = (iters, timer.elapsed().as_secs_f64());
@@ -273,7 +295,6 @@ fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {
     Ok(UbmFit { model, report })
 }
 
-/// Diagonal parameters in `f64`, as the training loop edits them.
 struct DiagParams {
     weights: Vec<f64>,
     means: Vec<f64>,
@@ -328,39 +349,6 @@ impl DiagParams {
 
 /// One EM iteration with Kaldi's low-count rule: the new parameters, the mean log-likelihood
 /// of `model`, and which components were not updated.
-fn em_iteration<T: Real>(
-    model: &GaussianMixture<T>,
-    x: Samples<'_, T>,
-    config: &UbmConfig,
-) -> Result<(DiagParams, f64, Vec<bool>)> {
-    let stats = e_step(model, x, None);
-    let mean_ll = stats.log_likelihood / stats.total_weight;
-    let fallback = Fallback::from_model(model);
-    let regularisation =
-        Regularisation { reg_covar: config.reg_covar, variance_floor: config.variance_floor };
-    let (next, _) =
-        maximum_likelihood::<f64>(&stats, CovarianceType::Diag, regularisation, &fallback)
-            .map_err(|e| e.context("UBM training"))?;
-    let total = stats.total_weight;
-    let d = model.n_features();
-    let mut params = DiagParams {
-        weights: next.weights().to_vec(),
-        means: next.means().to_vec(),
-        variances: next.covariances().to_vec(),
-    };
-    let low: Vec<bool> = stats
-        .counts
-        .iter()
-        .map(|&n| n < config.min_occupancy || n / total < config.min_weight)
-        .collect();
-    for c in (0..low.len()).filter(|&c| low[c]) {
-        params.means[c * d..(c + 1) * d].copy_from_slice(&fallback.means[c * d..(c + 1) * d]);
-        params.variances[c * d..(c + 1) * d]
-            .copy_from_slice(&fallback.covariances[c * d..(c + 1) * d]);
-    }
-    Ok((params, mean_ll, low))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

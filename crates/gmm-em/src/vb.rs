@@ -62,10 +62,10 @@ use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use crate::init::data_covariance;
-use crate::mstep::{Fallback, GuardCounts, Parameters, total_weight};
+use crate::mstep::total_weight;
 
 use crate::stats::{MomentLayout, SuffStats};
-use crate::update::UpdateRule;
+use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// `ln 2π`.
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
@@ -229,7 +229,7 @@ impl VariationalRule {
         }
         // Scatter around x̄_k (the shift moved from s_k to x̄_k), over nk, plus reg_covar.
         let mut around = stats.clone();
-        around.reshift(&xbar);
+        around.reshift(&xbar)?;
         let s_full = |c: usize, i: usize, j: usize| {
             let (i, j) = if i >= j { (i, j) } else { (j, i) };
             around.second[c * d * d + i * d + j] / nk[c] + if i == j { self.reg_covar } else { 0.0 }
@@ -462,9 +462,9 @@ impl UpdateRule for VariationalRule {
     fn update(
         &self,
         stats: &SuffStats,
-        covariance_type: CovarianceType,
-        _fallback: &Fallback,
+        previous: &Parameters,
     ) -> Result<(Parameters, GuardCounts)> {
+        let covariance_type = previous.covariance_type;
         let q = self.posterior(stats, covariance_type)?;
         Ok((self.e_step_parameters(&q, covariance_type), GuardCounts::default()))
     }
@@ -478,14 +478,11 @@ impl UpdateRule for VariationalRule {
     }
 
     fn objective(&self, stats: &SuffStats, pass_model: &Parameters) -> Result<f64> {
-        Ok(self.lower_bound(stats, pass_model)? / stats.total_weight)
+        Ok(self.lower_bound(stats, pass_model)? / stats.total_weight())
     }
 
-    fn finish(
-        &self,
-        stats: &SuffStats,
-        covariance_type: CovarianceType,
-    ) -> Option<Result<Parameters>> {
+    fn finish(&self, stats: &SuffStats, last: &Parameters) -> Option<Result<Parameters>> {
+        let covariance_type = last.covariance_type;
         Some(
             self.posterior(stats, covariance_type)
                 .map(|q| self.point_estimate(&q, covariance_type)),

@@ -1,7 +1,7 @@
 //! `gmm adapt`: MAP adaptation of a UBM to one speaker's frames.
 
 use gmm_core::{Real, Result};
-use gmm_em::adapt::{MapConfig, map_adapt};
+use gmm_em::adapt::{AdaptConfig, adapt};
 
 use super::frames::{expand, load_stacked, precision};
 use crate::args::{AdaptArgs, Dtype};
@@ -18,11 +18,11 @@ pub fn run(args: AdaptArgs) -> Result<()> {
 fn typed<T: Real>(args: &AdaptArgs, files: &[std::path::PathBuf]) -> Result<()> {
     let ubm = gmm_io::read_model::<T>(&args.ubm)?;
     let x = load_stacked::<T>(files)?;
-    let config = MapConfig::default()
+    let config = AdaptConfig::default()
         .relevance(args.relevance)
         .adapt_means(!args.no_means)
         .adapt_weights(args.weights)
         .adapt_variances(args.variances);
-    let model = map_adapt(&ubm, x.samples(), &config)?;
+    let model = adapt(&ubm, x.samples(), &config)?;
     gmm_io::write_model(&args.output, &model)
 }

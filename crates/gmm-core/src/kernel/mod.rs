@@ -41,6 +41,9 @@
 pub mod cholesky;
 pub mod diag;
 pub mod exp;
+pub mod isa;
+pub mod lanes;
+pub mod moments;
 pub mod reference;
 
 use crate::data::Samples;
@@ -180,7 +183,7 @@ pub fn log_densities<T: Real>(
     scratch: &mut BlockScratch<T>,
     with_weights: bool,
 ) {
-    let arch = pulp::Arch::new();
+    let arch = crate::kernel::isa::arch();
     let d = model.n_features();
     let zeros;
     let constants = if with_weights {
@@ -225,7 +228,7 @@ pub fn log_likelihoods_and_responsibilities<T: Real>(
     scratch: &mut BlockScratch<T>,
     responsibilities: bool,
 ) {
-    pulp::Arch::new().dispatch(LogSumExp {
+    crate::kernel::isa::arch().dispatch(LogSumExp {
         log_density: &mut scratch.log_density,
         n_components,
         out: &mut scratch.log_likelihood,

@@ -61,12 +61,12 @@
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
-//! use gmm_em::adapt::{MapConfig, map_adapt};
+//! use gmm_em::adapt::{AdaptConfig, adapt};
 //! use gmm_em::speech::{TopC, llr};
 //!
 //! let ubm = GaussianMixture::<f64>::random(CovarianceType::Diag, 8, 3, 3.0, 1)?;
 //! let (x, _) = ubm.sample(500, 2)?;
-//! let speaker = map_adapt(&ubm, x.samples(), &MapConfig::default())?;
+//! let speaker = adapt(&ubm, x.samples(), &AdaptConfig::default())?;
 //! let exact = llr(&speaker, &ubm, x.samples(), None)?;
 //! let fast = llr(&speaker, &ubm, x.samples(), Some(TopC::new(5)))?;
 //! assert!(exact > 0.0 && (exact - fast).abs() < 0.05);
@@ -140,7 +140,7 @@ pub fn baum_welch_stats<T: Real>(
 }
 
 /// The full [`SuffStats`] of one UBM E-step over `x` (shifted by the UBM means): what
-/// [`crate::adapt::map_update`] takes, mergeable over files.
+/// [`crate::adapt::adapt_from_stats`] takes, mergeable over files.
 ///
 /// # Errors
 /// Frames of the wrong dimension, not finite, or none.
@@ -149,7 +149,7 @@ pub fn ubm_statistics<T: Real>(ubm: &GaussianMixture<T>, x: Samples<'_, T>) -> R
     if x.n_samples() == 0 {
         return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
     }
-    Ok(e_step(ubm, x, None))
+    e_step(ubm, x, None)
 }
 
 #[cfg(test)]
