@@ -253,7 +253,7 @@ pub fn sum_by_eights(v: &[f64]) -> f64 {
     ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
-/// [`invert`] under the dispatcher: for a diag component's new variances `fresh`, the
+/// For a diag component's new variances `fresh`, the
 /// inverses into `inverse`, `variances ← fresh`, and `(some inverse is not in (0, ∞),
 /// Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`.
 pub fn invert_variances(
