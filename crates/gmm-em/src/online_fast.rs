@@ -31,8 +31,8 @@
 use gmm_core::kernel::lanes::{ComponentLanes, invert_variances};
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
 
-use crate::stats::{MomentLayout, SuffStats};
-use crate::update::{DiagonalComponentRule, GuardCounts, Parameters};
+use crate::stats::SuffStats;
+use crate::update::{ComponentMoments, DiagonalComponentRule, GuardCounts, Parameters};
 
 /// Batches between exact recomputations of the per-component constants.
 const REFRESH: u64 = 1024;
@@ -52,14 +52,10 @@ pub(crate) struct Stepwise<'r> {
     pub(crate) steps: u64,
     pub(crate) represented: Option<f64>,
     pub(crate) guards: GuardCounts,
-    /// The lazy factor `c`: true statistics are `scale * stored`.
+    /// The lazy factor `c`: true statistics are `scale * stats`.
     scale: f64,
-    shift: Vec<f64>,
-    counts: Vec<f64>,
-    first: Vec<f64>,
-    second: Vec<f64>,
-    total_weight: f64,
-    log_likelihood: f64,
+    /// The running statistics in stored units (diagonal layout).
+    stats: SuffStats,
     /// Parameters (variances `k x d`, spherical repeated across `d`).
     means: Vec<f64>,
     variances: Vec<f64>,
@@ -113,12 +109,7 @@ impl<'r> Stepwise<'r> {
             represented,
             guards: GuardCounts::default(),
             scale: 1.0,
-            shift: running.shift.clone(),
-            counts: running.counts.clone(),
-            first: running.first.clone(),
-            second: running.second.clone(),
-            total_weight: running.total_weight,
-            log_likelihood: running.log_likelihood,
+            stats: running.clone(),
             means: model.means().iter().map(|v| v.to_f64()).collect(),
             inverse: variances.iter().map(|v| 1.0 / v).collect(),
             variances,
@@ -167,7 +158,7 @@ impl<'r> Stepwise<'r> {
         // Four independent sums (one chain of k dependent additions costs more than the rest
         // of a small update).
         let mut sums = [0.0; 4];
-        let mut quads = self.counts.chunks_exact(4);
+        let mut quads = self.stats.counts.chunks_exact(4);
         for q in &mut quads {
             for (s, v) in sums.iter_mut().zip(q) {
                 *s += v;
@@ -201,11 +192,17 @@ impl<'r> Stepwise<'r> {
             self.scale = represented; // the start's statistics are per unit weight
         }
         if 1.0 - gamma == 0.0 {
-            for v in self.counts.iter_mut().chain(&mut self.first).chain(&mut self.second) {
+            for v in self
+                .stats
+                .counts
+                .iter_mut()
+                .chain(&mut self.stats.first)
+                .chain(&mut self.stats.second)
+            {
                 *v = 0.0;
             }
-            self.total_weight = 0.0;
-            self.log_likelihood = 0.0;
+            self.stats.total_weight = 0.0;
+            self.stats.log_likelihood = 0.0;
             self.scale = 1.0;
             self.dirty_all = true;
         } else {
@@ -219,7 +216,7 @@ impl<'r> Stepwise<'r> {
                 let mut bits = 0u64;
                 let at = word * 64..k.min(word * 64 + 64);
                 let r = &self.responsibilities[i * kp + at.start..i * kp + at.end];
-                for (l, (&r, &n)) in r.iter().zip(&self.counts[at]).enumerate() {
+                for (l, (&r, &n)) in r.iter().zip(&self.stats.counts[at]).enumerate() {
                     // (Responsibilities are finite here: the log-likelihood was checked.)
                     bits |= u64::from(a * r > 0.5 * f64::EPSILON * n) << l;
                 }
@@ -228,10 +225,10 @@ impl<'r> Stepwise<'r> {
                     bits &= bits - 1;
                     self.touch(c);
                     let q = a * self.responsibilities[i * kp + c];
-                    self.counts[c] += q;
-                    let shift = &self.shift[c * d..(c + 1) * d];
-                    let first = &mut self.first[c * d..(c + 1) * d];
-                    let second = &mut self.second[c * d..(c + 1) * d];
+                    self.stats.counts[c] += q;
+                    let shift = &self.stats.shift[c * d..(c + 1) * d];
+                    let first = &mut self.stats.first[c * d..(c + 1) * d];
+                    let second = &mut self.stats.second[c * d..(c + 1) * d];
                     for j in 0..d {
                         let t = xs[j] - shift[j];
                         first[j] += q * t;
@@ -240,8 +237,8 @@ impl<'r> Stepwise<'r> {
                 }
             }
         }
-        self.total_weight += a * weight;
-        self.log_likelihood += a * ll;
+        self.stats.total_weight += a * weight;
+        self.stats.log_likelihood += a * ll;
         if self.scale < SMALL_SCALE {
             self.fold_scale();
         }
@@ -253,11 +250,13 @@ impl<'r> Stepwise<'r> {
     /// Folds the lazy factor into the stored statistics.
     fn fold_scale(&mut self) {
         let s = self.scale;
-        for v in self.counts.iter_mut().chain(&mut self.first).chain(&mut self.second) {
+        for v in
+            self.stats.counts.iter_mut().chain(&mut self.stats.first).chain(&mut self.stats.second)
+        {
             *v *= s;
         }
-        self.total_weight *= s;
-        self.log_likelihood *= s;
+        self.stats.total_weight *= s;
+        self.stats.log_likelihood *= s;
         self.scale = 1.0;
     }
 
@@ -277,17 +276,18 @@ impl<'r> Stepwise<'r> {
         self.fresh.resize(d, 0.0);
         for &c in &list {
             self.touched[c] = false;
-            let n = self.counts[c];
+            let n = self.stats.counts[c];
             let mut log_ratio = 1.0;
             if n > empty_below {
                 let at = c * d..(c + 1) * d;
-                let (first, second) = (&self.first[at.clone()], &self.second[at.clone()]);
+                let (first, second) =
+                    (&self.stats.first[at.clone()], &self.stats.second[at.clone()]);
                 let (means, variances) = (&mut self.means[at.clone()], &mut self.variances[at]);
-                let shift = &self.shift[c * d..(c + 1) * d];
+                let shift = &self.stats.shift[c * d..(c + 1) * d];
                 let inverse = &mut self.inverse[c * d..(c + 1) * d];
                 let fresh = &mut self.fresh;
-                let floored =
-                    self.rule.component(n, shift, first, second, self.spherical, means, fresh);
+                let moments = ComponentMoments { count: n, shift, first, second };
+                let floored = self.rule.component(moments, self.spherical, means, fresh);
                 let moved;
                 if self.spherical {
                     let v = fresh[0];
@@ -326,7 +326,7 @@ impl<'r> Stepwise<'r> {
             }
         }
         let mut guards = GuardCounts::default();
-        for (&n, &floored) in self.counts.iter().zip(&self.floored) {
+        for (&n, &floored) in self.stats.counts.iter().zip(&self.floored) {
             let empty = n <= empty_below;
             guards.empty_components += usize::from(empty);
             guards.floored_variances += if empty { 0 } else { floored };
@@ -350,13 +350,13 @@ impl<'r> Stepwise<'r> {
     /// `S' = S + 2 F δ + N δ²` with `δ = s - s'`).
     fn reshift(&mut self, c: usize) {
         let d = self.d;
-        let n = self.counts[c];
+        let n = self.stats.counts[c];
         for j in 0..d {
             let at = c * d + j;
-            let delta = self.shift[at] - self.means[at];
-            self.second[at] += 2.0 * self.first[at] * delta + n * delta * delta;
-            self.first[at] += n * delta;
-            self.shift[at] = self.means[at];
+            let delta = self.stats.shift[at] - self.means[at];
+            self.stats.second[at] += 2.0 * self.stats.first[at] * delta + n * delta * delta;
+            self.stats.first[at] += n * delta;
+            self.stats.shift[at] = self.means[at];
         }
     }
 
@@ -374,7 +374,7 @@ impl<'r> Stepwise<'r> {
             } else {
                 CovarianceType::Diag
             },
-            weights: self.counts.iter().map(|n| n / total).collect(),
+            weights: self.stats.counts.iter().map(|n| n / total).collect(),
             means: self.means.clone(),
             covariances,
         }
@@ -384,13 +384,6 @@ impl<'r> Stepwise<'r> {
     pub(crate) fn into_parts<T: Real>(mut self) -> Result<(GaussianMixture<T>, SuffStats)> {
         self.fold_scale();
         let model = self.parameters().into_model(self.reg_covar)?;
-        let layout = MomentLayout::Diagonal;
-        let mut running = SuffStats::empty(self.k, self.d, layout, self.shift);
-        running.counts = self.counts;
-        running.first = self.first;
-        running.second = self.second;
-        running.total_weight = self.total_weight;
-        running.log_likelihood = self.log_likelihood;
-        Ok((model, running))
+        Ok((model, self.stats))
     }
 }

@@ -192,18 +192,28 @@ pub trait UpdateRule: Sync {
 /// statistics in scaled units). [`UpdateRule::update`] must then agree with it to rounding.
 pub trait DiagonalComponentRule: Sync {
     /// Writes the mean (`d` values) and variances (`d` values; a spherical model's one variance
-    /// repeated) of a component with count `count > 0`, first moments `first` and diagonal
-    /// second moments `second` around `shift`; returns how many variances it floored.
+    /// repeated) of a component from its statistics (`count > 0`); returns how many variances
+    /// it floored.
     fn component(
         &self,
-        count: f64,
-        shift: &[f64],
-        first: &[f64],
-        second: &[f64],
+        stats: ComponentMoments<'_>,
         spherical: bool,
         mean: &mut [f64],
         variances: &mut [f64],
     ) -> usize;
+}
+
+/// One component's diagonal statistics (see [`SuffStats`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ComponentMoments<'a> {
+    /// `N_k`.
+    pub count: f64,
+    /// `s_k`, `d` values.
+    pub shift: &'a [f64],
+    /// `F_k`, `d` values.
+    pub first: &'a [f64],
+    /// The diagonal of `S_k`, `d` values.
+    pub second: &'a [f64],
 }
 
 /// The maximum-likelihood update of [`crate::mstep`] with its guards.
@@ -231,14 +241,12 @@ impl UpdateRule for MaximumLikelihood {
 impl DiagonalComponentRule for MaximumLikelihood {
     fn component(
         &self,
-        count: f64,
-        shift: &[f64],
-        first: &[f64],
-        second: &[f64],
+        stats: ComponentMoments<'_>,
         spherical: bool,
         mean: &mut [f64],
         variances: &mut [f64],
     ) -> usize {
+        let ComponentMoments { count, shift, first, second } = stats;
         let mut guards = GuardCounts::default();
         let inv_n = 1.0 / count;
         let reg = self.0.reg_covar;
