@@ -38,10 +38,17 @@
 //! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
 //! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
+pub mod block_pass;
 pub mod cholesky;
 pub mod diag;
 pub mod exp;
+#[cfg(test)]
+pub(crate) mod isa;
 pub mod reference;
+pub mod selected;
+pub mod selection;
+
+pub use block_pass::BlockPass;
 
 use crate::data::Samples;
 use crate::mixture::{GaussianMixture, Precision};
@@ -53,6 +60,20 @@ pub const BLOCK_ROWS: usize = 240;
 /// A short block is zero-padded to a multiple of this many rows: the widest register
 /// (AVX-512, 16 lanes of `f32`), so the kernels' last register never reads stale samples.
 pub const PAD_ROWS: usize = 16;
+
+/// Runs a SIMD kernel on an instruction set: `pulp::Arch`, the best the machine has, or in
+/// tests a chosen one (`isa::Isa`).
+pub(crate) trait Dispatch {
+    /// Runs `op` compiled for this instruction set.
+    fn dispatch<Op: pulp::WithSimd>(&self, op: Op) -> Op::Output;
+}
+
+impl Dispatch for pulp::Arch {
+    #[inline(always)]
+    fn dispatch<Op: pulp::WithSimd>(&self, op: Op) -> Op::Output {
+        pulp::Arch::dispatch(*self, op)
+    }
+}
 
 /// Number of blocks needed for `n` samples.
 pub fn n_blocks(n: usize) -> usize {
