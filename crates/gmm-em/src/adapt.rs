@@ -140,7 +140,7 @@ pub fn map_adapt<T: Real>(
 }
 
 /// MAP update of `ubm` from statistics of its own E-step (shifted by its means: the
-/// statistics [`map_adapt`] and [`crate::speech::baum_welch_stats`] produce, merged over any
+/// statistics [`map_adapt`] and `gmm_speech::baum_welch_stats` produce, merged over any
 /// number of files).
 ///
 /// # Errors

@@ -29,8 +29,9 @@
 //! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL;
 //! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]);
 //! * [`ubm`] — universal background models by component splitting;
-//! * [`adapt`] — MAP adaptation (relevance factor) of a UBM to a speaker;
-//! * [`speech`] — log-likelihood ratios, top-C Gaussian selection, Baum-Welch statistics.
+//! * [`adapt`] — MAP adaptation (relevance factor) of a UBM to a speaker.
+//!
+//! Log-likelihood ratios, Gaussian selection and Baum-Welch statistics live in `gmm-speech`.
 
 pub mod adapt;
 pub mod classify;
@@ -44,7 +45,6 @@ mod online_fast;
 pub mod pass;
 mod reduce;
 pub mod select;
-pub mod speech;
 pub mod stats;
 pub mod ubm;
 pub mod update;
@@ -59,3 +59,18 @@ pub use fit::{Fit, FitOptions, FitReport, IterationInfo, RestartSummary, em_step
 pub use mstep::{GuardCounts, Parameters, Regularisation};
 pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};
+
+/// The fused E-step over all of `x`: responsibilities under `model`, statistics shifted by its
+/// means, and `Σ w_n log p(x_n)` in `log_likelihood` (`sample_weights`: `None` for all 1).
+/// Inputs are not checked (callers validate `x` against `model`).
+///
+/// The door through which `gmm-speech` collects UBM statistics until the statistics seam of
+/// [`pass`] is public (issue 11).
+#[doc(hidden)]
+pub fn e_step<T: gmm_core::Real>(
+    model: &gmm_core::GaussianMixture<T>,
+    x: gmm_core::Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+) -> SuffStats {
+    pass::e_step(model, x, sample_weights)
+}
