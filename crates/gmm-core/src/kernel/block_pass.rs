@@ -23,7 +23,7 @@
 //! A block needs a [`BlockScratch`] (hundreds of KiB for large `k`) and often some scratch of
 //! the caller's (`f64` copies of the block, selected values); allocating them per leaf costs
 //! page faults and zeroing on every pass. Both are kept per thread by
-//! [`with_cached`](crate::scratch::with_cached), as one `(BlockScratch<T>, X)` object: a cached
+//! [`with_cached`], as one `(BlockScratch<T>, X)` object: a cached
 //! one is reused when its block scratch fits `(d, k)` and `extra_fits` accepts its `X`
 //! ([`run`](BlockPass::run) has no caller scratch). Contents are not cleared between uses:
 //! `visit` must overwrite what it reads.

@@ -32,10 +32,14 @@
 //!   spherical models use it with their variances broadcast.
 //! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
 //!   by fused multiply-adds in 4 x 2 register tiles; tied models share one `U`.
-//! * [`exp`]: the vectorised exponential of the log-sum-exp.
+//! * [`exp`]: the vectorised exponential of the log-sum-exp;
+//! * [`selection`]: Gaussian selection, the components each sample keeps (the best `C`, or
+//!   those within a beam of the best), from a block's log-densities;
+//! * [`selected`]: log-likelihoods over selected components only, `O(C d)` per sample.
 //!
-//! Kernels are sequential; parallelism lives one level up, over ranges of blocks
-//! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
+//! Kernels are sequential; parallelism lives one level up, over ranges of blocks: a
+//! [`BlockPass`] loads every block into a per-thread cached [`BlockScratch`], lets the caller
+//! run the kernels on it and reduces the results by the fixed tree of [`crate::par`]. Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
 //! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
 pub mod block_pass;
