@@ -26,9 +26,9 @@ use std::time::Instant;
 
 use fsdd::{N_MFCC, SPEAKERS, Split, load};
 
-use gmm::em::adapt::{AdaptConfig, adapt};
-use gmm::em::speech::{DEFAULT_TOP_C, GaussianSelection, TopC};
-use gmm::em::ubm::{UbmConfig, train_ubm};
+use gmm::speech::adapt::{AdaptConfig, adapt};
+use gmm::speech::ubm::{UbmConfig, train_ubm};
+use gmm::speech::{DEFAULT_TOP_C, GaussianSelection, TopC};
 use gmm::{CovarianceType, EmConfig, Error, GaussianMixture, Matrix};
 
 /// Utterance and frame accuracy from per-speaker, per-frame log-likelihoods.

@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use gmm::em::ubm::{UbmConfig, train_ubm};
+use gmm::speech::ubm::{UbmConfig, train_ubm};
 use gmm::{CovarianceType, Error, GaussianMixture};
 
 fn main() -> Result<(), Error> {

@@ -1,8 +1,8 @@
 //! # gmm: Gaussian mixture models, exact and fast
 //!
 //! The facade of the gmm workspace: it re-exports the model side ([`core`], `gmm-core`), the
-//! learning side ([`em`], `gmm-em`), the file formats ([`io`], `gmm-io`) and the pictures
-//! ([`plot`], `gmm-plot`).
+//! learning side ([`em`], `gmm-em`), the speaker-recognition toolkit ([`speech`],
+//! `gmm-speech`), the file formats ([`io`], `gmm-io`) and the pictures ([`plot`], `gmm-plot`).
 //!
 //! ```
 //! use gmm::{CovarianceType, EmConfig, GaussianMixture};
@@ -26,6 +26,7 @@ pub use gmm_core as core;
 pub use gmm_em as em;
 pub use gmm_io as io;
 pub use gmm_plot as plot;
+pub use gmm_speech as speech;
 
 pub use gmm_core::{
     CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result, Samples,

@@ -1,12 +1,13 @@
 //! The Free Spoken Digit Dataset's MFCC frames (`data/fsdd_mfcc/`, see its README) split as
 //! the speaker example (`examples/fsdd_speakers.rs`) uses them, shared with its test
-//! (`tests/integration/speech.rs`): train on recordings 25-49, test on 0-24 (the `split`
-//! column), the 13 MFCCs of every frame.
+//! (`crates/gmm-speech/tests/integration/speech.rs`): train on recordings 25-49, test on 0-24
+//! (the `split` column), the 13 MFCCs of every frame. It names the crates (`gmm_core`,
+//! `gmm_io`) rather than the facade so that gmm-speech's tests can include it.
 
 use std::path::Path;
 
-use gmm::io::DataMatrix;
-use gmm::{Error, ErrorKind, Matrix};
+use gmm_core::{Error, ErrorKind, Matrix};
+use gmm_io::DataMatrix;
 
 /// The six speakers, in label order.
 pub const SPEAKERS: [&str; 6] = ["george", "jackson", "lucas", "nicolas", "theo", "yweweler"];
@@ -33,7 +34,7 @@ pub fn load(dir: &Path) -> Result<Split, Error> {
     let mut train = Vec::new();
     let (mut test, mut test_utts, mut test_labels) = (Vec::new(), Vec::new(), Vec::new());
     for (s, name) in SPEAKERS.iter().enumerate() {
-        let DataMatrix::F32(frames) = gmm::io::read_npy(&dir.join(format!("{name}.npy")))? else {
+        let DataMatrix::F32(frames) = gmm_io::read_npy(&dir.join(format!("{name}.npy")))? else {
             return Err(Error::new(ErrorKind::Parse, format!("{name}.npy is not float32")));
         };
         let d = frames.n_cols();

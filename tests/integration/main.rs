@@ -11,11 +11,8 @@ mod kernels;
 mod map_em;
 mod online_em;
 mod parity;
-mod speech;
 mod vb;
 
 /// The 4-cluster mixture of `examples/auto_clustering.rs`, shared with `examples_selection`.
 #[path = "../../examples/shared/four_clusters.rs"]
 mod four_clusters;
-#[path = "../../examples/shared/fsdd.rs"]
-mod fsdd;

@@ -845,7 +845,7 @@ fn speech_commands_train_adapt_score_and_collect_statistics() {
 
     let ubm = gmm_io::read_model::<f32>(&s.path("out/ubm.json")).unwrap();
     let spk = gmm_io::read_model::<f32>(&s.path("out/spk.json")).unwrap();
-    use gmm_em::speech::TopC;
+    use gmm_speech::TopC;
     for (top_c, extra) in [
         (None, vec![]),
         (Some(TopC::new(2)), vec!["--top-c", "2"]),
@@ -864,7 +864,7 @@ fn speech_commands_train_adapt_score_and_collect_statistics() {
                 gmm_io::DataMatrix::F32(m) => m,
                 gmm_io::DataMatrix::F64(_) => unreachable!("written as f32"),
             };
-            let want = gmm_em::speech::llr(&spk, &ubm, x.samples(), top_c).unwrap();
+            let want = gmm_speech::llr(&spk, &ubm, x.samples(), top_c).unwrap();
             let got: f64 = score.parse().expect("a number");
             assert_rel(got, want, 1e-12, "llr");
             scores.push(got);

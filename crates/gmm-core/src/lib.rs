@@ -25,8 +25,9 @@
 //!
 //! ## Modules
 //! * [`mixture`] — the model, its validation and derived terms;
-//! * [`kernel`] — blocked log-density kernels (SIMD diag path, Cholesky full path) and the
-//!   naive reference the tests compare them with;
+//! * [`kernel`] — blocked log-density kernels (SIMD diag path, Cholesky full path), the one
+//!   block-pass skeleton ([`kernel::BlockPass`]), Gaussian selection and selected-component
+//!   scoring, and the naive reference the tests compare them with;
 //! * [`score`] — scoring and information criteria;
 //! * [`random`] — random parameters and sampling;
 //! * [`geometry`] — confidence ellipses, 2-D marginals and isodensity contours;

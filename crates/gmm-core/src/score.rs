@@ -35,12 +35,10 @@ use rayon::prelude::*;
 use crate::data::{Matrix, Samples};
 use crate::error::Result;
 use crate::kernel::{
-    BLOCK_ROWS, BlockScratch, log_densities, log_likelihoods_and_responsibilities, n_blocks,
+    BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
 use crate::mixture::GaussianMixture;
-use crate::par::reduce_blocks;
 use crate::real::Real;
-use crate::scratch::with_cached;
 
 impl<T: Real> GaussianMixture<T> {
     /// Validates `x` for scoring: dimension and finite values.
@@ -91,28 +89,16 @@ impl<T: Real> GaussianMixture<T> {
                 ),
             ));
         }
-        let (d, k) = (self.n_features(), self.n_components());
-        let total = reduce_blocks(
-            n_blocks(x.n_samples()),
-            |blocks| {
-                let fits = |s: &BlockScratch<T>| s.fits(d, k);
-                with_cached(
-                    fits,
-                    || BlockScratch::new(d, k),
-                    |scratch| {
-                        let (mut ll, mut weight) = (0.0, 0.0);
-                        for block in blocks {
-                            scratch.load(x, block);
-                            log_densities(self, scratch, true);
-                            log_likelihoods_and_responsibilities(k, scratch, false);
-                            let weights = sample_weights.map(|w| &w[block * BLOCK_ROWS..]);
-                            let (block_ll, block_weight) = scratch.log_likelihood_sums(weights);
-                            ll += block_ll;
-                            weight += block_weight;
-                        }
-                        (ll, weight)
-                    },
-                )
+        let k = self.n_components();
+        let total = BlockPass::new(x, k).run(
+            || (0.0, 0.0),
+            |(ll, weight), scratch, block| {
+                log_densities(self, scratch, true);
+                log_likelihoods_and_responsibilities(k, scratch, false);
+                let weights = sample_weights.map(|w| &w[block * BLOCK_ROWS..]);
+                let (block_ll, block_weight) = scratch.log_likelihood_sums(weights);
+                *ll += block_ll;
+                *weight += block_weight;
             },
             |a, b| (a.0 + b.0, a.1 + b.1),
         );
@@ -185,32 +171,20 @@ impl<T: Real> GaussianMixture<T> {
     /// so the result is bit-identical for any thread count.
     pub fn criteria(&self, x: Samples<'_, T>) -> Result<Criteria> {
         self.check_samples(x)?;
-        let (d, k) = (self.n_features(), self.n_components());
-        let total = reduce_blocks(
-            n_blocks(x.n_samples()),
-            |blocks| {
-                let fits = |s: &BlockScratch<T>| s.fits(d, k);
-                with_cached(
-                    fits,
-                    || BlockScratch::new(d, k),
-                    |scratch| {
-                        let (mut ll, mut entropy) = (0.0, 0.0);
-                        for block in blocks {
-                            scratch.load(x, block);
-                            log_densities(self, scratch, true);
-                            // Leaves `log_density` as it is (no responsibilities).
-                            log_likelihoods_and_responsibilities(k, scratch, false);
-                            ll += scratch.log_likelihood_sums(None).0;
-                            for b in 0..scratch.len {
-                                let best = scratch.most_probable(k, b);
-                                let top = scratch.log_density[best * BLOCK_ROWS + b].to_f64();
-                                // log p(x_n) >= max_k ℓ_nk; the clamp only absorbs rounding.
-                                entropy += (scratch.log_likelihood[b].to_f64() - top).max(0.0);
-                            }
-                        }
-                        (ll, entropy)
-                    },
-                )
+        let k = self.n_components();
+        let total = BlockPass::new(x, k).run(
+            || (0.0, 0.0),
+            |(ll, entropy), scratch, _| {
+                log_densities(self, scratch, true);
+                // Leaves `log_density` as it is (no responsibilities).
+                log_likelihoods_and_responsibilities(k, scratch, false);
+                *ll += scratch.log_likelihood_sums(None).0;
+                for b in 0..scratch.len {
+                    let best = scratch.most_probable(k, b);
+                    let top = scratch.log_density[best * BLOCK_ROWS + b].to_f64();
+                    // log p(x_n) >= max_k ℓ_nk; the clamp only absorbs rounding.
+                    *entropy += (scratch.log_likelihood[b].to_f64() - top).max(0.0);
+                }
             },
             |a, b| (a.0 + b.0, a.1 + b.1),
         );

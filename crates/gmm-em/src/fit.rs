@@ -165,10 +165,7 @@ pub(crate) fn check_inputs<T: Real>(
 
 /// Runs `f` on a pool of `threads` threads (the global pool for `None`): the thread setting of
 /// [`EmConfig`] and of every driver built on it (selection, classification, UBM training).
-pub(crate) fn with_threads<R>(
-    threads: Option<usize>,
-    f: impl FnOnce() -> Result<R> + Send,
-) -> Result<R>
+pub fn with_threads<R>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R>
 where
     R: Send,
 {

@@ -47,7 +47,7 @@ fn whole_data_stats<T: Real>(
 }
 
 /// Weighted mean and per-dimension variance (ddof 0) of the data, in `f64`.
-pub(crate) fn data_moments<T: Real>(
+pub fn data_moments<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
 ) -> (Vec<f64>, Vec<f64>) {

@@ -37,11 +37,10 @@
 //! * [`online`] — online (stepwise, mini-batch) EM with `partial_fit`;
 //! * [`select`](mod@select) — choosing `k` and the covariance type by BIC, AIC or ICL;
 //! * [`classify`] — discriminant analysis with one mixture per class ([`MixtureClassifier`]);
-//! * [`ubm`] — universal background models by component splitting;
-//! * [`adapt`] — MAP adaptation (relevance factor) of a UBM to a speaker;
-//! * [`speech`] — log-likelihood ratios, top-C Gaussian selection, Baum-Welch statistics.
+//!
+//! Speech (UBM training, relevance adaptation, log-likelihood ratios, Gaussian selection,
+//! Baum-Welch statistics) lives in `gmm-speech`, on this crate's driver and rules.
 
-pub mod adapt;
 mod checks;
 pub mod classify;
 pub mod config;
@@ -55,9 +54,7 @@ pub mod online;
 mod online_fast;
 pub mod pass;
 pub mod select;
-pub mod speech;
 pub mod stats;
-pub mod ubm;
 pub mod update;
 pub mod vb;
 

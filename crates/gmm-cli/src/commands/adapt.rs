@@ -1,7 +1,7 @@
 //! `gmm adapt`: MAP adaptation of a UBM to one speaker's frames.
 
 use gmm_core::{Real, Result};
-use gmm_em::adapt::{AdaptConfig, adapt};
+use gmm_speech::adapt::{AdaptConfig, adapt};
 
 use super::frames::{expand, load_stacked, precision};
 use crate::args::{AdaptArgs, Dtype};

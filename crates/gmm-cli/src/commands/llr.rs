@@ -1,7 +1,7 @@
 //! `gmm llr`: one average per-frame log-likelihood ratio per input file, in input order.
 
 use gmm_core::{Error, ErrorKind, Real, Result};
-use gmm_em::speech::{TopC, llr};
+use gmm_speech::{TopC, llr};
 
 use super::frames::{expand, load, precision};
 use crate::args::{Dtype, LlrArgs};

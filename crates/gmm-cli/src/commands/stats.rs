@@ -1,7 +1,7 @@
 //! `gmm stats`: zeroth- and centred first-order Baum-Welch statistics per input file.
 
 use gmm_core::{Matrix, Real, Result};
-use gmm_em::speech::baum_welch_stats;
+use gmm_speech::baum_welch_stats;
 
 use super::frames::{expand, load, precision};
 use crate::args::{Dtype, StatsArgs};

@@ -1,7 +1,7 @@
 //! `gmm ubm`: a diagonal universal background model by component splitting.
 
 use gmm_core::{Real, Result};
-use gmm_em::ubm::{UbmConfig, train_ubm};
+use gmm_speech::ubm::{UbmConfig, train_ubm};
 
 use super::frames::{expand, load_stacked, precision};
 use crate::args::{Dtype, UbmArgs};

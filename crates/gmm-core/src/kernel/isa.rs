@@ -41,6 +41,22 @@ impl Isa {
         [Self::Scalar, Self::Avx2, Self::Avx512].into_iter().find(|isa| isa.as_str() == name)
     }
 
+    /// Every instruction set this machine can run, narrowest first ([`available`]).
+    pub fn available() -> Vec<Isa> {
+        available()
+    }
+
+    /// Runs `op` compiled for this instruction set, whatever is forced (tests comparing
+    /// instruction sets).
+    ///
+    /// # Panics
+    ///
+    /// If the machine lacks it: take it from [`Isa::available`].
+    #[cfg(test)]
+    pub(crate) fn run<Op: pulp::WithSimd>(self, op: Op) -> Op::Output {
+        self.arch().expect("an instruction set from Isa::available()").dispatch(op)
+    }
+
     /// pulp's handle for this instruction set, if the machine has it.
     fn arch(self) -> Option<pulp::Arch> {
         match self {
@@ -52,6 +68,13 @@ impl Isa {
             #[cfg(not(target_arch = "x86_64"))]
             _ => None,
         }
+    }
+}
+
+impl super::Dispatch for Isa {
+    /// Runs `op` on this instruction set; one the machine lacks falls back to [`arch`].
+    fn dispatch<Op: pulp::WithSimd>(&self, op: Op) -> Op::Output {
+        self.arch().unwrap_or_else(arch).dispatch(op)
     }
 }
 

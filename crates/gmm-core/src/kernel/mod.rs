@@ -32,12 +32,17 @@
 //!   spherical models use it with their variances broadcast.
 //! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
 //!   by fused multiply-adds in 4 x 2 register tiles; tied models share one `U`.
-//! * [`exp`]: the vectorised exponential of the log-sum-exp.
+//! * [`exp`]: the vectorised exponential of the log-sum-exp;
+//! * [`selection`]: Gaussian selection, the components each sample keeps (the best `C`, or
+//!   those within a beam of the best), from a block's log-densities;
+//! * [`selected`]: log-likelihoods over selected components only, `O(C d)` per sample.
 //!
-//! Kernels are sequential; parallelism lives one level up, over ranges of blocks
-//! ([`crate::par`]). Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
+//! Kernels are sequential; parallelism lives one level up, over ranges of blocks: a
+//! [`BlockPass`] loads every block into a per-thread cached [`BlockScratch`], lets the caller
+//! run the kernels on it and reduces the results by the fixed tree of [`crate::par`]. Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
 //! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
+pub mod block_pass;
 pub mod cholesky;
 pub mod diag;
 pub mod exp;
@@ -45,6 +50,10 @@ pub mod isa;
 pub mod lanes;
 pub mod moments;
 pub mod reference;
+pub mod selected;
+pub mod selection;
+
+pub use block_pass::BlockPass;
 
 use crate::data::Samples;
 use crate::mixture::{GaussianMixture, Precision};
@@ -56,6 +65,20 @@ pub const BLOCK_ROWS: usize = 240;
 /// A short block is zero-padded to a multiple of this many rows: the widest register
 /// (AVX-512, 16 lanes of `f32`), so the kernels' last register never reads stale samples.
 pub const PAD_ROWS: usize = 16;
+
+/// Runs a SIMD kernel on an instruction set: `pulp::Arch` (normally [`isa::arch`], the best
+/// the machine has or the one forced), or in tests a chosen one ([`isa::Isa`]).
+pub(crate) trait Dispatch {
+    /// Runs `op` compiled for this instruction set.
+    fn dispatch<Op: pulp::WithSimd>(&self, op: Op) -> Op::Output;
+}
+
+impl Dispatch for pulp::Arch {
+    #[inline(always)]
+    fn dispatch<Op: pulp::WithSimd>(&self, op: Op) -> Op::Output {
+        pulp::Arch::dispatch(*self, op)
+    }
+}
 
 /// Number of blocks needed for `n` samples.
 pub fn n_blocks(n: usize) -> usize {

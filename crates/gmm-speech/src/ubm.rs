@@ -18,8 +18,8 @@
 //!    doubles each round: 1, 2, 4, ... and the last round adds what is left.
 //! 3. Run [`UbmConfig::final_iters`] EM iterations at the final size.
 //!
-//! Every stage runs the library's driver ([`crate::driver::iterate`]) over batch EM
-//! ([`crate::driver::BatchEm`]: the fused E-step and an update rule). The rule is Kaldi's
+//! Every stage runs gmm-em's driver ([`gmm_em::driver::iterate`]) over batch EM
+//! ([`gmm_em::driver::BatchEm`]: the fused E-step and an update rule). The rule is Kaldi's
 //! low-count rule (`MleDiagGmmUpdate`) around maximum likelihood, [`HoldLowCounts`]: a
 //! component whose occupancy `N_k` is below [`UbmConfig::min_occupancy`] (Kaldi's
 //! `--min-gaussian-occupancy`, default 10 frames here as there) or whose weight is below
@@ -34,7 +34,7 @@
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
-//! use gmm_em::ubm::{UbmConfig, train_ubm};
+//! use gmm_speech::ubm::{UbmConfig, train_ubm};
 //!
 //! let truth = GaussianMixture::<f64>::random(CovarianceType::Diag, 4, 2, 4.0, 1)?;
 //! let (x, _) = truth.sample(4000, 2)?;
@@ -47,10 +47,10 @@ use std::time::Instant;
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
-use crate::driver::{BatchEm, StopRule, iterate};
-use crate::fit::with_threads;
-use crate::init::data_moments;
-use crate::update::{HoldLowCounts, MaximumLikelihood, Regularisation};
+use gmm_em::driver::{BatchEm, StopRule, iterate};
+use gmm_em::fit::with_threads;
+use gmm_em::init::data_moments;
+use gmm_em::update::{HoldLowCounts, MaximumLikelihood, Regularisation};
 
 /// Settings of UBM training (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
@@ -251,7 +251,7 @@ fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {
         min_count: config.min_occupancy,
         min_weight: config.min_weight,
     };
-    let mut em = BatchEm::new_unchecked(x, None, &rule);
+    let mut em = BatchEm::new(x, None, &rule)?;
     let mut low = vec![false; 1];
     loop {
         let k = params.weights.len();
@@ -399,8 +399,16 @@ mod tests {
         // Every component is low-count: nothing moves and nothing is removed.
         assert_eq!(fit.model.n_components(), 6);
         assert_eq!(fit.report.removed, 0);
-        assert!(train_ubm(&UbmConfig::new(0), x.samples()).is_err());
-        assert!(train_ubm(&UbmConfig::new(2000), x.samples()).is_ok());
-        assert!(train_ubm(&UbmConfig::new(5000), x.samples()).is_err());
+        let e = train_ubm(&UbmConfig::new(0), x.samples()).unwrap_err();
+        assert_eq!(e.kind(), &ErrorKind::InvalidConfig, "{e}");
+        // As many components as two thirds of the frames: trained (most end low-count).
+        let fit = train_ubm(&UbmConfig::new(2000), x.samples()).unwrap();
+        assert_eq!(fit.model.n_components() + fit.report.removed, 2000);
+        let e = train_ubm(&UbmConfig::new(5000), x.samples()).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::TooFewSamples { n_samples: 3000, n_components: 5000 },
+            "{e}"
+        );
     }
 }

@@ -1,18 +1,16 @@
 //! Speech recipes on real frames (FSDD MFCCs, `data/fsdd_mfcc/`): UBM training is
 //! deterministic across thread counts, and top-C scores stay close to exact ones.
 
-use std::path::Path;
-
-use gmm::em::adapt::{AdaptConfig, adapt};
-use gmm::em::speech::{GaussianSelection, TopC, llr};
-use gmm::em::ubm::{UbmConfig, train_ubm};
-use gmm::io::DataMatrix;
-use gmm::{GaussianMixture, Matrix};
+use gmm_core::{GaussianMixture, Matrix};
+use gmm_io::DataMatrix;
+use gmm_speech::adapt::{AdaptConfig, adapt};
+use gmm_speech::ubm::{UbmConfig, train_ubm};
+use gmm_speech::{GaussianSelection, TopC, llr};
 
 /// The first 13 columns (MFCCs) of the first `n` frames of a speaker.
 fn frames(speaker: &str, n: usize) -> Matrix<f32> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("data/fsdd_mfcc/{speaker}.npy"));
-    let DataMatrix::F32(m) = gmm::io::read_npy(&path).unwrap() else { panic!("float32 frames") };
+    let path = crate::fsdd_dir().join(format!("{speaker}.npy"));
+    let DataMatrix::F32(m) = gmm_io::read_npy(&path).unwrap() else { panic!("float32 frames") };
     let rows: Vec<f32> =
         m.as_slice().chunks_exact(26).take(n).flat_map(|r| r[..13].to_vec()).collect();
     Matrix::from_vec(rows, 13).unwrap()
@@ -72,8 +70,7 @@ fn top_c_llr_is_close_to_exact_on_fsdd() {
 /// best is within 0.01 of the exact LLR.
 #[test]
 fn beam_selection_is_within_a_hundredth_on_fsdd_with_512_components() {
-    let split =
-        crate::fsdd::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fsdd_mfcc")).unwrap();
+    let split = crate::fsdd::load(&crate::fsdd_dir()).unwrap();
     let pooled: Vec<f32> = split.train.iter().flat_map(|m| m.as_slice().to_vec()).collect();
     let pooled = Matrix::from_vec(pooled, crate::fsdd::N_MFCC).unwrap();
     let ubm: GaussianMixture<f32> =

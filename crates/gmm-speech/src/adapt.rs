@@ -1,7 +1,7 @@
 //! Relevance adaptation of a universal background model (UBM) to one speaker's data (the
 //! "MAP adaptation" of Reynolds, Quatieri & Dunn 2000, "Speaker verification using adapted
 //! Gaussian mixture models"; named by its relevance factor here, so that "MAP" in gmm means one
-//! thing: EM under a conjugate prior, [`crate::map`]).
+//! thing: EM under a conjugate prior, [`gmm_em::map`]).
 //!
 //! # The maths
 //!
@@ -35,7 +35,7 @@
 //!
 //! ```
 //! use gmm_core::{CovarianceType, GaussianMixture};
-//! use gmm_em::adapt::{AdaptConfig, adapt};
+//! use gmm_speech::adapt::{AdaptConfig, adapt};
 //!
 //! let ubm = GaussianMixture::<f64>::new(
 //!     CovarianceType::Diag, vec![0.5, 0.5], vec![-1.0, 1.0], vec![1.0, 1.0])?;
@@ -48,9 +48,8 @@
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
-use crate::pass::e_step;
-use crate::stats::{MomentLayout, SuffStats};
-use crate::update::{GuardCounts, Parameters, UpdateRule};
+use gmm_em::update::{GuardCounts, Parameters, UpdateRule};
+use gmm_em::{MomentLayout, SuffStats, e_step};
 
 /// Settings of a MAP adaptation. Default: `r = 16`, means only (the paper's recommendation
 /// for speaker verification).
@@ -150,9 +149,13 @@ pub fn adapt_from_stats<T: Real>(
     config.validate(ubm.covariance_type())?;
     let (k, d) = (ubm.n_components(), ubm.n_features());
     let layout = MomentLayout::for_covariance(ubm.covariance_type());
-    let same_shift = stats.shift.len() == k * d
-        && stats.shift.iter().zip(ubm.means()).all(|(s, m)| *s == m.to_f64());
-    if stats.n_components != k || stats.n_features != d || stats.layout != layout || !same_shift {
+    let same_shift = stats.shift().len() == k * d
+        && stats.shift().iter().zip(ubm.means()).all(|(s, m)| *s == m.to_f64());
+    if stats.n_components() != k
+        || stats.n_features() != d
+        || stats.layout() != layout
+        || !same_shift
+    {
         return Err(Error::new(
             ErrorKind::MismatchedStatistics,
             "the statistics were not collected with this UBM: accumulate them with the UBM's \
@@ -196,18 +199,19 @@ impl UpdateRule for RelevanceAdaptation {
         let covariance_type = ubm.covariance_type;
         let (k, d) = (ubm.n_components(), ubm.n_features());
         let layout = MomentLayout::for_covariance(covariance_type);
-        if stats.n_components != k || stats.n_features != d || stats.layout != layout {
+        if stats.n_components() != k || stats.n_features() != d || stats.layout() != layout {
             return Err(Error::new(
                 ErrorKind::MismatchedStatistics,
                 format!(
                     "statistics of {} components x {} features cannot adapt a UBM of {k} x {d}: \
                      accumulate them under the UBM or a model adapted from it",
-                    stats.n_components, stats.n_features
+                    stats.n_components(),
+                    stats.n_features()
                 ),
             ));
         }
         let moved;
-        let stats = if stats.shift == ubm.means {
+        let stats = if stats.shift() == ubm.means {
             stats
         } else {
             let mut s = stats.clone();
@@ -218,10 +222,10 @@ impl UpdateRule for RelevanceAdaptation {
         let config = &self.config;
         let r = config.relevance;
         let (w0, mu0, cov0) = (&ubm.weights, &ubm.means, &ubm.covariances);
-        let alpha: Vec<f64> = stats.counts.iter().map(|&n| n / (n + r)).collect();
+        let alpha: Vec<f64> = stats.counts().iter().map(|&n| n / (n + r)).collect();
         // δ_k = F_k / (N_k + r): the move of the mean (0 where no data was seen).
         let delta: Vec<f64> =
-            (0..k * d).map(|at| stats.first[at] / (stats.counts[at / d] + r)).collect();
+            (0..k * d).map(|at| stats.first()[at] / (stats.counts()[at / d] + r)).collect();
 
         let means = if config.means {
             mu0.iter().zip(&delta).map(|(m, dl)| m + dl).collect()
@@ -229,10 +233,10 @@ impl UpdateRule for RelevanceAdaptation {
             mu0.clone()
         };
         let weights = if config.weights {
-            let total: f64 = stats.counts.iter().sum();
+            let total: f64 = stats.counts().iter().sum();
             let raw: Vec<f64> = (0..k)
                 .map(|c| {
-                    let ml = if total > 0.0 { stats.counts[c] / total } else { 0.0 };
+                    let ml = if total > 0.0 { stats.counts()[c] / total } else { 0.0 };
                     alpha[c] * ml + (1.0 - alpha[c]) * w0[c]
                 })
                 .collect();
@@ -246,11 +250,11 @@ impl UpdateRule for RelevanceAdaptation {
         let covariances = if !config.variances {
             cov0.clone()
         } else {
-            let n_r = |c: usize| stats.counts[c] + r;
+            let n_r = |c: usize| stats.counts()[c] + r;
             match covariance_type {
                 CovarianceType::Diag => (0..k * d)
                     .map(|at| {
-                        (stats.second[at] + r * cov0[at]) / n_r(at / d) - shift_of(at).powi(2)
+                        (stats.second()[at] + r * cov0[at]) / n_r(at / d) - shift_of(at).powi(2)
                     })
                     .collect(),
                 CovarianceType::Spherical => (0..k)
@@ -258,7 +262,7 @@ impl UpdateRule for RelevanceAdaptation {
                         (0..d)
                             .map(|j| {
                                 let at = c * d + j;
-                                (stats.second[at] + r * cov0[c]) / n_r(c) - shift_of(at).powi(2)
+                                (stats.second()[at] + r * cov0[c]) / n_r(c) - shift_of(at).powi(2)
                             })
                             .sum::<f64>()
                             / d as f64
@@ -267,7 +271,7 @@ impl UpdateRule for RelevanceAdaptation {
                 CovarianceType::Full => {
                     let mut out = vec![0.0; k * d * d];
                     for c in 0..k {
-                        let s = &stats.second[c * d * d..(c + 1) * d * d];
+                        let s = &stats.second()[c * d * d..(c + 1) * d * d];
                         for i in 0..d {
                             for j in 0..=i {
                                 let at = c * d * d + i * d + j;
@@ -414,6 +418,7 @@ mod tests {
             assert_eq!(e.kind(), &ErrorKind::InvalidConfig);
         }
         let x2 = Matrix::from_vec(vec![1.0, 2.0], 2).unwrap();
-        assert!(adapt(&ubm, x2.samples(), &AdaptConfig::default()).is_err());
+        let e = adapt(&ubm, x2.samples(), &AdaptConfig::default()).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::DimensionMismatch { .. }), "{e}");
     }
 }
