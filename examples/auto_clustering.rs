@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use gmm::em::{Criterion, select};
-use gmm::plot::{Figure, MixtureView, Rgb, criterion_panel, mixture_panel};
+use gmm::plot::{Figure, Format, MixtureView, Rgb, criterion_panel, mixture_panel};
 use gmm::{CovarianceType, Error, ErrorKind};
 
 #[path = "shared/four_clusters.rs"]
@@ -85,11 +85,12 @@ fn main() -> Result<(), gmm::Error> {
         figure = figure.panel(p.x_range(xr[0], xr[1]).y_range(yr[0], yr[1]));
     }
     let out = root.join("docs/img/auto_clustering.png");
-    figure.save(&out)?;
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
 
     let out = root.join("docs/img/auto_clustering_bic.png");
-    Figure::new(700, 500).panel(criterion_panel(&rows, "BIC")?).save(&out)?;
+    let figure = Figure::new(700, 500).panel(criterion_panel(&rows, "BIC")?);
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

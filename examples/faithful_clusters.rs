@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use gmm::core::geometry::confidence_ellipses;
-use gmm::plot::{Colouring, Figure, MixtureView, mixture_panel};
+use gmm::plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
 use gmm::{CovarianceType, EmConfig};
 
 fn main() -> Result<(), gmm::Error> {
@@ -49,7 +49,8 @@ fn main() -> Result<(), gmm::Error> {
         .names("eruption duration (min)", "waiting time (min)")
         .title("Old Faithful: 2 clusters and their 75% ellipses");
     let out = root.join("docs/img/faithful_clusters.png");
-    Figure::new(850, 650).panel(mixture_panel(model, Some(x), &view)?).save(&out)?;
+    let figure = Figure::new(850, 650).panel(mixture_panel(model, Some(x), &view)?);
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

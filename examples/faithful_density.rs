@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use gmm::plot::{Figure, MixtureView, mixture_panel};
+use gmm::plot::{Figure, Format, MixtureView, mixture_panel};
 use gmm::{CovarianceType, EmConfig};
 
 fn main() -> Result<(), gmm::Error> {
@@ -43,7 +43,7 @@ fn main() -> Result<(), gmm::Error> {
         figure = figure.panel(mixture_panel(model, Some(x), &view)?);
     }
     let out = root.join("docs/img/faithful_density.png");
-    figure.save(&out)?;
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use gmm::em::{ClassModel, ClassifierConfig, ConfusionMatrix, MixtureClassifier, cross_validate};
 use gmm::io::{LabelColumn, read_labelled_csv};
-use gmm::plot::{Colouring, Figure, Marker, MixtureView, Panel, Rgb, mixture_panel, palette};
+use gmm::plot::{
+    Colouring, Figure, Format, Marker, MixtureView, Panel, Rgb, mixture_panel, palette,
+};
 use gmm::{CovarianceType, EmConfig, Error, ErrorKind, Samples};
 
 const FOLDS: usize = 10;
@@ -151,12 +153,12 @@ fn main() -> Result<(), Error> {
     // The same axes on both sides.
     let (lx, ly) = left.ranges();
     let out = root.join("docs/img/iris_discriminant.png");
-    Figure::new(1300, 600)
+    let figure = Figure::new(1300, 600)
         .panels(1, 2)
         .title("Iris: quadratic discriminant analysis on petal length and width")
         .panel(left)
-        .panel(right.x_range(lx[0], lx[1]).y_range(ly[0], ly[1]))
-        .save(&out)?;
+        .panel(right.x_range(lx[0], lx[1]).y_range(ly[0], ly[1]));
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

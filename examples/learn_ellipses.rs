@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use gmm::plot::{Colouring, Figure, MixtureView, mixture_panel};
+use gmm::plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
 use gmm::{CovarianceType, EmConfig, GaussianMixture, Init};
 
 fn describe(name: &str, model: &GaussianMixture<f64>) {
@@ -74,12 +74,12 @@ fn main() -> Result<(), gmm::Error> {
     let (rx, ry) = right.ranges();
     let (xr, yr) = ([lx[0].min(rx[0]), lx[1].max(rx[1])], [ly[0].min(ry[0]), ly[1].max(ry[1])]);
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img/learn_ellipses.png");
-    Figure::new(1300, 600)
+    let figure = Figure::new(1300, 600)
         .panels(1, 2)
         .title("1,000 samples of a random diagonal mixture: 75% ellipses")
         .panel(left.x_range(xr[0], xr[1]).y_range(yr[0], yr[1]))
-        .panel(right.x_range(xr[0], xr[1]).y_range(yr[0], yr[1]))
-        .save(&out)?;
+        .panel(right.x_range(xr[0], xr[1]).y_range(yr[0], yr[1]));
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use gmm::core::geometry::confidence_ellipses;
-use gmm::plot::{Colouring, Figure, MixtureView, mixture_panel};
+use gmm::plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
 use gmm::{CovarianceType, GaussianMixture};
 
 fn main() -> Result<(), gmm::Error> {
@@ -36,7 +36,8 @@ fn main() -> Result<(), gmm::Error> {
         .title("1,000 samples and the 75% ellipses of the mixture");
     let panel = mixture_panel(&model, Some(x.samples()), &view)?;
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img/sample_ellipses.png");
-    Figure::new(800, 650).panel(panel).save(&out)?;
+    let figure = Figure::new(800, 650).panel(panel);
+    gmm::io::write_atomic(&out, &figure.render(Format::from_path(&out)?)?)?;
     println!("wrote {}", out.display());
     Ok(())
 }

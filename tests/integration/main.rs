@@ -6,8 +6,6 @@ mod common;
 mod criteria;
 mod em;
 mod examples_selection;
-mod geometry;
-mod kernels;
 mod map_em;
 mod online_em;
 mod parity;

@@ -123,7 +123,9 @@ fn bad_priors_and_responsibilities_are_typed_errors() {
     let x = Samples::new(&data, 2).unwrap();
     let mut prior = ConjugatePrior::mclust_default(x, None, 2, CovarianceType::Diag).unwrap();
     prior.dof = 0.5;
-    assert!(prior.validate(2, CovarianceType::Diag).is_err());
+    let err = prior.validate(2, CovarianceType::Diag).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{err}");
+    assert!(err.message().contains("degrees of freedom 0.5"), "{err}");
     let ml = MaximumLikelihood(NO_GUARDS);
     let short = vec![0.5; 10];
     let err =

@@ -145,6 +145,7 @@ fn online_map_and_bad_settings() {
     let start = read_model::<f64>(&data_path("small/init_diag.json")).unwrap();
     let mut state = OnlineEm::new(start, &OnlineConfig::new()).unwrap();
     let wrong = [1.0, 2.0];
-    assert!(state.partial_fit(Samples::new(&wrong, 2).unwrap(), None, &rule).is_err());
+    let err = state.partial_fit(Samples::new(&wrong, 2).unwrap(), None, &rule).unwrap_err();
+    assert_eq!(err.kind(), &gmm::core::ErrorKind::DimensionMismatch { expected: 3, found: 2 });
     assert_eq!(state.steps(), 0);
 }

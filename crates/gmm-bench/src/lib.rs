@@ -230,10 +230,10 @@ pub fn reference_mean_log_likelihood(
     iteration: usize,
 ) -> Result<f64> {
     let path = dir.join(HEADLINE_REFERENCE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, "read", e))?;
     let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Error::new(ErrorKind::Parse, format!("{} is not valid JSON: {e}", path.display()))
+        let message = format!("{} is not valid JSON: {e}", path.display());
+        Error::new(ErrorKind::Parse, message).with_source(e)
     })?;
     let key = covariance_type.as_str();
     iteration
@@ -312,7 +312,9 @@ mod tests {
             w.start_full.score(w.x.samples()).unwrap(),
         );
         assert!((a - b).abs() <= 1e-12 * a.abs());
-        assert!(Workload::synthetic(3, 2, 4, 0).is_err());
+        let err = Workload::synthetic(3, 2, 4, 0).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{err}");
+        assert!(err.message().contains("n = 3, d = 2, k = 4"), "{err}");
     }
 
     #[test]
@@ -342,9 +344,20 @@ mod tests {
         assert_eq!((w.x.n_rows(), w.x.n_cols(), w.n_components()), (100_000, 15, 30));
         let r = reference_mean_log_likelihood(&dir, CovarianceType::Diag, 10).unwrap();
         assert_eq!(r, -26.46415699223154);
-        assert!(reference_mean_log_likelihood(&dir, CovarianceType::Full, 11).is_err());
-        assert!(reference_mean_log_likelihood(&dir, CovarianceType::Full, 0).is_err());
-        assert!(reference_mean_log_likelihood(&dir, CovarianceType::Tied, 1).is_err());
+        for (t, iteration, at) in [
+            (CovarianceType::Full, 11, "full.mean_log_likelihood_after_iteration[10]"),
+            (CovarianceType::Full, 0, "full.mean_log_likelihood_after_iteration[-1]"),
+            (CovarianceType::Tied, 1, "tied.mean_log_likelihood_after_iteration[0]"),
+        ] {
+            let err = reference_mean_log_likelihood(&dir, t, iteration).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::Parse, "{err}");
+            assert!(err.message().contains(at), "{err}");
+        }
+        let err = reference_mean_log_likelihood(&dir.join("absent"), CovarianceType::Diag, 1)
+            .unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Io, "{err}");
+        let source = std::error::Error::source(&err).expect("the io error is kept");
+        assert!(source.is::<std::io::Error>(), "{source:?}");
     }
 
     #[test]

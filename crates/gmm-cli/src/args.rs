@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use gmm_core::CovarianceType;
 
 /// Gaussian mixture models from the shell: fit with EM, score, predict, sample, select a model,
 /// classify, plot, and more (see the commands below).
@@ -43,17 +45,11 @@ pub enum Command {
     Stats(StatsArgs),
 }
 
-/// Covariance structure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Covariance {
-    /// Diagonal covariance per component.
-    Diag,
-    /// Full covariance matrix per component.
-    Full,
-    /// One variance per component.
-    Spherical,
-    /// One full covariance shared by all components.
-    Tied,
+/// `--covariance`: the names of [`CovarianceType::ALL`] (listed in the help with their
+/// descriptions, and suggested on a typo), parsed by `CovarianceType`'s `FromStr`.
+fn covariance_type() -> impl TypedValueParser<Value = CovarianceType> {
+    let names = CovarianceType::ALL.map(|t| PossibleValue::new(t.as_str()).help(t.description()));
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<CovarianceType>())
 }
 
 /// Precision of the computation.
@@ -74,8 +70,8 @@ pub struct FitArgs {
     #[arg(short = 'k', long = "components")]
     pub k: Option<usize>,
     /// Covariance structure [default: full] (taken from the model file with --init MODEL.json).
-    #[arg(long, value_enum)]
-    pub covariance: Option<Covariance>,
+    #[arg(long, value_parser = covariance_type())]
+    pub covariance: Option<CovarianceType>,
     /// Start: kmeans, kmeans++, random (random rows), random-resp, or a model file (.json).
     #[arg(long, default_value = "kmeans")]
     pub init: String,
@@ -317,8 +313,13 @@ pub struct SelectArgs {
     #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1..8")]
     pub k: Components,
     /// Covariance types to try, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "diag,full,spherical,tied")]
-    pub covariance: Vec<Covariance>,
+    #[arg(
+        long,
+        value_parser = covariance_type(),
+        value_delimiter = ',',
+        default_value = "diag,full,spherical,tied"
+    )]
+    pub covariance: Vec<CovarianceType>,
     /// The criterion to minimise.
     #[arg(long, value_enum, default_value = "bic")]
     pub criterion: CriterionArg,
@@ -374,8 +375,8 @@ pub struct ClassifyTrainArgs {
     #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1")]
     pub k: Components,
     /// Covariance type per class (with --select: the types to choose from, comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "full")]
-    pub covariance: Vec<Covariance>,
+    #[arg(long, value_parser = covariance_type(), value_delimiter = ',', default_value = "full")]
+    pub covariance: Vec<CovarianceType>,
     /// Choose k and the covariance type of every class by BIC over -k and --covariance.
     #[arg(long)]
     pub select: bool,

@@ -146,6 +146,15 @@ fn plot_refuses_bad_arguments_and_writes_nothing() {
     assert_refused(&s, &["plot", "model.json", "-o", "fig.png", "--width", "0"], "width");
     assert_refused(&s, &["plot", "missing.json", &data, "-o", "fig.png"], "missing.json");
     assert_refused(&s, &["plot", "model.json", &data, "-o", "no/such/dir/fig.png"], "fig.png");
+    // A figure that cannot be drawn leaves an existing file as it was.
+    std::fs::write(s.dir.path().join("keep.svg"), "old").unwrap();
+    let out = s.gmm(&["plot", "model.json", "-o", "keep.svg", "--width", "20000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("gmm: error:") && err.contains("figure width 20000 px"), "{err}");
+    assert_eq!(s.read("keep.svg"), b"old");
+    assert_eq!(s.files(), vec!["keep.svg", "model.json"]);
+    std::fs::remove_file(s.dir.path().join("keep.svg")).unwrap();
     // Data of another dimension than the model.
     let other = tempfile::tempdir().unwrap();
     let three = other.path().join("three.csv");

@@ -39,6 +39,16 @@ impl CovarianceType {
         }
     }
 
+    /// A one-line description, e.g. for a command line's help.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Diag => "Diagonal covariance per component",
+            Self::Full => "Full covariance matrix per component",
+            Self::Spherical => "One variance per component",
+            Self::Tied => "One full covariance shared by all components",
+        }
+    }
+
     /// Number of free covariance parameters for `k` components in `d` dimensions.
     pub fn n_covariance_parameters(self, k: usize, d: usize) -> usize {
         match self {

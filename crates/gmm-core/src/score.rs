@@ -13,7 +13,8 @@
 //! BIC = -2 log L + p ln n,        AIC = -2 log L + 2 p,
 //! ```
 //!
-//! with `log L = Σ_n log p(x_n)` and `p` = [`GaussianMixture::n_parameters`]:
+//! with `log L = Σ_n log p(x_n)` and `p` = [`GaussianMixture::n_parameters`] (with per-sample
+//! weights, `log L = Σ_n w_n log p(x_n)` and `n = Σ_n w_n`: see [`Criteria`]):
 //! `k d` means + `k - 1` weights + `k d` (diag), `k` (spherical), `k d(d+1)/2` (full) or
 //! `d(d+1)/2` (tied) covariance parameters — the count scikit-learn's `bic()` / `aic()` use.
 //!
@@ -144,14 +145,19 @@ impl<T: Real> GaussianMixture<T> {
 
     /// Bayesian information criterion `-2 log L + p ln n` (lower is better).
     pub fn bic(&self, x: Samples<'_, T>) -> Result<f64> {
-        let total = self.total_log_likelihood(x)?;
-        Ok(-2.0 * total + self.n_parameters() as f64 * (x.n_samples() as f64).ln())
+        Ok(self.likelihood_criteria(x)?.bic())
     }
 
     /// Akaike information criterion `-2 log L + 2p` (lower is better).
     pub fn aic(&self, x: Samples<'_, T>) -> Result<f64> {
+        Ok(self.likelihood_criteria(x)?.aic())
+    }
+
+    /// BIC's and AIC's ingredients from one log-likelihood pass (no entropy).
+    fn likelihood_criteria(&self, x: Samples<'_, T>) -> Result<Criteria> {
         let total = self.total_log_likelihood(x)?;
-        Ok(-2.0 * total + 2.0 * self.n_parameters() as f64)
+        let n = x.n_samples();
+        Ok(Criteria::from_log_likelihood(total, self.n_parameters(), n, n as f64))
     }
 
     /// Classification entropy `Σ_n -ln max_k τ_nk` of the MAP labels (see the module docs):
@@ -194,6 +200,7 @@ impl<T: Real> GaussianMixture<T> {
             classification_entropy,
             n_parameters: self.n_parameters(),
             n_samples: x.n_samples(),
+            total_weight: x.n_samples() as f64,
         })
     }
 
@@ -224,23 +231,51 @@ impl<T: Real> GaussianMixture<T> {
 }
 
 /// What the information criteria of a model on a data set are made of; from
-/// [`GaussianMixture::criteria`].
+/// [`GaussianMixture::criteria`], or from a log-likelihood computed elsewhere (a fit's report,
+/// with per-sample weights) by [`Criteria::from_log_likelihood`].
+///
+/// With per-sample weights `w_n` the log-likelihood is `Σ_n w_n log p(x_n)` and the sample size
+/// `n` of BIC's penalty and of the mean is `Σ_n w_n` ([`total_weight`](Self::total_weight)), so
+/// integer weights count as repeated rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Criteria {
-    /// Total log-likelihood `Σ_n log p(x_n)`.
+    /// Total log-likelihood `Σ_n log p(x_n)` (`Σ_n w_n log p(x_n)` with sample weights).
     pub log_likelihood: f64,
-    /// `Σ_n -ln max_k τ_nk`, the entropy of the MAP classification.
+    /// `Σ_n -ln max_k τ_nk`, the entropy of the MAP classification (NaN when unknown, see
+    /// [`Criteria::from_log_likelihood`]).
     pub classification_entropy: f64,
     /// Free parameters `p` of the model.
     pub n_parameters: usize,
-    /// Samples `n`.
+    /// Samples (rows) `n`.
     pub n_samples: usize,
+    /// The sample size the criteria use: `Σ_n w_n` with sample weights, `n` without.
+    pub total_weight: f64,
 }
 
 impl Criteria {
-    /// `-2 log L + p ln n`.
+    /// The criteria of a total log-likelihood computed elsewhere, such as a fit's mean
+    /// log-likelihood times `total_weight`: `log_likelihood = Σ_n w_n log p(x_n)` over
+    /// `n_samples` rows whose weights sum to `total_weight` (`n_samples as f64` without
+    /// weights). BIC and AIC follow; the classification entropy is not known, so it and
+    /// [`icl`](Self::icl) are NaN.
+    pub fn from_log_likelihood(
+        log_likelihood: f64,
+        n_parameters: usize,
+        n_samples: usize,
+        total_weight: f64,
+    ) -> Self {
+        Self {
+            log_likelihood,
+            classification_entropy: f64::NAN,
+            n_parameters,
+            n_samples,
+            total_weight,
+        }
+    }
+
+    /// `-2 log L + p ln n` (`n` = [`total_weight`](Self::total_weight)).
     pub fn bic(&self) -> f64 {
-        -2.0 * self.log_likelihood + self.n_parameters as f64 * (self.n_samples as f64).ln()
+        -2.0 * self.log_likelihood + self.n_parameters as f64 * self.total_weight.ln()
     }
 
     /// `-2 log L + 2 p`.
@@ -253,9 +288,10 @@ impl Criteria {
         self.bic() + 2.0 * self.classification_entropy
     }
 
-    /// Mean log-likelihood per sample (scikit-learn's `score`).
+    /// Mean log-likelihood per sample (scikit-learn's `score`; per unit weight with sample
+    /// weights).
     pub fn mean_log_likelihood(&self) -> f64 {
-        self.log_likelihood / self.n_samples as f64
+        self.log_likelihood / self.total_weight
     }
 }
 
@@ -319,5 +355,34 @@ mod tests {
         let c = separated.criteria(x.samples()).unwrap();
         assert_eq!(c.classification_entropy, 0.0);
         assert_eq!(c.icl(), c.bic());
+    }
+
+    /// With integer sample weights the criteria of a weighted log-likelihood are those of the
+    /// data with every row repeated `w_n` times; the entropy is unknown (NaN).
+    #[test]
+    fn weighted_criteria_count_weights_as_repeated_rows() {
+        let model = GaussianMixture::<f64>::random(CovarianceType::Diag, 3, 2, 0.8, 4).unwrap();
+        let (x, _) = model.sample(300, 6).unwrap();
+        let weights: Vec<f64> = (0..x.n_rows()).map(|n| (n % 4) as f64).collect();
+        let repeated: Vec<f64> = (0..x.n_rows())
+            .flat_map(|n| std::iter::repeat_n(x.row(n), n % 4).flatten().copied())
+            .collect();
+        let repeated = Matrix::from_vec(repeated, 2).unwrap();
+        let (log_l, total_weight) =
+            model.weighted_log_likelihood(x.samples(), Some(&weights)).unwrap();
+        assert_eq!(total_weight, repeated.n_rows() as f64);
+        let weighted =
+            Criteria::from_log_likelihood(log_l, model.n_parameters(), x.n_rows(), total_weight);
+        let plain = model.criteria(repeated.samples()).unwrap();
+        assert!(close(weighted.bic(), plain.bic(), 1e-12), "{weighted:?} vs {plain:?}");
+        assert!(close(weighted.aic(), plain.aic(), 1e-12));
+        assert!(close(weighted.mean_log_likelihood(), plain.mean_log_likelihood(), 1e-12));
+        assert!(weighted.classification_entropy.is_nan() && weighted.icl().is_nan());
+        // Without weights the constructor gives the blocked pass's BIC and AIC bit for bit.
+        let c = model.criteria(x.samples()).unwrap();
+        let n = x.n_rows();
+        let again = Criteria::from_log_likelihood(c.log_likelihood, c.n_parameters, n, n as f64);
+        assert_eq!((again.bic(), again.aic()), (c.bic(), c.aic()));
+        assert_eq!(model.bic(x.samples()).unwrap(), c.bic());
     }
 }

@@ -12,9 +12,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use gmm_core::Result;
-
-use crate::errors::io_error;
+use gmm_core::{Error, Result};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
 ///
@@ -54,15 +52,15 @@ where
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let temp = builder.tempfile_in(dir).map_err(|e| io_error(path, "write", &e))?;
+    let temp = builder.tempfile_in(dir).map_err(|e| Error::io(path, "write", e))?;
     {
         let mut writer = BufWriter::new(temp.as_file());
         write(&mut writer)
             .and_then(|()| writer.flush())
-            .map_err(|e| io_error(path, "write", &e))?;
+            .map_err(|e| Error::io(path, "write", e))?;
     }
-    temp.as_file().sync_all().map_err(|e| io_error(path, "write", &e))?;
-    temp.persist(path).map_err(|e| io_error(path, "write", &e.error))?;
+    temp.as_file().sync_all().map_err(|e| Error::io(path, "write", e))?;
+    temp.persist(path).map_err(|e| Error::io(path, "write", e.error))?;
     Ok(())
 }
 
@@ -96,6 +94,9 @@ mod tests {
         assert_eq!(err.kind(), &ErrorKind::Io);
         assert!(err.message().contains("model.json"), "{err}");
         assert!(err.message().contains("disk on fire"), "{err}");
+        let source = std::error::Error::source(&err).expect("the writer's error is kept");
+        assert_eq!(source.to_string(), "disk on fire");
+        assert!(source.is::<io::Error>());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }

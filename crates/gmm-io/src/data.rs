@@ -11,63 +11,12 @@
 
 use std::path::Path;
 
-use gmm_core::{ErrorKind, Matrix, Real, Result};
+use gmm_core::{ErrorKind, Result};
 
+pub use crate::data_matrix::DataMatrix;
 use crate::errors::file_error;
 use crate::npy::read_npy;
 use crate::text::{Delimiter, read_csv, read_delimited, read_text_matrix};
-
-/// A data matrix as stored in a file: `.npy` files keep their precision, text files are read as
-/// `f64`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DataMatrix {
-    /// A float32 `.npy` array.
-    F32(Matrix<f32>),
-    /// A float64 `.npy` array or a text file.
-    F64(Matrix<f64>),
-}
-
-impl DataMatrix {
-    /// Number of rows (samples).
-    pub fn n_rows(&self) -> usize {
-        match self {
-            Self::F32(m) => m.n_rows(),
-            Self::F64(m) => m.n_rows(),
-        }
-    }
-
-    /// Number of columns (features).
-    pub fn n_cols(&self) -> usize {
-        match self {
-            Self::F32(m) => m.n_cols(),
-            Self::F64(m) => m.n_cols(),
-        }
-    }
-
-    /// The element type as NumPy names it: `float32` or `float64`.
-    pub fn dtype_name(&self) -> &'static str {
-        match self {
-            Self::F32(_) => f32::NAME,
-            Self::F64(_) => f64::NAME,
-        }
-    }
-
-    /// The matrix in `f64` (float32 values are converted exactly).
-    pub fn into_f64(self) -> Matrix<f64> {
-        match self {
-            Self::F64(m) => m,
-            Self::F32(m) => {
-                let n_cols = m.n_cols();
-                let values = m.into_vec().into_iter().map(f64::from).collect();
-                match Matrix::from_vec(values, n_cols) {
-                    Ok(m) => m,
-                    // A valid matrix converted value by value keeps its valid shape.
-                    Err(_) => unreachable!("converting a valid matrix keeps its shape"),
-                }
-            }
-        }
-    }
-}
 
 /// Reads a data matrix, choosing the format by extension (see the [module docs](self)).
 ///
@@ -119,6 +68,8 @@ fn extension(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gmm_core::Matrix;
+
     use crate::npy::{write_npy_f32, write_npy_f64};
 
     #[test]
@@ -148,16 +99,6 @@ mod tests {
         assert!(err.message().contains("x.parquet") && err.message().contains(".npy"), "{err}");
         let err = read_matrix(&dir.path().join("noext")).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::InvalidConfig);
-    }
-
-    #[test]
-    fn data_matrix_helpers() {
-        let m = DataMatrix::F32(Matrix::from_vec(vec![0.1f32, 2.0, 3.0], 1).unwrap());
-        assert_eq!((m.n_rows(), m.n_cols(), m.dtype_name()), (3, 1, "float32"));
-        let m64 = m.into_f64();
-        assert_eq!(m64.as_slice(), &[f64::from(0.1f32), 2.0, 3.0]);
-        let m = DataMatrix::F64(m64);
-        assert_eq!((m.n_rows(), m.n_cols(), m.dtype_name()), (3, 1, "float64"));
     }
 
     #[test]

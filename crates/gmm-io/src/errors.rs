@@ -1,14 +1,9 @@
-//! Building [`Error`]s that name the file involved.
+//! Building [`Error`]s that name the file involved (I/O errors, which keep the operating
+//! system's error as their source, come from [`Error::io`]).
 
-use std::io;
 use std::path::Path;
 
 use gmm_core::{Error, ErrorKind};
-
-/// An [`ErrorKind::Io`] error: `cannot {action} {path}: {OS message}`.
-pub(crate) fn io_error(path: &Path, action: &str, error: &io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot {action} {}: {error}", path.display()))
-}
 
 /// An [`ErrorKind::Parse`] error: `{path}: {message}`.
 pub(crate) fn parse_error(path: &Path, message: impl std::fmt::Display) -> Error {

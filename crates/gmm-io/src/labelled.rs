@@ -1,5 +1,5 @@
-//! Labelled data and classifiers: CSV files with a text label column, and
-//! [`MixtureClassifier`]s as JSON.
+//! Labelled data and classifiers: CSV files with a text label column, and classifiers (one
+//! mixture per class, [`LabelledModels`]) as JSON.
 //!
 //! # Labelled CSV
 //!
@@ -28,17 +28,23 @@
 //!
 //! Each entry of `models` has the layout of a model file ([`crate::model_json`]), in class
 //! order. `label_column` and `feature_names` are optional (what the training file called
-//! them). Reading validates the whole classifier ([`MixtureClassifier::new`]); errors name the
-//! key (`models[1]: ...`). Files are written atomically.
+//! them). Files are written atomically.
+//!
+//! This crate reads and writes the file's contents, [`LabelledModels`] (classes, priors and
+//! models) with the column names; it does not depend on the crate that classifies with them.
+//! Reading checks the file's layout and every model (errors name the key: `models[1]: ...`);
+//! the rules of a classifier (one prior and one model per class, distinct labels, priors
+//! summing to one, one dimension) are checked by whoever builds one from the parts, e.g.
+//! `gmm_em::MixtureClassifier::new(parts.classes, parts.priors, parts.models)`, and
+//! `gmm_em::MixtureClassifier`'s `classes()`, `priors()` and `models()` give the parts back.
 
 use std::path::Path;
 
-use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
-use gmm_em::MixtureClassifier;
+use gmm_core::{Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
 use serde_json::Value;
 
 use crate::atomic::write_text;
-use crate::errors::{file_error, io_error, parse_error};
+use crate::errors::{file_error, parse_error};
 use crate::model_json::{model_to_json, parse_model};
 use crate::text::{for_each_record, is_missing, parse_number, quote};
 
@@ -71,7 +77,7 @@ pub struct LabelledTable {
 ///   file, line and column;
 /// * [`ErrorKind::EmptyData`] when there are no data rows or no numeric columns.
 pub fn read_labelled_csv(path: &Path, label: LabelColumn<'_>) -> Result<LabelledTable> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, "read", &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
     let separator =
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { b',' };
     let (name, required) = match label {
@@ -195,11 +201,23 @@ fn push_row(
     Ok(())
 }
 
-/// A classifier with what its training file called the columns.
+/// One mixture per class: what a classifier file stores, in class order. The file format does
+/// not check classifier rules (see the [module docs](self)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledModels<T: Real> {
+    /// The class labels.
+    pub classes: Vec<String>,
+    /// The prior of every class.
+    pub priors: Vec<f64>,
+    /// The mixture of every class.
+    pub models: Vec<GaussianMixture<T>>,
+}
+
+/// A classifier file: the classes' models with what the training file called the columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassifierFile<T: Real> {
-    /// The classifier.
-    pub classifier: MixtureClassifier<T>,
+    /// The classes, their priors and their models.
+    pub classifier: LabelledModels<T>,
     /// The label column of the training data, if known.
     pub label_column: Option<String>,
     /// The names of the feature columns, if known (empty otherwise).
@@ -213,11 +231,11 @@ pub fn classifier_to_json<T: Real>(file: &ClassifierFile<T>) -> String {
     let list = |items: Vec<String>| format!("[{}]", items.join(", "));
     let c = &file.classifier;
     let mut out = String::from("{\n  \"kind\": \"mixture_classifier\",\n");
-    out += &format!("  \"classes\": {},\n", list(c.classes().iter().map(|s| string(s)).collect()));
+    out += &format!("  \"classes\": {},\n", list(c.classes.iter().map(|s| string(s)).collect()));
     out += &format!(
         "  \"priors\": {},\n",
         list(
-            c.priors()
+            c.priors
                 .iter()
                 .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "null".into()))
                 .collect()
@@ -233,7 +251,7 @@ pub fn classifier_to_json<T: Real>(file: &ClassifierFile<T>) -> String {
         );
     }
     let models: Vec<String> = c
-        .models()
+        .models
         .iter()
         .map(|m| {
             let text = model_to_json(m);
@@ -261,9 +279,9 @@ pub fn write_classifier<T: Real>(path: &Path, file: &ClassifierFile<T>) -> Resul
 pub fn read_classifier<T: Real>(path: &Path) -> Result<ClassifierFile<T>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::InvalidData {
-            parse_error(path, "the file is not UTF-8 text, so not a JSON classifier")
+            parse_error(path, "the file is not UTF-8 text, so not a JSON classifier").with_source(e)
         } else {
-            io_error(path, "read", &e)
+            Error::io(path, "read", e)
         }
     })?;
     parse_classifier(&text).map_err(|e| e.context(path.display()))
@@ -273,11 +291,12 @@ pub fn read_classifier<T: Real>(path: &Path) -> Result<ClassifierFile<T>> {
 ///
 /// # Errors
 /// [`ErrorKind::Parse`] for invalid JSON or a missing or mistyped key (naming it), the errors of
-/// [`parse_model`] for each model (prefixed `models[i]`), and those of
-/// [`MixtureClassifier::new`].
+/// [`parse_model`] for each model (prefixed `models[i]`), and
+/// [`ErrorKind::InvalidParameter`] for feature names that do not match the models' dimension.
+/// The classifier rules are not checked here (see the [module docs](self)).
 pub fn parse_classifier<T: Real>(json: &str) -> Result<ClassifierFile<T>> {
     let value: Value = serde_json::from_str(json)
-        .map_err(|e| Error::new(ErrorKind::Parse, format!("not valid JSON: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Parse, format!("not valid JSON: {e}")).with_source(e))?;
     let parse = |m: String| Error::new(ErrorKind::Parse, m);
     let Value::Object(object) = value else {
         return Err(parse(
@@ -344,7 +363,7 @@ pub fn parse_classifier<T: Real>(json: &str) -> Result<ClassifierFile<T>> {
             ),
         ));
     }
-    let classifier = MixtureClassifier::new(classes, priors, models)?;
+    let classifier = LabelledModels { classes, priors, models };
     Ok(ClassifierFile { classifier, label_column, feature_names })
 }
 
@@ -410,12 +429,11 @@ mod tests {
         let a = GaussianMixture::random(CovarianceType::Full, 2, 3, 1.0, 1).unwrap();
         let b = GaussianMixture::random(CovarianceType::Diag, 3, 3, 1.0, 2).unwrap();
         let c = GaussianMixture::random(CovarianceType::Tied, 1, 3, 1.0, 3).unwrap();
-        let classifier = MixtureClassifier::new(
-            vec!["a \"quoted\"".into(), "b".into(), "c".into()],
-            vec![0.2, 0.3, 0.5],
-            vec![a, b, c],
-        )
-        .unwrap();
+        let classifier = LabelledModels {
+            classes: vec!["a \"quoted\"".into(), "b".into(), "c".into()],
+            priors: vec![0.2, 0.3, 0.5],
+            models: vec![a, b, c],
+        };
         ClassifierFile {
             classifier,
             label_column: Some("species".into()),
@@ -434,7 +452,8 @@ mod tests {
         assert_eq!(classifier_to_json(&again), std::fs::read_to_string(&path).unwrap());
         // f32 reads the same file.
         let f32 = read_classifier::<f32>(&path).unwrap();
-        assert_eq!(f32.classifier.classes(), original.classifier.classes());
+        assert_eq!(f32.classifier.classes, original.classifier.classes);
+        assert_eq!(f32.classifier.models[1], original.classifier.models[1].cast().unwrap());
     }
 
     #[test]
@@ -448,16 +467,50 @@ mod tests {
         let err = edit(&|v| {
             v.as_object_mut().unwrap().remove("priors");
         });
+        assert_eq!(err.kind(), &ErrorKind::Parse, "{err}");
         assert!(err.message().contains("\"priors\""), "{err}");
-        let err = edit(&|v| v["priors"] = serde_json::json!([0.5, 0.5, 0.5]));
-        assert_eq!(err.kind(), &ErrorKind::InvalidParameter, "{err}");
         let err = edit(&|v| v["models"][1]["weights"] = serde_json::json!([0.5, 0.6, -0.1]));
+        assert_eq!(err.kind(), &ErrorKind::InvalidWeights, "{err}");
         assert!(err.message().starts_with("models[1]"), "{err}");
-        let err = edit(&|v| v["classes"] = serde_json::json!(["a", "b"]));
-        assert_eq!(err.kind(), &ErrorKind::InvalidParameter, "{err}");
         let err = edit(&|v| v["classes"][0] = serde_json::json!(3));
+        assert_eq!(err.kind(), &ErrorKind::Parse, "{err}");
         assert!(err.message().contains("classes[0]"), "{err}");
+        let err = edit(&|v| v["feature_names"] = serde_json::json!(["x", "y"]));
+        assert_eq!(err.kind(), &ErrorKind::InvalidParameter, "{err}");
+        assert!(err.message().contains("2 feature names for models of 3 features"), "{err}");
         let err = parse_classifier::<f64>("[1, 2]").unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::Parse);
+        let err = parse_classifier::<f64>("{\"classes\": [").unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
+        assert!(err.message().starts_with("not valid JSON: "), "{err}");
+        let source = std::error::Error::source(&err).expect("the JSON parser's error is kept");
+        assert!(source.is::<serde_json::Error>(), "{source:?}");
+    }
+
+    /// The classifier rules (one prior and one model per class, priors summing to one) belong
+    /// to whoever builds a classifier from the parts: the file reader keeps what the file says.
+    /// (The command line's tests check that `gmm classify predict` refuses such files.)
+    #[test]
+    fn classifier_rules_are_not_the_file_formats() {
+        let good: Value = serde_json::from_str(&classifier_to_json(&classifier())).unwrap();
+        let mut v = good.clone();
+        v["priors"] = serde_json::json!([0.5, 0.5, 0.5]);
+        let parsed = parse_classifier::<f64>(&v.to_string()).unwrap();
+        assert_eq!(parsed.classifier.priors, [0.5, 0.5, 0.5]);
+        let mut v = good;
+        v["classes"] = serde_json::json!(["a", "b"]);
+        let parsed = parse_classifier::<f64>(&v.to_string()).unwrap();
+        assert_eq!((parsed.classifier.classes.len(), parsed.classifier.models.len()), (2, 3));
+    }
+
+    #[test]
+    fn unreadable_classifier_keeps_the_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_classifier::<f64>(&dir.path().join("absent.json")).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Io);
+        assert!(err.message().contains("absent.json"), "{err}");
+        let source = std::error::Error::source(&err).expect("the io error is kept");
+        let io = source.downcast_ref::<std::io::Error>().expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
     }
 }

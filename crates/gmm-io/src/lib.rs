@@ -8,14 +8,15 @@
 //!   (`covariance_type`, `weights`, `means`, `covariances`), read with [`read_model`] /
 //!   [`parse_model`] and written with [`write_model`] / [`model_to_json`].
 //! * **Labelled data and classifiers** ([`labelled`]): [`read_labelled_csv`] reads a CSV file
-//!   with a text label column; [`read_classifier`] / [`write_classifier`] store a
-//!   `gmm_em::MixtureClassifier` with one model per class in the model layout.
+//!   with a text label column; [`read_classifier`] / [`write_classifier`] store a classifier's
+//!   parts ([`LabelledModels`]: classes, priors, one model per class in the model layout).
 //! * **Output** ([`atomic`], [`npy`], [`text`]): `.npy` matrices, labels and vectors, CSV, text
 //!   and models, every file written atomically — to a temporary file in the destination's
 //!   directory, then renamed — so a file is complete or absent, never half-written.
 //!
 //! Every function returns [`gmm_core::Error`] on bad input instead of panicking: `Io` with the
-//! path and the operating system's message, `Parse` naming the file and the position (line and
+//! path and the operating system's message (the [`std::io::Error`] itself is the error's
+//! [`source`](std::error::Error::source), as are the JSON and CSV parsers' errors), `Parse` naming the file and the position (line and
 //! column for text, byte counts for `.npy`, key and index for models), `EmptyData`, and the
 //! model checks of [`gmm_core::GaussianMixture::new`].
 //!
@@ -37,6 +38,7 @@
 
 pub mod atomic;
 pub mod data;
+mod data_matrix;
 mod errors;
 pub mod labelled;
 pub mod model_json;
@@ -47,8 +49,8 @@ pub mod text;
 pub use atomic::{write_atomic, write_atomic_with, write_text};
 pub use data::{DataMatrix, read_matrix, read_vector};
 pub use labelled::{
-    ClassifierFile, LabelColumn, LabelledTable, classifier_to_json, parse_classifier,
-    read_classifier, read_labelled_csv, write_classifier,
+    ClassifierFile, LabelColumn, LabelledModels, LabelledTable, classifier_to_json,
+    parse_classifier, read_classifier, read_labelled_csv, write_classifier,
 };
 pub use model_json::{model_to_json, parse_model, read_model, write_model};
 pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_labels, write_npy_vector};

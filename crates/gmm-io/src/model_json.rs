@@ -43,7 +43,7 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
 use serde_json::{Map, Value};
 
 use crate::atomic::write_text;
-use crate::errors::{io_error, parse_error};
+use crate::errors::parse_error;
 
 /// Reads a model from a JSON file (see the [module docs](self) for the layout).
 ///
@@ -53,9 +53,9 @@ use crate::errors::{io_error, parse_error};
 pub fn read_model<T: Real>(path: &Path) -> Result<GaussianMixture<T>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::InvalidData {
-            parse_error(path, "the file is not UTF-8 text, so not a JSON model")
+            parse_error(path, "the file is not UTF-8 text, so not a JSON model").with_source(e)
         } else {
-            io_error(path, "read", &e)
+            Error::io(path, "read", e)
         }
     })?;
     parse_model(&text).map_err(|e| e.context(path.display()))
@@ -73,7 +73,7 @@ pub fn read_model<T: Real>(path: &Path) -> Result<GaussianMixture<T>> {
 /// * [`ErrorKind::UnknownCovarianceType`] for a `covariance_type` other than the four names.
 pub fn parse_model<T: Real>(json: &str) -> Result<GaussianMixture<T>> {
     let value: Value = serde_json::from_str(json)
-        .map_err(|e| Error::new(ErrorKind::Parse, format!("not valid JSON: {e}")))?;
+        .map_err(|e| Error::new(ErrorKind::Parse, format!("not valid JSON: {e}")).with_source(e))?;
     let Value::Object(object) = value else {
         return Err(Error::new(
             ErrorKind::Parse,

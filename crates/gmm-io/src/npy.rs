@@ -26,11 +26,11 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
-use gmm_core::{ErrorKind, Matrix, Real, Result};
+use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
 use crate::atomic::write_atomic_with;
-use crate::data::DataMatrix;
-use crate::errors::{file_error, io_error, parse_error};
+use crate::data_matrix::DataMatrix;
+use crate::errors::{file_error, parse_error};
 use crate::npy_header::read_header;
 
 /// The dtypes [`read_npy`] accepts, for messages.
@@ -46,8 +46,8 @@ const ACCEPTED_DTYPES: &str = "float32 or float64 ('<f4', '<f8', '>f4' or '>f8')
 ///   (naming the expected and found byte counts);
 /// * [`ErrorKind::EmptyData`] when the array has no rows or no columns.
 pub fn read_npy(path: &Path) -> Result<DataMatrix> {
-    let file = File::open(path).map_err(|e| io_error(path, "open", &e))?;
-    let file_len = file.metadata().map_err(|e| io_error(path, "read", &e))?.len();
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, "read", e))?.len();
     let mut reader = BufReader::new(file);
     let header = read_header(path, &mut reader, file_len)?;
     let (is_f32, big_endian) = float_dtype(path, &header.descr)?;
@@ -102,8 +102,9 @@ fn read_values<T: Real>(path: &Path, reader: &mut impl Read, shape: Shape) -> Re
     reader.read_exact(bytemuck::cast_slice_mut::<T, u8>(&mut values)).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             parse_error(path, "the file ended while reading the data (was it truncated?)")
+                .with_source(e)
         } else {
-            io_error(path, "read", &e)
+            Error::io(path, "read", e)
         }
     })?;
     if shape.big_endian != cfg!(target_endian = "big") {

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use gmm_core::{Error, Result};
 
-use crate::errors::{io_error, parse_error};
+use crate::errors::parse_error;
 
 /// What the header says about the data that follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,8 +36,9 @@ pub(crate) fn read_header(path: &Path, reader: &mut impl Read, file_len: u64) ->
     let read_err = |e: io::Error| -> Error {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             parse_error(path, "not a .npy file: the file is too short to hold a .npy header")
+                .with_source(e)
         } else {
-            io_error(path, "read", &e)
+            Error::io(path, "read", e)
         }
     };
     let mut prefix = [0u8; 8];

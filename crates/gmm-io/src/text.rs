@@ -19,10 +19,10 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use gmm_core::{ErrorKind, Matrix, Result};
+use gmm_core::{Error, ErrorKind, Matrix, Result};
 
 use crate::atomic::write_atomic_with;
-use crate::errors::{file_error, io_error, parse_error};
+use crate::errors::{file_error, parse_error};
 
 /// How the fields of a line are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub fn read_csv(path: &Path) -> Result<Matrix<f64>> {
 /// # Errors
 /// As [`read_csv`].
 pub fn read_delimited(path: &Path, delimiter: Delimiter) -> Result<Matrix<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, "read", &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
     parse_table(path, &bytes, delimiter)
 }
 
@@ -62,7 +62,7 @@ pub fn read_delimited(path: &Path, delimiter: Delimiter) -> Result<Matrix<f64>> 
 /// # Errors
 /// As [`read_csv`].
 pub fn read_text_matrix(path: &Path) -> Result<Matrix<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, "read", &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
     let first_line = bytes
         .split(|&b| b == b'\n')
         .map(|line| line.trim_ascii())
@@ -130,7 +130,7 @@ pub(crate) fn for_each_record(
         let offset = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
         let more = reader
             .read_byte_record(&mut record)
-            .map_err(|e| parse_error(path, format!("after line {line}: {e}")))?;
+            .map_err(|e| parse_error(path, format!("after line {line}: {e}")).with_source(e))?;
         if !more {
             break;
         }
@@ -336,7 +336,7 @@ pub fn write_csv_matrix(path: &Path, matrix: &Matrix<f64>, header: Option<&[&str
             format!("{} column names for a matrix with {} columns", names.len(), matrix.n_cols()),
         ));
     }
-    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
+    let to_io = |e: csv::Error| std::io::Error::other(e);
     let mut cell = String::new();
     write_atomic_with(path, |w| {
         let mut writer = csv::Writer::from_writer(w);
@@ -396,6 +396,7 @@ mod tests {
         assert!(msg.contains("bad.csv") && msg.contains("line 3 has 3 fields"), "{msg}");
         assert!(msg.contains("line 1 has 2"), "{msg}");
         let err = parse_err("1,2\n3\n");
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("line 2 has 1 field but line 1 has 2"), "{err}");
     }
 
@@ -409,6 +410,7 @@ mod tests {
         assert!(msg.contains("\"setosa\""), "{msg}");
         // Without a header: no name.
         let err = parse_err("1,2\n3,x4\n");
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("line 2, column 2: cannot read \"x4\""), "{err}");
     }
 
@@ -442,6 +444,7 @@ mod tests {
         assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("w.csv") && err.message().contains("line 3"), "{err}");
         let err = read_csv(&csv_file(&dir, "w2.csv", "1\n2\n   \n3\n")).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("line 3 is blank"), "{err}");
         // Trailing blank lines are fine.
         let m = read_csv(&csv_file(&dir, "w3.csv", "1\n2\n\n\n")).unwrap();
@@ -449,6 +452,7 @@ mod tests {
         // Same for whitespace-separated files.
         let path = csv_file(&dir, "w.txt", "1\n\n2\n");
         let err = read_delimited(&path, Delimiter::Whitespace).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("line 2 is blank"), "{err}");
         // Comment lines are not blank lines.
         let path = csv_file(&dir, "c.txt", "# w\n1\n# between\n2\n");
@@ -466,6 +470,7 @@ mod tests {
             ("1\r\n2\r\n\r\n3\r\n", "line 3 is blank"),
         ] {
             let err = parse_err(text);
+            assert_eq!(err.kind(), &ErrorKind::Parse, "{text:?}");
             assert!(err.message().contains(at), "{text:?}: {err}");
         }
     }
@@ -497,6 +502,7 @@ mod tests {
         assert_eq!(m.as_slice(), &[1.5, 2.0, 3.0, 4.0]);
         let path = csv_file(&dir, "s2.txt", "1 2\n3 4 5\n");
         let err = read_text_matrix(&path).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().contains("line 2 has 3 fields"), "{err}");
         let path = csv_file(&dir, "c.txt", "1,2\n3,4\n");
         assert_eq!(read_text_matrix(&path).unwrap().as_slice(), &[1.0, 2.0, 3.0, 4.0]);
@@ -510,12 +516,17 @@ mod tests {
         let err = read_csv(&dir.path().join("absent.csv")).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::Io);
         assert!(err.message().contains("absent.csv"), "{err}");
+        // The operating system's error is the source, unchanged.
+        let source = std::error::Error::source(&err).expect("the io error is kept");
+        let io = source.downcast_ref::<std::io::Error>().expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]
     fn long_fields_are_shortened() {
         let long = "x".repeat(500);
         let err = parse_err(&format!("1\n{long}\n"));
+        assert_eq!(err.kind(), &ErrorKind::Parse);
         assert!(err.message().len() < 300, "{err}");
     }
 

@@ -24,7 +24,7 @@ use plotters::prelude::*;
 
 use gmm_core::{Error, ErrorKind, Result};
 
-use crate::output;
+use crate::output::{self, Format};
 
 /// An opaque colour, red, green and blue in `0..=255`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +332,7 @@ impl Panel {
     }
 }
 
-/// A figure: a grid of panels under an optional title, saved as PNG or SVG.
+/// A figure: a grid of panels under an optional title, rendered as PNG or SVG.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     width: u32,
@@ -442,20 +442,32 @@ impl Figure {
         output::encode_png(&rgb, self.width, self.height)
     }
 
-    /// Renders and writes to `path`, PNG or SVG by its extension (`.png`, `.svg`, any case),
-    /// atomically: the figure is rendered in memory, written to a temporary file in the same
-    /// directory and renamed, so `path` is complete or untouched.
+    /// Renders to the bytes of a `format` file: PNG, or SVG text in UTF-8. The whole figure is
+    /// rendered in memory, so a caller that writes the bytes (atomically, with
+    /// `gmm_io::write_atomic`) writes a complete picture or nothing.
+    ///
+    /// ```
+    /// use gmm_plot::{Figure, Format, Panel, palette};
+    ///
+    /// let figure = Figure::new(300, 200).panel(Panel::new().scatter(
+    ///     vec![[0.0, 1.0], [2.0, 3.0]],
+    ///     palette(0),
+    ///     None,
+    /// ));
+    /// let path = std::path::Path::new("points.svg");
+    /// let bytes = figure.render(Format::from_path(path)?)?;
+    /// assert!(bytes.starts_with(b"<svg"));
+    /// // gmm_io::write_atomic(path, &bytes)?;
+    /// # Ok::<(), gmm_core::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidConfig`] for another extension (checked before rendering) or a
-    /// figure [`check`](Self::check) rejects; [`ErrorKind::Io`] when writing fails.
-    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        let path = path.as_ref();
-        let bytes = match output::Format::from_path(path)? {
-            output::Format::Png => self.render_png()?,
-            output::Format::Svg => self.render_svg()?.into_bytes(),
-        };
-        gmm_io::write_atomic(path, &bytes)
+    /// As [`check`](Self::check); [`ErrorKind::Io`] if drawing or PNG encoding fails.
+    pub fn render(&self, format: Format) -> Result<Vec<u8>> {
+        match format {
+            Format::Png => self.render_png(),
+            Format::Svg => Ok(self.render_svg()?.into_bytes()),
+        }
     }
 
     fn draw<DB: DrawingBackend>(
@@ -476,8 +488,11 @@ impl Figure {
     }
 }
 
-fn drawing_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> Error {
-    Error::new(ErrorKind::Io, format!("drawing the figure failed: {e}"))
+fn drawing_error<E>(e: DrawingAreaErrorKind<E>) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    Error::new(ErrorKind::Io, format!("drawing the figure failed: {e}")).with_source(e)
 }
 
 /// A number on an axis, with no more digits than the tick spacing needs.

@@ -24,9 +24,18 @@ pub(crate) fn register_fonts() {
     });
 }
 
-/// Whether the bundled font registers (for tests).
-pub fn bundled_font_is_valid() -> bool {
-    plotters::style::register_font("gmm-plot-check", FontStyle::Normal, DEJAVU_SANS).is_ok()
+/// Checks that the bundled font loads (for tests and diagnostics).
+///
+/// # Errors
+/// [`ErrorKind::Parse`] if the bundled bytes are not a font plotters can read.
+pub fn check_bundled_font() -> Result<()> {
+    plotters::style::register_font("gmm-plot-check", FontStyle::Normal, DEJAVU_SANS).map_err(|_| {
+        Error::new(
+            ErrorKind::Parse,
+            "the bundled DejaVu Sans is not a readable TrueType font: rebuild gmm-plot from a \
+             clean checkout",
+        )
+    })
 }
 
 /// A figure file format.
@@ -62,8 +71,9 @@ impl Format {
 /// Encodes an 8-bit RGB buffer as PNG.
 pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    let fail =
-        |e: png::EncodingError| Error::new(ErrorKind::Io, format!("PNG encoding failed: {e}"));
+    let fail = |e: png::EncodingError| {
+        Error::new(ErrorKind::Io, format!("PNG encoding failed: {e}")).with_source(e)
+    };
     {
         let mut encoder = png::Encoder::new(&mut bytes, width, height);
         encoder.set_color(png::ColorType::Rgb);

@@ -177,7 +177,7 @@ fn main() -> ExitCode {
 }
 
 fn io_error(path: &std::path::Path, e: std::io::Error) -> Error {
-    Error::new(ErrorKind::Io, format!("cannot write {}: {e}", path.display()))
+    Error::io(path, "write", e)
 }
 
 fn run(args: &Args) -> Result<()> {

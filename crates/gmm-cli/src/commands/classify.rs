@@ -15,9 +15,9 @@ use gmm_em::{
     ClassModel, ClassifierConfig, ConfusionMatrix, Criterion, MixtureClassifier, Priors,
     cross_validate,
 };
-use gmm_io::{ClassifierFile, LabelColumn};
+use gmm_io::{ClassifierFile, LabelColumn, LabelledModels};
 
-use super::select::{covariance_type, em_config};
+use super::select::em_config;
 use crate::args::{
     ClassifyArgs, ClassifyCommand, ClassifyPredictArgs, ClassifyTrainArgs, PriorsArg,
 };
@@ -31,7 +31,7 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
 }
 
 fn config(args: &ClassifyTrainArgs) -> Result<ClassifierConfig> {
-    let types: Vec<_> = args.covariance.iter().map(|&c| covariance_type(c)).collect();
+    let types = args.covariance.clone();
     let model = if args.select {
         ClassModel::Select {
             components: args.k.0.clone(),
@@ -70,7 +70,11 @@ fn train(args: &ClassifyTrainArgs) -> Result<()> {
     let classifier = MixtureClassifier::fit(&config, x.samples(), &labels).map_err(context)?;
     let training = classifier.confusion(x.samples(), &labels)?;
     let file = ClassifierFile {
-        classifier,
+        classifier: LabelledModels {
+            classes: classifier.classes().to_vec(),
+            priors: classifier.priors().to_vec(),
+            models: classifier.models().to_vec(),
+        },
         label_column: Some(args.label_column.clone()),
         feature_names: table.feature_names,
     };
@@ -80,7 +84,7 @@ fn train(args: &ClassifyTrainArgs) -> Result<()> {
         None => print!("{json}"),
     }
     if !args.quiet {
-        let c = &file.classifier;
+        let c = &classifier;
         let mut text = format!(
             "gmm classify train: {} rows x {} features, {} classes\n",
             x.n_rows(),
@@ -150,6 +154,9 @@ fn is_text(path: &Path) -> bool {
 
 fn predict(args: &ClassifyPredictArgs) -> Result<()> {
     let file = gmm_io::read_classifier::<f64>(&args.classifier)?;
+    let LabelledModels { classes, priors, models } = file.classifier;
+    let c = MixtureClassifier::new(classes, priors, models)
+        .map_err(|e| e.context(args.classifier.display()))?;
     let label = args.label_column.as_deref().or(file.label_column.as_deref());
     let x: Matrix<f64> = match label {
         Some(name) if is_text(&args.data) => {
@@ -176,7 +183,6 @@ fn predict(args: &ClassifyPredictArgs) -> Result<()> {
         }
         _ => gmm_io::read_matrix(&args.data)?.into_f64(),
     };
-    let c = &file.classifier;
     let context = |e: Error| e.context(args.data.display());
     let mut text = String::new();
     if args.proba {
@@ -209,6 +215,7 @@ fn predict(args: &ClassifyPredictArgs) -> Result<()> {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
                 Error::new(ErrorKind::Io, format!("cannot write to standard output: {e}"))
+                    .with_source(e)
             })
         }
     }

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::Path;
 
-use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
+use gmm_core::{CovarianceType, Criteria, Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
 use gmm_em::map::{ConjugatePrior, MapRule};
 use gmm_em::online::{OnlineConfig, fit_online};
 use gmm_em::update::{MaximumLikelihood, UpdateRule};
@@ -12,8 +12,10 @@ use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, Regularisation};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::{Data, load_data};
-use crate::args::{Covariance, FitArgs, Method, WeightPriorArg};
+use gmm_io::DataMatrix;
+
+use super::load_data;
+use crate::args::{FitArgs, Method, WeightPriorArg};
 
 /// VB components with a weight below this have faded out (not counted as active).
 const ACTIVE_WEIGHT: f64 = 0.01;
@@ -69,17 +71,8 @@ struct RestartReport {
 pub fn run(args: FitArgs) -> Result<()> {
     let data = load_data(&args.data, args.dtype)?;
     match data {
-        Data::F32(x) => fit_typed(&args, x),
-        Data::F64(x) => fit_typed(&args, x),
-    }
-}
-
-fn covariance_type(c: Covariance) -> CovarianceType {
-    match c {
-        Covariance::Diag => CovarianceType::Diag,
-        Covariance::Full => CovarianceType::Full,
-        Covariance::Spherical => CovarianceType::Spherical,
-        Covariance::Tied => CovarianceType::Tied,
+        DataMatrix::F32(x) => fit_typed(&args, x),
+        DataMatrix::F64(x) => fit_typed(&args, x),
     }
 }
 
@@ -118,9 +111,7 @@ fn start_and_config<T: Real>(
                     ),
                 ));
             }
-            if let Some(c) =
-                args.covariance.map(covariance_type).filter(|&c| c != model.covariance_type())
-            {
+            if let Some(c) = args.covariance.filter(|&c| c != model.covariance_type()) {
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
                     format!(
@@ -140,7 +131,7 @@ fn start_and_config<T: Real>(
                     format!("-k {k} disagrees with the {columns} columns of --init-resp: drop -k"),
                 ));
             }
-            (columns, args.covariance.map_or(CovarianceType::Full, covariance_type))
+            (columns, args.covariance.unwrap_or(CovarianceType::Full))
         }
         None => {
             let k = args.k.ok_or_else(|| {
@@ -149,7 +140,7 @@ fn start_and_config<T: Real>(
                     "the number of components is missing: give -k K or --init MODEL.json",
                 )
             })?;
-            (k, args.covariance.map_or(CovarianceType::Full, covariance_type))
+            (k, args.covariance.unwrap_or(CovarianceType::Full))
         }
     };
     let config = EmConfig::new(k, cov)
@@ -327,8 +318,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     } else {
         r.final_log_likelihood * total_weight
     };
-    let p = model.n_parameters() as f64;
-    let (bic, aic) = (-2.0 * log_l + p * total_weight.ln(), -2.0 * log_l + 2.0 * p);
+    let criteria = Criteria::from_log_likelihood(log_l, model.n_parameters(), n, total_weight);
+    let (bic, aic) = (criteria.bic(), criteria.aic());
     let json = gmm_io::model_to_json(model);
     match &args.output {
         Some(path) => gmm_io::write_text(path, &json)?,
@@ -376,8 +367,9 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             threads: r.threads,
             fit_seconds: r.fit_seconds,
         };
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode the report: {e}")))?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot encode the report: {e}")).with_source(e)
+        })?;
         gmm_io::write_text(path, &(text + "\n"))?;
     }
     if !args.quiet {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
-use super::{Data, load_data};
+use gmm_io::DataMatrix;
+
 use crate::args::Dtype;
 
 /// Whether `path` names a list file (`.list`, `.lst`, `.scp`).
@@ -25,7 +26,8 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             continue;
         }
         let text = std::fs::read_to_string(input).map_err(|e| {
-            Error::new(ErrorKind::Io, format!("{}: cannot read the list: {e}", input.display()))
+            let message = format!("{}: cannot read the list: {e}", input.display());
+            Error::new(ErrorKind::Io, message).with_source(e)
         })?;
         let base = input.parent().unwrap_or(Path::new(""));
         for line in text.lines().map(str::trim) {
@@ -46,21 +48,16 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 pub fn precision(first: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
     Ok(match dtype {
         Some(d) => d,
-        None => match load_data(first, None)? {
-            Data::F32(_) => Dtype::F32,
-            Data::F64(_) => Dtype::F64,
+        None => match gmm_io::read_matrix(first)? {
+            DataMatrix::F32(_) => Dtype::F32,
+            DataMatrix::F64(_) => Dtype::F64,
         },
     })
 }
 
 /// Loads one file as `T`.
 pub fn load<T: Real>(path: &Path) -> Result<Matrix<T>> {
-    let dtype = if T::NAME == f32::NAME { Dtype::F32 } else { Dtype::F64 };
-    let m = match load_data(path, Some(dtype))? {
-        Data::F32(m) => super::convert(m)?,
-        Data::F64(m) => super::convert(m)?,
-    };
-    Ok(m)
+    Ok(gmm_io::read_matrix(path)?.into_real())
 }
 
 /// Loads and stacks every file as `T`; all must have the same number of columns.

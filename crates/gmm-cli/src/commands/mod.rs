@@ -20,33 +20,21 @@ use gmm_io::DataMatrix;
 
 use crate::args::Dtype;
 
-/// Data converted to the computation's precision.
-pub enum Data {
-    /// Single precision.
-    F32(Matrix<f32>),
-    /// Double precision.
-    F64(Matrix<f64>),
-}
-
-/// Reads `path` and converts it to `dtype` (default: the file's own precision).
-pub fn load_data(path: &Path, dtype: Option<Dtype>) -> Result<Data> {
+/// Reads `path` in the computation's precision: `dtype`, or the file's own (`.npy` float32
+/// stays float32, text is float64).
+pub fn load_data(path: &Path, dtype: Option<Dtype>) -> Result<DataMatrix> {
     let data = gmm_io::read_matrix(path)?;
-    Ok(match (data, dtype) {
-        (DataMatrix::F32(m), None | Some(Dtype::F32)) => Data::F32(m),
-        (DataMatrix::F64(m), None | Some(Dtype::F64)) => Data::F64(m),
-        (DataMatrix::F32(m), Some(Dtype::F64)) => Data::F64(convert(m)?),
-        (DataMatrix::F64(m), Some(Dtype::F32)) => Data::F32(convert(m)?),
+    Ok(match (dtype, data) {
+        (Some(Dtype::F32), data @ DataMatrix::F64(_)) => DataMatrix::F32(data.into_real()),
+        (Some(Dtype::F64), data @ DataMatrix::F32(_)) => DataMatrix::F64(data.into_f64()),
+        (_, data) => data,
     })
 }
 
-/// The same matrix in another precision (the shape is kept, so this fails only on a bug).
-fn convert<A: Real, B: Real>(m: Matrix<A>) -> Result<Matrix<B>> {
-    let n_cols = m.n_cols();
-    let values = m.into_vec().into_iter().map(|v| B::from_f64(v.to_f64())).collect();
-    Matrix::from_vec(values, n_cols)
-}
-
-/// A matrix in `f64`.
+/// A matrix of results in `f64` (for the writers, which write float64); the shape is kept, so
+/// this fails only on a bug.
 pub fn to_f64<T: Real>(m: Matrix<T>) -> Result<Matrix<f64>> {
-    convert(m)
+    let n_cols = m.n_cols();
+    let values = m.into_vec().into_iter().map(|v| v.to_f64()).collect();
+    Matrix::from_vec(values, n_cols)
 }

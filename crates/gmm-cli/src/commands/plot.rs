@@ -5,10 +5,10 @@ use gmm_plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
 
 use crate::args::PlotArgs;
 
-/// Runs `gmm plot`. Every argument is checked before the figure is drawn, and the file is
-/// written atomically, so a failed run leaves no file behind.
+/// Runs `gmm plot`. Every argument is checked before the figure is drawn, the figure is drawn
+/// in memory and the file written atomically, so a failed run leaves no file behind.
 pub fn run(args: PlotArgs) -> Result<()> {
-    Format::from_path(&args.output)?;
+    let format = Format::from_path(&args.output)?;
     let dims: [usize; 2] = args.dims.as_slice().try_into().map_err(|_| {
         Error::new(
             ErrorKind::InvalidConfig,
@@ -55,5 +55,6 @@ pub fn run(args: PlotArgs) -> Result<()> {
     };
     let panel =
         mixture_panel(&model, data.as_ref().map(|m| m.samples()), &view).map_err(context)?;
-    Figure::new(args.width, args.height).panel(panel).save(&args.output)
+    let bytes = Figure::new(args.width, args.height).panel(panel).render(format)?;
+    gmm_io::write_atomic(&args.output, &bytes)
 }

@@ -4,15 +4,17 @@ use std::io::Write;
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
-use super::{Data, load_data, to_f64};
+use gmm_io::DataMatrix;
+
+use super::{load_data, to_f64};
 use crate::args::PredictArgs;
 use crate::output::{labels_text, matrix_text, write_labels, write_matrix};
 
 /// Runs `gmm predict`.
 pub fn run(args: PredictArgs) -> Result<()> {
     match load_data(&args.data, args.dtype)? {
-        Data::F32(x) => predict_typed(&args, x),
-        Data::F64(x) => predict_typed(&args, x),
+        DataMatrix::F32(x) => predict_typed(&args, x),
+        DataMatrix::F64(x) => predict_typed(&args, x),
     }
 }
 
@@ -36,7 +38,7 @@ fn predict_typed<T: Real>(args: &PredictArgs, x: Matrix<T>) -> Result<()> {
 
 fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write to standard output: {e}")))
+    out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
+        Error::new(ErrorKind::Io, format!("cannot write to standard output: {e}")).with_source(e)
+    })
 }

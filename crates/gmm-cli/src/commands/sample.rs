@@ -2,7 +2,6 @@
 
 use gmm_core::Result;
 
-use super::to_f64;
 use crate::args::SampleArgs;
 use crate::output::{write_labels, write_matrix};
 
@@ -10,7 +9,7 @@ use crate::output::{write_labels, write_matrix};
 pub fn run(args: SampleArgs) -> Result<()> {
     let model = gmm_io::read_model::<f64>(&args.model)?;
     let (x, labels) = model.sample(args.n, args.seed)?;
-    write_matrix(&args.output, &to_f64(x)?)?;
+    write_matrix(&args.output, &x)?;
     if let Some(path) = &args.labels {
         write_labels(path, &labels)?;
     }

@@ -2,15 +2,17 @@
 
 use gmm_core::{Matrix, Real, Result};
 
-use super::{Data, load_data};
+use gmm_io::DataMatrix;
+
+use super::load_data;
 use crate::args::ScoreArgs;
 use crate::output::write_values;
 
 /// Runs `gmm score`.
 pub fn run(args: ScoreArgs) -> Result<()> {
     match load_data(&args.data, args.dtype)? {
-        Data::F32(x) => score_typed(&args, x),
-        Data::F64(x) => score_typed(&args, x),
+        DataMatrix::F32(x) => score_typed(&args, x),
+        DataMatrix::F64(x) => score_typed(&args, x),
     }
 }
 

@@ -3,22 +3,14 @@
 
 use std::fmt::Write as _;
 
-use gmm_core::{CovarianceType, Error, ErrorKind, Matrix, Real, Result};
+use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 use gmm_em::{Candidate, Criterion, EmConfig, SelectConfig, Selection, select};
 use serde::Serialize;
 
-use super::{Data, load_data};
-use crate::args::{Covariance, CriterionArg, EmArgs, SelectArgs};
+use gmm_io::DataMatrix;
 
-/// The library's covariance type for the command line's.
-pub fn covariance_type(c: Covariance) -> CovarianceType {
-    match c {
-        Covariance::Diag => CovarianceType::Diag,
-        Covariance::Full => CovarianceType::Full,
-        Covariance::Spherical => CovarianceType::Spherical,
-        Covariance::Tied => CovarianceType::Tied,
-    }
-}
+use super::load_data;
+use crate::args::{CriterionArg, EmArgs, SelectArgs};
 
 /// The library's criterion for the command line's.
 pub fn criterion(c: CriterionArg) -> Criterion {
@@ -43,26 +35,24 @@ pub fn em_config(em: &EmArgs) -> EmConfig {
 /// Runs `gmm select`.
 pub fn run(args: SelectArgs) -> Result<()> {
     match load_data(&args.data, args.dtype)? {
-        Data::F32(x) => select_typed(&args, x),
-        Data::F64(x) => select_typed(&args, x),
+        DataMatrix::F32(x) => select_typed(&args, x),
+        DataMatrix::F64(x) => select_typed(&args, x),
     }
 }
 
 fn select_typed<T: Real>(args: &SelectArgs, x: Matrix<T>) -> Result<()> {
-    let config = SelectConfig::new(
-        args.k.0.clone(),
-        args.covariance.iter().map(|&c| covariance_type(c)).collect(),
-    )
-    .criterion(criterion(args.criterion))
-    .em(em_config(&args.em));
+    let config = SelectConfig::new(args.k.0.clone(), args.covariance.clone())
+        .criterion(criterion(args.criterion))
+        .em(em_config(&args.em));
     let selection = select(&config, x.samples()).map_err(|e| e.context(args.data.display()))?;
     if let Some(path) = &args.output {
         gmm_io::write_model(path, &selection.model)?;
     }
     if let Some(path) = &args.report {
         let report = report(args, &config, &selection, x.n_rows(), x.n_cols(), T::NAME);
-        let text = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot encode the report: {e}")))?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot encode the report: {e}")).with_source(e)
+        })?;
         gmm_io::write_text(path, &(text + "\n"))?;
     }
     print!("{}", table(&selection));

@@ -241,5 +241,17 @@ fn classify_bad_input_is_one_line() {
     let broken = s.write("broken.json", "{\"classes\": [\"a\"], \"priors\": [1.0]}");
     let out = s.gmm(&["classify", "predict", broken, &data, "-o", "out/p.txt"]);
     assert_one_line_error(&out, &["broken.json", "\"models\""]);
+    // A well-formed file that breaks a classifier rule: the file reader keeps what it says,
+    // building the classifier refuses it, naming the file.
+    let mut classifier = s.json("c.json");
+    classifier["priors"] = serde_json::json!([0.5, 0.5, 0.5]);
+    let priors = s.write("priors.json", classifier.to_string());
+    let out = s.gmm(&["classify", "predict", priors, &data, "-o", "out/p.txt"]);
+    assert_one_line_error(&out, &["priors.json: ", "the priors sum to 1.5, not 1"]);
+    let mut classifier = s.json("c.json");
+    classifier["classes"] = serde_json::json!(["setosa", "versicolor"]);
+    let classes = s.write("classes.json", classifier.to_string());
+    let out = s.gmm(&["classify", "predict", classes, &data, "-o", "out/p.txt"]);
+    assert_one_line_error(&out, &["classes.json: ", "2 classes, 3 priors and 3 models"]);
     s.assert_no_output();
 }

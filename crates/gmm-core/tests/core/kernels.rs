@@ -2,8 +2,8 @@
 //! across shapes that hit the edge cases (d = 1, k = 1, n below one block, n not a multiple of
 //! the SIMD width, several blocks).
 
-use gmm::core::kernel::reference;
-use gmm::core::{CovarianceType, GaussianMixture, Real, Samples};
+use gmm_core::kernel::reference;
+use gmm_core::{CovarianceType, GaussianMixture, Real, Samples};
 
 use crate::common::{close, random_models, uniform_data};
 

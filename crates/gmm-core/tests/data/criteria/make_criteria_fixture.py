@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Write tests/data/criteria/criteria.json: scikit-learn's bic(), aic(), score() and an ICL
-of random models of all four covariance types, on data drawn from them (deterministic).
+"""Write crates/gmm-core/tests/data/criteria/criteria.json: scikit-learn's bic(), aic(),
+score() and an ICL of random models of all four covariance types, on data drawn from them
+(deterministic).
 
 Usage (from the repository root):
 
-    /work/main/.venv/bin/python tests/data/criteria/make_criteria_fixture.py
+    /work/main/.venv/bin/python crates/gmm-core/tests/data/criteria/make_criteria_fixture.py
 
 For every case, a random model (numpy default_rng(SEED + case), PCG64): weights from a
 Dirichlet(2, ..., 2), means N(0, SPREAD^2), covariances
@@ -109,7 +110,7 @@ def main():
             })
     with open(out, "w") as f:
         json.dump({
-            "source": "tests/data/criteria/make_criteria_fixture.py (see its docstring)",
+            "source": "crates/gmm-core/tests/data/criteria/make_criteria_fixture.py (see its docstring)",
             "sklearn_version": sklearn.__version__,
             "numpy_version": np.__version__,
             "cases": cases,

@@ -1,15 +1,15 @@
-//! Confidence ellipses and isodensity contours (`gmm::core::geometry`) against independent
+//! Confidence ellipses and isodensity contours (`gmm_core::geometry`) against independent
 //! references: faer's symmetric eigen-decomposition, explicit 2 x 2 inverses, the closed-form
 //! chi-square quantile, sampling, and the bivariate normal density written out by hand.
 
 use std::f64::consts::PI;
 
 use faer::{Mat, Side};
-use gmm::core::geometry::{
+use gmm_core::geometry::{
     Grid, Levels, auto_levels, chi2_quantile_2, confidence_ellipse, confidence_ellipses,
     density_contours, marginal, marginal_covariance, marginal_density,
 };
-use gmm::{CovarianceType, ErrorKind, GaussianMixture};
+use gmm_core::{CovarianceType, ErrorKind, GaussianMixture};
 use rand::RngExt;
 
 use crate::common::{close, random_models, rng};
@@ -190,17 +190,22 @@ fn bad_levels_dims_and_components_are_typed_errors() {
     for dims in [[0, 0], [0, 3], [7, 1]] {
         let err = confidence_ellipse(&model, 0, dims, 0.5).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{dims:?}");
-        assert!(
-            marginal_density(&model, dims, &Grid::new([0.0, 1.0], [0.0, 1.0], 3, 3).unwrap())
-                .is_err()
-        );
+        let grid = Grid::new([0.0, 1.0], [0.0, 1.0], 3, 3).unwrap();
+        let err = marginal_density(&model, dims, &grid).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{dims:?}");
     }
     let err = confidence_ellipse(&model, 2, [0, 1], 0.5).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::InvalidConfig);
     assert!(err.message().contains("component 2"), "{err}");
-    assert!(Grid::new([1.0, 1.0], [0.0, 1.0], 10, 10).is_err());
-    assert!(Grid::new([0.0, 1.0], [0.0, f64::NAN], 10, 10).is_err());
-    assert!(Grid::new([0.0, 1.0], [0.0, 1.0], 1, 10).is_err());
+    for (x, y, nx, needle) in [
+        ([1.0, 1.0], [0.0, 1.0], 10, "grid x range"),
+        ([0.0, 1.0], [0.0, f64::NAN], 10, "grid y range"),
+        ([0.0, 1.0], [0.0, 1.0], 1, "1 x 10 points"),
+    ] {
+        let err = Grid::new(x, y, nx, 10).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{err}");
+        assert!(err.message().contains(needle), "{err}");
+    }
     let grid = Grid::new([0.0, 1.0], [0.0, 1.0], 4, 4).unwrap();
     for levels in [Levels::Auto(0), Levels::Given(vec![0.1, -1.0]), Levels::Given(vec![f64::NAN])] {
         assert_eq!(
@@ -208,7 +213,11 @@ fn bad_levels_dims_and_components_are_typed_errors() {
             &ErrorKind::InvalidConfig
         );
     }
-    assert!(marginal(&model, &[]).is_err() && marginal(&model, &[1, 1]).is_err());
+    for (dims, needle) in [(&[][..], "at least one dimension"), (&[1, 1][..], "listed twice")] {
+        let err = marginal(&model, dims).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidConfig, "{dims:?}");
+        assert!(err.message().contains(needle), "{err}");
+    }
 }
 
 #[test]
@@ -253,7 +262,7 @@ fn contours_lie_on_their_density_level() {
             assert!(line.len() >= 4);
             assert_eq!(line.first(), line.last(), "closed");
             let xs: Vec<f64> = line.iter().flatten().copied().collect();
-            let log_density = plane.score_samples(gmm::Samples::new(&xs, 2).unwrap()).unwrap();
+            let log_density = plane.score_samples(gmm_core::Samples::new(&xs, 2).unwrap()).unwrap();
             for ld in log_density {
                 // Linear interpolation on a 301-point grid: within 1% of the level.
                 let rel = (ld.exp() - c.level).abs() / c.level;
