@@ -25,29 +25,37 @@
 //!
 //! ## Modules
 //! * [`mixture`] — the model, its validation and derived terms;
-//! * [`kernel`] — blocked log-density kernels (SIMD diag path, Cholesky full path), the one
-//!   block-pass skeleton ([`kernel::BlockPass`]), Gaussian selection and selected-component
-//!   scoring, and the naive reference the tests compare them with;
+//! * [`isa`] — which instruction set the SIMD kernels run on (the best the machine has, or
+//!   one forced for tests and benchmarks);
 //! * [`score`] — scoring and information criteria;
 //! * [`random`] — random parameters and sampling;
 //! * [`geometry`] — confidence ellipses, 2-D marginals and isodensity contours;
-//! * [`par`] — the fixed-shape parallel reduction that makes sums thread-count independent.
+//! * [`covariance`], [`data`], [`error`], [`real`] — the types all of it is written in.
+//!
+//! The kernels themselves (`kernel`: blocked log-density kernels, the moment, lane, selection
+//! and selected-scoring kernels, the block-pass skeleton), the fixed-shape parallel reduction
+//! (`par`) and per-thread scratch (`scratch`) are public for gmm's own crates only: they are
+//! hidden from these docs and may change in any release. `docs/ARCHITECTURE.md` describes them.
 
 pub mod covariance;
 pub mod data;
 pub mod error;
 pub mod geometry;
+#[doc(hidden)]
 pub mod kernel;
 pub mod mixture;
+#[doc(hidden)]
 pub mod par;
 pub mod random;
 pub mod real;
 pub mod score;
+#[doc(hidden)]
 pub mod scratch;
 
 pub use covariance::CovarianceType;
 pub use data::{Matrix, Samples};
 pub use error::{Error, ErrorKind, Result};
+pub use kernel::isa;
 pub use mixture::GaussianMixture;
 pub use real::Real;
 pub use score::Criteria;

@@ -32,7 +32,7 @@ use crate::config::EmConfig;
 use crate::fit::{Fit, FitOptions, fit};
 use crate::map::{ConjugatePrior, MapRule};
 use crate::online::{OnlineConfig, fit_online};
-use crate::update::{Regularisation, UpdateRule};
+use crate::update::{MaximumLikelihood, Regularisation, UpdateRule};
 use crate::vb::{VariationalRule, VbPrior, WeightPrior};
 
 /// Overrides of mclust's default conjugate prior (`None`: the default).
@@ -115,20 +115,19 @@ impl Method {
     }
 
     /// The update rule this method fits `x` (weighted by `sample_weights`) with, its priors
-    /// estimated from the data; `None` for maximum likelihood with `config`'s guards (the
-    /// driver's default).
+    /// estimated from the data (maximum likelihood takes `config`'s guards).
     pub fn rule<T: Real>(
         &self,
         config: &EmConfig,
         x: Samples<'_, T>,
         sample_weights: Option<&[f64]>,
-    ) -> Result<Option<Box<dyn UpdateRule>>> {
+    ) -> Result<Box<dyn UpdateRule>> {
         let (k, t, d) = (config.get_n_components(), config.get_covariance_type(), x.n_features());
         let regularisation = Regularisation {
             reg_covar: config.get_reg_covar(),
             variance_floor: config.get_variance_floor(),
         };
-        let map_rule = |settings: &MapSettings| -> Result<Option<Box<dyn UpdateRule>>> {
+        let map_rule = |settings: &MapSettings| -> Result<Box<dyn UpdateRule>> {
             let mut prior = ConjugatePrior::mclust_default(x, sample_weights, k, t)?;
             if let Some(v) = settings.shrinkage {
                 prior.shrinkage = v;
@@ -137,10 +136,12 @@ impl Method {
                 prior.dof = v;
             }
             prior.validate(d, t)?;
-            Ok(Some(Box::new(MapRule::new(prior, regularisation))))
+            Ok(Box::new(MapRule::new(prior, regularisation)))
         };
         match self {
-            Self::Em | Self::Online { map: None, .. } => Ok(None),
+            Self::Em | Self::Online { map: None, .. } => {
+                Ok(Box::new(MaximumLikelihood(regularisation)))
+            }
             Self::Map(settings) | Self::Online { map: Some(settings), .. } => map_rule(settings),
             Self::Vb(settings) => {
                 let mut prior =
@@ -155,7 +156,7 @@ impl Method {
                     prior.dof = v;
                 }
                 prior.validate(d, t)?;
-                Ok(Some(Box::new(VariationalRule::new(prior, config.get_reg_covar()))))
+                Ok(Box::new(VariationalRule::new(prior, config.get_reg_covar())))
             }
         }
     }
@@ -182,7 +183,7 @@ pub fn fit_with<T: Real>(
     let FitOptions { sample_weights, start, on_iteration, .. } = options;
     // (The callback's trait object is reborrowed for the rule's shorter lifetime.)
     let on_iteration = on_iteration.map(|f| f as &mut (dyn FnMut(&crate::IterationInfo) + Send));
-    let options = FitOptions { sample_weights, start, on_iteration, update: rule.as_deref() };
+    let options = FitOptions { sample_weights, start, on_iteration, update: Some(rule.as_ref()) };
     match method {
         Method::Online { settings, .. } => fit_online(config, settings, x, options),
         _ => fit(config, x, options),

@@ -19,36 +19,33 @@
 //!
 //! # Current implementation
 //!
-//! Blocks of [`BLOCK_ROWS`] samples go through a caller-supplied `fill`, which leaves the
-//! block's responsibilities `r_nk` (component-major) and per-sample log-likelihoods in a
-//! [`BlockScratch`]; the block is then folded into the leaf's statistics at once, so
-//! responsibilities for all `n` samples never exist in memory. Leaves of blocks are reduced by
-//! [`gmm_core::par::reduce_blocks`]'s fixed tree, so results are bit-identical for any number
-//! of threads. Memory beyond the data is `O(threads x (block x k + k x d²))`.
+//! A [`BlockPass`] (gmm-core's one block-pass skeleton) loads blocks of [`BLOCK_ROWS`] samples;
+//! a caller-supplied `fill` leaves the block's responsibilities `r_nk` (component-major) and
+//! per-sample log-likelihoods in its [`BlockScratch`]; the block is then folded into the
+//! leaf's statistics at once (gmm-core's moment kernel), so responsibilities for all `n`
+//! samples never exist in memory. Leaves of blocks are reduced by a fixed tree, so results
+//! are bit-identical for any number of threads. Memory beyond the data is `O(threads x (block x k + k x d²))`.
 
 use gmm_core::kernel::{
-    BLOCK_ROWS, BlockScratch, log_densities, log_likelihoods_and_responsibilities, n_blocks,
+    BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
-use gmm_core::par::reduce_blocks;
-use gmm_core::scratch::with_cached;
 use gmm_core::{GaussianMixture, Real, Samples};
 
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::stats::{MomentLayout, SuffStats};
 
-/// Per-block scratch of a pass: the kernel scratch plus `f64` copies for the statistics.
-pub(crate) struct PassScratch<T> {
-    pub block: BlockScratch<T>,
+/// A pass's scratch beside the kernel's: `f64` copies of the block and its weighted
+/// responsibilities, and the moment kernel's buffers.
+struct StatsScratch {
     xt: Vec<f64>,
     rw: Vec<f64>,
     centred: Vec<f64>,
     weighted: Vec<f64>,
 }
 
-impl<T: Real> PassScratch<T> {
+impl StatsScratch {
     fn new(d: usize, k: usize) -> Self {
         Self {
-            block: BlockScratch::new(d, k),
             xt: vec![0.0; d * BLOCK_ROWS],
             rw: vec![0.0; k * BLOCK_ROWS],
             centred: vec![0.0; d * BLOCK_ROWS],
@@ -92,70 +89,44 @@ where
     F: Fn(&mut BlockScratch<T>, usize) + Sync,
 {
     let (d, k) = (x.n_features(), n_components);
-    let n = rows.map_or(x.n_samples(), <[usize]>::len);
     let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
-    reduce_blocks(
-        n_blocks(n),
-        |blocks| {
-            let mut stats = empty();
-            let fits = |s: &PassScratch<T>| s.block.fits(d, k);
-            with_cached(
-                fits,
-                || PassScratch::<T>::new(d, k),
-                |s| {
-                    for block in blocks {
-                        match rows {
-                            Some(rows) => {
-                                let start = block * BLOCK_ROWS;
-                                let end = (start + BLOCK_ROWS).min(rows.len());
-                                s.block.load_rows(x, &rows[start..end]);
-                            }
-                            None => s.block.load(x, block),
+    let pass = BlockPass::new(x, k).rows(rows);
+    pass.run_with(
+        || StatsScratch::new(d, k),
+        |_| true,
+        empty,
+        |stats, block_scratch, s, block| {
+            fill(block_scratch, block);
+            let len = block_scratch.len;
+            let weights = sample_weights.map(|w| &w[pass.block_rows(block)]);
+            // The block's own rows only (accumulate_block reads no more).
+            for (dst, src) in
+                s.xt.chunks_exact_mut(BLOCK_ROWS).zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
+            {
+                for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
+                    *dst = src.to_f64();
+                }
+            }
+            for c in 0..k {
+                let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                match weights {
+                    Some(w) => {
+                        for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
+                            *o = r.to_f64() * w;
                         }
-                        fill(&mut s.block, block);
-                        let len = s.block.len;
-                        let start = block * BLOCK_ROWS;
-                        let weights = sample_weights.map(|w| &w[start..start + len]);
-                        // The block's own rows only (accumulate_block reads no more).
-                        for (dst, src) in
-                            s.xt.chunks_exact_mut(BLOCK_ROWS)
-                                .zip(s.block.xt.chunks_exact(BLOCK_ROWS))
-                        {
-                            for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
-                                *dst = src.to_f64();
-                            }
-                        }
-                        for c in 0..k {
-                            let r = &s.block.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                            let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                            match weights {
-                                Some(w) => {
-                                    for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
-                                        *o = r.to_f64() * w;
-                                    }
-                                }
-                                None => {
-                                    for (o, r) in rw.iter_mut().zip(r) {
-                                        *o = r.to_f64();
-                                    }
-                                }
-                            }
-                        }
-                        let (ll, weight) = s.block.log_likelihood_sums(weights);
-                        stats.log_likelihood += ll;
-                        stats.total_weight += weight;
-                        stats.accumulate_block(
-                            &s.xt,
-                            &s.rw,
-                            BLOCK_ROWS,
-                            len,
-                            &mut s.centred,
-                            &mut s.weighted,
-                        );
                     }
-                },
-            );
-            stats
+                    None => {
+                        for (o, r) in rw.iter_mut().zip(r) {
+                            *o = r.to_f64();
+                        }
+                    }
+                }
+            }
+            let (ll, weight) = block_scratch.log_likelihood_sums(weights);
+            stats.log_likelihood += ll;
+            stats.total_weight += weight;
+            stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred, &mut s.weighted);
         },
         |mut a, b| {
             a.add(&b);

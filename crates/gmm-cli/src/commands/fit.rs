@@ -4,11 +4,10 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use gmm_core::{CovarianceType, Criteria, Error, ErrorKind, GaussianMixture, Matrix, Real, Result};
-use gmm_em::map::{ConjugatePrior, MapRule};
-use gmm_em::online::{OnlineConfig, fit_online};
-use gmm_em::update::{MaximumLikelihood, UpdateRule};
-use gmm_em::vb::{VariationalRule, VbPrior, WeightPrior, active_components};
-use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, Regularisation};
+use gmm_em::method::{MapSettings, VbSettings};
+use gmm_em::online::OnlineConfig;
+use gmm_em::vb::{WeightPrior, active_components};
+use gmm_em::{EmConfig, FitOptions, Init, IterationInfo};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -155,76 +154,36 @@ fn start_and_config<T: Real>(
     Ok((start, config))
 }
 
-/// The update rule `--method` asks for (`None`: maximum likelihood from the configuration).
-fn update_rule<T: Real>(
-    args: &FitArgs,
-    config: &EmConfig,
-    x: &Matrix<T>,
-    weights: Option<&[f64]>,
-) -> Result<Option<Box<dyn UpdateRule>>> {
-    let (k, t) = (config.get_n_components(), config.get_covariance_type());
-    let regularisation = Regularisation {
-        reg_covar: config.get_reg_covar(),
-        variance_floor: config.get_variance_floor(),
-    };
+/// The library's [`gmm_em::Method`] for `--method` and its options.
+fn method(args: &FitArgs) -> Result<gmm_em::Method> {
     if args.prior_map && args.method != Method::Online {
         return Err(Error::new(
             ErrorKind::InvalidConfig,
             "--prior-map applies to --method online: use --method map for batch MAP EM",
         ));
     }
+    let map = MapSettings { shrinkage: args.shrinkage, dof: args.dof };
     Ok(match args.method {
-        Method::Online if args.prior_map => map_rule(args, k, t, x, weights, regularisation)?,
-        Method::Em | Method::Online => None,
-        Method::Map => map_rule(args, k, t, x, weights, regularisation)?,
-        Method::Vb => {
-            let weight_prior = match args.prior {
+        Method::Em => gmm_em::Method::Em,
+        Method::Map => gmm_em::Method::Map(map),
+        Method::Vb => gmm_em::Method::Vb(VbSettings {
+            weight_prior: match args.prior {
                 WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
                 WeightPriorArg::DirichletDistribution => WeightPrior::DirichletDistribution,
-            };
-            let mut prior = VbPrior::sklearn_default(x.samples(), weights, k, t, weight_prior)?;
-            if let Some(v) = args.weight_concentration {
-                prior.weight_concentration = v;
-            }
-            if let Some(v) = args.mean_precision {
-                prior.mean_precision = v;
-            }
-            if let Some(v) = args.dof {
-                prior.dof = v;
-            }
-            prior.validate(x.n_cols(), t)?;
-            Some(Box::new(VariationalRule::new(prior, config.get_reg_covar())))
-        }
+            },
+            weight_concentration: args.weight_concentration,
+            mean_precision: args.mean_precision,
+            dof: args.dof,
+        }),
+        Method::Online => gmm_em::Method::Online {
+            settings: OnlineConfig::new()
+                .batch_size(args.batch_size)
+                .kappa(args.step_kappa)
+                .t0(args.step_t0)
+                .epochs(args.epochs),
+            map: args.prior_map.then_some(map),
+        },
     })
-}
-
-/// MAP's rule under mclust's default prior with `--shrinkage` and `--dof`.
-fn map_rule<T: Real>(
-    args: &FitArgs,
-    k: usize,
-    t: CovarianceType,
-    x: &Matrix<T>,
-    weights: Option<&[f64]>,
-    regularisation: Regularisation,
-) -> Result<Option<Box<dyn UpdateRule>>> {
-    let mut prior = ConjugatePrior::mclust_default(x.samples(), weights, k, t)?;
-    if let Some(v) = args.shrinkage {
-        prior.shrinkage = v;
-    }
-    if let Some(v) = args.dof {
-        prior.dof = v;
-    }
-    prior.validate(x.n_cols(), t)?;
-    Ok(Some(Box::new(MapRule::new(prior, regularisation))))
-}
-
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::Em => "em",
-        Method::Online => "online",
-        Method::Vb => "vb",
-        Method::Map => "map",
-    }
 }
 
 fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
@@ -238,21 +197,17 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     }
     let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
-    let rule = update_rule(args, &config, &x, weights.as_deref())?;
+    let method = method(args)?;
     let start = match &resp {
         Some(r) => {
-            let ml = MaximumLikelihood(Regularisation {
-                reg_covar: config.get_reg_covar(),
-                variance_floor: config.get_variance_floor(),
-            });
-            let from: &dyn UpdateRule = rule.as_deref().unwrap_or(&ml);
+            let rule = method.rule(&config, x.samples(), weights.as_deref())?;
             let model = gmm_em::init::model_from_responsibilities(
                 x.samples(),
                 r.as_slice(),
                 weights.as_deref(),
                 config.get_n_components(),
                 config.get_covariance_type(),
-                from,
+                rule.as_ref(),
             )
             .map_err(|e| e.context("--init-resp"))?;
             Some(model)
@@ -261,8 +216,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
-        let total = match args.method {
-            Method::Online => args.epochs as u64,
+        let total = match &method {
+            gmm_em::Method::Online { settings, .. } => settings.get_epochs() as u64,
             _ => {
                 (config.get_max_iter() * if start.is_some() { 1 } else { config.get_n_init() })
                     as u64
@@ -290,19 +245,9 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         sample_weights: weights.as_deref(),
         start: start.as_ref(),
         on_iteration: Some(&mut on_iteration),
-        update: rule.as_deref(),
+        update: None,
     };
-    let fit = match args.method {
-        Method::Online => {
-            let online = OnlineConfig::new()
-                .batch_size(args.batch_size)
-                .kappa(args.step_kappa)
-                .t0(args.step_t0)
-                .epochs(args.epochs);
-            fit_online(&config, &online, x.samples(), options)
-        }
-        _ => gmm_em::fit(&config, x.samples(), options),
-    };
+    let fit = gmm_em::fit_with(&config, &method, x.samples(), options);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -311,7 +256,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     let r = &fit.report;
     let n = x.n_rows();
     let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
-    let is_vb = args.method == Method::Vb;
+    let is_vb = matches!(method, gmm_em::Method::Vb(_));
     // VB reports its bound; BIC and AIC use the returned model's log-likelihood.
     let log_l = if is_vb {
         model.weighted_log_likelihood(x.samples(), weights.as_deref())?.0
@@ -328,8 +273,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     if let Some(path) = &args.report {
         let report = Report {
             data: args.data.display().to_string(),
-            method: method_name(args.method),
-            objective: if is_vb { "lower_bound_per_sample" } else { "mean_log_likelihood" },
+            method: method.name(),
+            objective: method.objective_name(),
             active_components: is_vb.then(|| active_components(model, ACTIVE_WEIGHT)),
             n_samples: n,
             n_features: x.n_cols(),
@@ -381,9 +326,9 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             T::NAME,
             model.n_components(),
             model.covariance_type(),
-            method_name(args.method),
+            method.name(),
             r.n_iter,
-            if args.method == Method::Online { "epochs" } else { "iterations" },
+            method.iteration_name(),
             if r.converged { "converged" } else { "not converged" },
             if is_vb {
                 format!(
