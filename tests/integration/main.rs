@@ -1,15 +1,11 @@
-//! The gmm integration tests: one binary, one module per topic.
+//! The facade's integration tests: end-to-end checks across crates (bad input through every
+//! layer, model selection on real data, the examples' claims). Each crate's own tests live in
+//! that crate.
 
 mod bad_input;
-mod classify;
 mod common;
 mod criteria;
-mod em;
 mod examples_selection;
-mod map_em;
-mod online_em;
-mod parity;
-mod vb;
 
 /// The 4-cluster mixture of `examples/auto_clustering.rs`, shared with `examples_selection`.
 #[path = "../../examples/shared/four_clusters.rs"]

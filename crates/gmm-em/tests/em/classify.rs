@@ -1,12 +1,12 @@
 //! Discriminant analysis on Fisher's iris (data/iris.csv): one full-covariance Gaussian per
 //! class (QDA) and per-class BIC selection, trained from the labelled CSV reader.
 
-use gmm::core::CovarianceType;
-use gmm::em::{ClassModel, ClassifierConfig, EmConfig, MixtureClassifier, cross_validate};
-use gmm::io::{LabelColumn, read_labelled_csv};
+use gmm_core::CovarianceType;
+use gmm_em::{ClassModel, ClassifierConfig, EmConfig, MixtureClassifier, cross_validate};
+use gmm_io::{LabelColumn, read_labelled_csv};
 
-fn iris() -> (gmm::Matrix<f64>, Vec<String>) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/iris.csv");
+fn iris() -> (gmm_core::Matrix<f64>, Vec<String>) {
+    let path = crate::common::root_path("data/iris.csv");
     let table = read_labelled_csv(&path, LabelColumn::Required("species")).unwrap();
     assert_eq!(table.feature_names.len(), 4);
     (table.features, table.labels.unwrap())

@@ -2,11 +2,11 @@
 //! responsibilities (`tests/data/vb/make_vb_reference.py`), the bound's monotonicity, and the
 //! pruning of unneeded components.
 
-use gmm::core::{CovarianceType, Matrix};
-use gmm::em::init::model_from_responsibilities;
-use gmm::em::vb::{VariationalRule, VbPrior, WeightPrior, active_components};
-use gmm::em::{EmConfig, FitOptions, fit};
-use gmm::io::read_matrix;
+use gmm_core::{CovarianceType, Matrix};
+use gmm_em::init::model_from_responsibilities;
+use gmm_em::vb::{VariationalRule, VbPrior, WeightPrior, active_components};
+use gmm_em::{EmConfig, FitOptions, fit};
+use gmm_io::read_matrix;
 use serde_json::Value;
 
 use crate::common::{close, data_path};
@@ -17,9 +17,7 @@ fn floats(v: &Value) -> Vec<f64> {
 
 fn data(name: &str) -> Matrix<f64> {
     let path = match name {
-        "faithful" => {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/faithful.csv")
-        }
+        "faithful" => crate::common::root_path("data/faithful.csv"),
         other => data_path(&format!("vb/{other}.npy")),
     };
     read_matrix(&path).unwrap().into_f64()
@@ -41,7 +39,7 @@ fn vb_fit(
     weights: WeightPrior,
     reg_covar: f64,
     iterations: usize,
-) -> gmm::Fit<f64> {
+) -> gmm_em::Fit<f64> {
     let prior = VbPrior::sklearn_default(x.samples(), None, k, t, weights).unwrap();
     let rule = VariationalRule::new(prior, reg_covar);
     let start = model_from_responsibilities(x.samples(), resp, None, k, t, &rule).unwrap();
@@ -136,8 +134,8 @@ fn unneeded_components_fade_out() {
 #[test]
 fn integer_sample_weights_equal_duplicated_rows() {
     // VB and MAP with weight 2 on some rows = the same rows given twice (priors included).
-    use gmm::em::Regularisation;
-    use gmm::em::map::{ConjugatePrior, MapRule};
+    use gmm_em::Regularisation;
+    use gmm_em::map::{ConjugatePrior, MapRule};
     let x = data("faithful");
     let d = 2;
     let weights: Vec<f64> = (0..x.n_rows()).map(|i| if i % 3 == 0 { 2.0 } else { 1.0 }).collect();
@@ -145,11 +143,11 @@ fn integer_sample_weights_equal_duplicated_rows() {
     for i in (0..x.n_rows()).step_by(3) {
         rows.extend_from_slice(x.row(i));
     }
-    let doubled = gmm::core::Samples::new(&rows, d).unwrap();
+    let doubled = gmm_core::Samples::new(&rows, d).unwrap();
     for t in [CovarianceType::Full, CovarianceType::Diag] {
         let start = EmConfig::new(3, t).max_iter(0).seed(1).fit(x.samples()).unwrap().model;
         let config = EmConfig::new(3, t).max_iter(25).tol(0.0);
-        let vb = |s: gmm::core::Samples<'_, f64>, w: Option<&[f64]>| {
+        let vb = |s: gmm_core::Samples<'_, f64>, w: Option<&[f64]>| {
             let prior =
                 VbPrior::sklearn_default(s, w, 3, t, WeightPrior::DirichletProcess).unwrap();
             let rule = VariationalRule::new(prior, 1e-6);
@@ -161,7 +159,7 @@ fn integer_sample_weights_equal_duplicated_rows() {
             };
             fit(&config, s, options).unwrap().model
         };
-        let map = |s: gmm::core::Samples<'_, f64>, w: Option<&[f64]>| {
+        let map = |s: gmm_core::Samples<'_, f64>, w: Option<&[f64]>| {
             let prior = ConjugatePrior::mclust_default(s, w, 3, t).unwrap();
             let rule = MapRule::new(prior, Regularisation { reg_covar: 0.0, variance_floor: None });
             let options = FitOptions {

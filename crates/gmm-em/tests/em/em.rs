@@ -1,8 +1,8 @@
 //! Properties of EM: monotone log-likelihood, recovery of known parameters, exact starts,
 //! thread-count independence, weights as repetitions, restarts, guards.
 
-use gmm::core::{CovarianceType, ErrorKind, GaussianMixture, Samples};
-use gmm::em::{EmConfig, FitOptions, Init, IterationInfo, fit};
+use gmm_core::{CovarianceType, ErrorKind, GaussianMixture, Samples};
+use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, fit};
 
 use crate::common::close;
 

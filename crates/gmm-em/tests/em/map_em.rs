@@ -1,11 +1,11 @@
 //! MAP-regularised EM against numpy: Fraley & Raftery's (2007) posterior-mode formulas and
 //! mclust's default prior, computed independently by `tests/data/map/make_map_reference.py`.
 
-use gmm::core::{CovarianceType, ErrorKind, GaussianMixture, Samples};
-use gmm::em::init::model_from_responsibilities;
-use gmm::em::map::{ConjugatePrior, MapRule};
-use gmm::em::update::MaximumLikelihood;
-use gmm::em::{EmConfig, FitOptions, Regularisation, fit};
+use gmm_core::{CovarianceType, ErrorKind, GaussianMixture, Samples};
+use gmm_em::init::model_from_responsibilities;
+use gmm_em::map::{ConjugatePrior, MapRule};
+use gmm_em::update::MaximumLikelihood;
+use gmm_em::{EmConfig, FitOptions, Regularisation, fit};
 use serde_json::Value;
 
 use crate::common::{close, data_path};

@@ -1,12 +1,12 @@
 //! Online (stepwise) EM: one full-data step is a batch EM step, fits are reproducible and
 //! resumable, mini-batches reach batch EM's log-likelihood, bad settings are typed errors.
 
-use gmm::core::{CovarianceType, GaussianMixture, Samples};
-use gmm::em::map::{ConjugatePrior, MapRule};
-use gmm::em::online::{OnlineConfig, OnlineEm, fit_online};
-use gmm::em::update::MaximumLikelihood;
-use gmm::em::{EmConfig, FitOptions, Regularisation, em_step};
-use gmm::io::{read_matrix, read_model};
+use gmm_core::{CovarianceType, GaussianMixture, Samples};
+use gmm_em::map::{ConjugatePrior, MapRule};
+use gmm_em::online::{OnlineConfig, OnlineEm, fit_online};
+use gmm_em::update::MaximumLikelihood;
+use gmm_em::{EmConfig, FitOptions, Regularisation, em_step};
+use gmm_io::{read_matrix, read_model};
 
 use crate::common::{close, data_path};
 
@@ -109,7 +109,7 @@ fn mini_batches_reach_batch_em() {
         let ct = start.covariance_type();
         let options = || FitOptions { start: Some(&start), ..FitOptions::default() };
         let batch =
-            gmm::em::fit(&EmConfig::new(4, ct).tol(1e-8).max_iter(1000), x.samples(), options())
+            gmm_em::fit(&EmConfig::new(4, ct).tol(1e-8).max_iter(1000), x.samples(), options())
                 .unwrap();
         let target = batch.report.final_log_likelihood;
         let online = OnlineConfig::new().batch_size(100).epochs(3);
@@ -140,12 +140,12 @@ fn online_map_and_bad_settings() {
         OnlineConfig::new().t0(-1.0),
     ] {
         let err = fit_online(&config, &bad, x.samples(), FitOptions::default()).unwrap_err();
-        assert_eq!(err.kind(), &gmm::core::ErrorKind::InvalidConfig, "{err}");
+        assert_eq!(err.kind(), &gmm_core::ErrorKind::InvalidConfig, "{err}");
     }
     let start = read_model::<f64>(&data_path("small/init_diag.json")).unwrap();
     let mut state = OnlineEm::new(start, &OnlineConfig::new()).unwrap();
     let wrong = [1.0, 2.0];
     let err = state.partial_fit(Samples::new(&wrong, 2).unwrap(), None, &rule).unwrap_err();
-    assert_eq!(err.kind(), &gmm::core::ErrorKind::DimensionMismatch { expected: 3, found: 2 });
+    assert_eq!(err.kind(), &gmm_core::ErrorKind::DimensionMismatch { expected: 3, found: 2 });
     assert_eq!(state.steps(), 0);
 }

@@ -2,9 +2,9 @@
 //! every one of 10 EM iterations within 1e-9 relative, the fitted parameters, BIC and AIC.
 //! Fixtures and the script that made them: `tests/data/` (see the READMEs there).
 
-use gmm::core::{GaussianMixture, Real, Samples};
-use gmm::em::{EmConfig, FitOptions, fit};
-use gmm::io::{parse_model, read_matrix, read_model};
+use gmm_core::{GaussianMixture, Real, Samples};
+use gmm_em::{EmConfig, FitOptions, fit};
+use gmm_io::{parse_model, read_matrix, read_model};
 use serde_json::Value;
 
 use crate::common::{close, data_path};
@@ -23,7 +23,7 @@ fn floats(v: &Value) -> Vec<f64> {
 }
 
 /// Runs 10 EM iterations from `start` with `tol = 0`, as the references were made.
-fn ten_iterations<T: Real>(x: Samples<'_, T>, start: &GaussianMixture<T>) -> gmm::Fit<T> {
+fn ten_iterations<T: Real>(x: Samples<'_, T>, start: &GaussianMixture<T>) -> gmm_em::Fit<T> {
     let config = EmConfig::new(start.n_components(), start.covariance_type()).max_iter(10).tol(0.0);
     fit(&config, x, FitOptions { start: Some(start), ..Default::default() }).unwrap()
 }
