@@ -98,6 +98,23 @@ pub enum ClassModel {
 }
 
 impl ClassModel {
+    /// Checks the model's settings (as [`EmConfig::validate`] and [`SelectConfig::validate`]
+    /// would for the fits it asks for).
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Self::Fixed { n_components: 0, .. } => Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "a class model of 0 components: ask for at least one",
+            )),
+            Self::Fixed { .. } => Ok(()),
+            Self::Select { components, covariance_types, criterion } => {
+                SelectConfig::new(components.clone(), covariance_types.clone())
+                    .criterion(*criterion)
+                    .validate()
+            }
+        }
+    }
+
     /// `n_components` components of `covariance_type`.
     pub fn fixed(n_components: usize, covariance_type: CovarianceType) -> Self {
         Self::Fixed { n_components, covariance_type }
@@ -132,6 +149,25 @@ pub struct ClassifierConfig {
 }
 
 impl ClassifierConfig {
+    /// Checks every setting that does not depend on the data (the EM settings, each class
+    /// model, given priors finite and `> 0`); the error names the setting.
+    pub fn validate(&self) -> Result<()> {
+        self.em.validate()?;
+        self.model.validate()?;
+        for (label, model) in &self.per_class {
+            model.validate().map_err(|e| e.context(format!("class {label:?}")))?;
+        }
+        if let Priors::Given(given) = &self.priors
+            && let Some((label, p)) = given.iter().find(|(_, p)| !(p.is_finite() && *p > 0.0))
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!("the prior of class {label:?} is {p}: give finite values > 0"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Every class gets `model`; frequency priors; default EM settings.
     pub fn new(model: ClassModel) -> Self {
         Self { model, per_class: Vec::new(), priors: Priors::Frequencies, em: EmConfig::default() }
@@ -264,7 +300,7 @@ impl<T: Real> MixtureClassifier<T> {
         x: Samples<'_, T>,
         labels: &[S],
     ) -> Result<Self> {
-        config.em.validate()?;
+        config.validate()?;
         x.check_finite()?;
         check_label_count(labels.len(), x.n_samples())?;
         let (classes, index) = class_index(labels);
@@ -707,6 +743,22 @@ mod tests {
             }
         }
         (Matrix::from_vec(values, 2).unwrap(), labels)
+    }
+
+    #[test]
+    fn configurations_are_checked_before_any_fit() {
+        let diag = ClassModel::fixed(2, CovarianceType::Diag);
+        assert!(ClassifierConfig::new(diag.clone()).validate().is_ok());
+        let zero = ClassifierConfig::new(ClassModel::fixed(0, CovarianceType::Diag));
+        let empty_grid = ClassifierConfig::new(diag.clone())
+            .class_model("a", ClassModel::select_by_bic(vec![], vec![CovarianceType::Full]));
+        let bad_prior = ClassifierConfig::new(diag.clone())
+            .priors(Priors::Given(vec![("a".into(), 0.5), ("b".into(), -1.0)]));
+        let bad_em = ClassifierConfig::new(diag).em(EmConfig::default().tol(f64::NAN));
+        for config in [zero, empty_grid, bad_prior, bad_em] {
+            let e = config.validate().unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidConfig, "{e}");
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ fn whole_data_stats<T: Real>(
     layout: MomentLayout,
 ) -> (SuffStats, Vec<f64>) {
     let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-    let stats = accumulate(x, sample_weights, 1, layout, &shift, |s, _| {
+    let stats = accumulate(x, None, sample_weights, 1, layout, &shift, |s, _| {
         s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
         s.log_likelihood.fill(T::ZERO);
     });
@@ -126,8 +126,9 @@ pub(crate) fn initial_model<T: Real>(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
         let nearest = nearest_centre_model::<T>(&centres, k)?;
-        let stats =
-            accumulate(x, sample_weights, k, layout, &centres, |s, _| hard_assign(&nearest, s));
+        let stats = accumulate(x, None, sample_weights, k, layout, &centres, |s, _| {
+            hard_assign(&nearest, s)
+        });
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
         update_with(rule, &stats, &provisional)
     };
@@ -160,7 +161,7 @@ pub(crate) fn initial_model<T: Real>(
         }
         Init::RandomResponsibilities => {
             let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
-            let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
+            let stats = accumulate(x, None, sample_weights, k, layout, &shift, |s, block| {
                 random_responsibilities(s, k, stream_seed(seed, block as u64))
             });
             let provisional = provisional(covariance_type, shift, k, &variance, reg);
@@ -237,7 +238,7 @@ pub fn model_from_responsibilities<T: Real>(
     let (mean, variance) = data_moments(x, sample_weights);
     let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
     let layout = MomentLayout::for_covariance(covariance_type);
-    let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
+    let stats = accumulate(x, None, sample_weights, k, layout, &shift, |s, block| {
         let start = block * BLOCK_ROWS;
         for b in 0..s.len {
             for c in 0..k {
@@ -379,9 +380,10 @@ pub(crate) fn lloyd<T: Real>(
     let k = centres.len() / d;
     for _ in 0..max_iter {
         let nearest = nearest_centre_model::<T>(&centres, k)?;
-        let stats = accumulate(x, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
-            hard_assign(&nearest, s)
-        });
+        let stats =
+            accumulate(x, None, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
+                hard_assign(&nearest, s)
+            });
         let mut moved = 0.0;
         for c in 0..k {
             if stats.counts[c] > 0.0 {

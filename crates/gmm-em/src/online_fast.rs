@@ -32,7 +32,9 @@ use gmm_core::kernel::lanes::{ComponentLanes, invert_variances};
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
 
 use crate::stats::SuffStats;
-use crate::update::{ComponentMoments, DiagonalComponentRule, GuardCounts, Parameters};
+use crate::update::{
+    ComponentMoments, ComponentParameters, DiagonalComponentRule, GuardCounts, Parameters,
+};
 
 /// Batches between exact recomputations of the per-component constants.
 const REFRESH: u64 = 1024;
@@ -287,7 +289,12 @@ impl<'r> Stepwise<'r> {
                 let inverse = &mut self.inverse[c * d..(c + 1) * d];
                 let fresh = &mut self.fresh;
                 let moments = ComponentMoments { count: n, shift, first, second };
-                let floored = self.rule.component(moments, self.spherical, means, fresh);
+                let out = ComponentParameters {
+                    spherical: self.spherical,
+                    mean: means,
+                    variances: fresh,
+                };
+                let floored = self.rule.component(moments, out);
                 let moved;
                 if self.spherical {
                     let v = fresh[0];

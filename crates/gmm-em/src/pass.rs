@@ -54,28 +54,12 @@ impl StatsScratch {
     }
 }
 
-/// Accumulates statistics over all of `x`. `fill(scratch, block)` is called after the block
-/// is loaded into `scratch.xt`; it must leave `r_nk` in `scratch.log_density` and
-/// `log p(x_n)` (or zeros) in `scratch.log_likelihood`.
+/// Accumulates statistics over the rows `rows` of `x` (in that order; `None`: all of `x`) as if
+/// they had been copied into a matrix first: the same blocks, the same tree, the same bits,
+/// without the copy. `fill(scratch, block)` is called after the block is loaded into
+/// `scratch.xt`; it must leave `r_nk` in `scratch.log_density` and `log p(x_n)` (or zeros) in
+/// `scratch.log_likelihood`. `sample_weights` are indexed by position in `rows`.
 pub(crate) fn accumulate<T, F>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
-    n_components: usize,
-    layout: MomentLayout,
-    shift: &[f64],
-    fill: F,
-) -> SuffStats
-where
-    T: Real,
-    F: Fn(&mut BlockScratch<T>, usize) + Sync,
-{
-    accumulate_rows(x, None, sample_weights, n_components, layout, shift, fill)
-}
-
-/// [`accumulate`] over the rows `rows` of `x` (in that order; `None`: all of `x`) as if they
-/// had been copied into a matrix first: the same blocks, the same tree, the same bits, without
-/// the copy. `sample_weights` are indexed by position in `rows`.
-pub(crate) fn accumulate_rows<T, F>(
     x: Samples<'_, T>,
     rows: Option<&[usize]>,
     sample_weights: Option<&[f64]>,
@@ -162,13 +146,7 @@ pub(crate) fn e_step_unchecked<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
 ) -> SuffStats {
-    let k = model.n_components();
-    let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
-    let layout = MomentLayout::for_covariance(model.covariance_type());
-    accumulate(x, sample_weights, k, layout, &shift, |scratch, _| {
-        log_densities(model, scratch, true);
-        log_likelihoods_and_responsibilities(k, scratch, true);
-    })
+    model_pass(model, x, None, sample_weights)
 }
 
 /// [`e_step`] over the rows `rows` of `x`, in that order (`sample_weights` by position in
@@ -179,10 +157,20 @@ pub(crate) fn e_step_rows<T: Real>(
     rows: &[usize],
     sample_weights: Option<&[f64]>,
 ) -> SuffStats {
+    model_pass(model, x, Some(rows), sample_weights)
+}
+
+/// The fused E-step over `rows` of `x` (`None`: all of them).
+fn model_pass<T: Real>(
+    model: &GaussianMixture<T>,
+    x: Samples<'_, T>,
+    rows: Option<&[usize]>,
+    sample_weights: Option<&[f64]>,
+) -> SuffStats {
     let k = model.n_components();
     let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
     let layout = MomentLayout::for_covariance(model.covariance_type());
-    accumulate_rows(x, Some(rows), sample_weights, k, layout, &shift, |scratch, _| {
+    accumulate(x, rows, sample_weights, k, layout, &shift, |scratch, _| {
         log_densities(model, scratch, true);
         log_likelihoods_and_responsibilities(k, scratch, true);
     })

@@ -191,16 +191,20 @@ pub trait UpdateRule: Sync {
 /// them changes if every statistic is multiplied by one positive factor (the learner may pass
 /// statistics in scaled units). [`UpdateRule::update`] must then agree with it to rounding.
 pub trait DiagonalComponentRule: Sync {
-    /// Writes the mean (`d` values) and variances (`d` values; a spherical model's one variance
-    /// repeated) of a component from its statistics (`count > 0`); returns how many variances
-    /// it floored.
-    fn component(
-        &self,
-        stats: ComponentMoments<'_>,
-        spherical: bool,
-        mean: &mut [f64],
-        variances: &mut [f64],
-    ) -> usize;
+    /// Writes the mean and variances of a component into `out` from its statistics
+    /// (`count > 0`); returns how many variances it floored.
+    fn component(&self, stats: ComponentMoments<'_>, out: ComponentParameters<'_>) -> usize;
+}
+
+/// Where [`DiagonalComponentRule::component`] writes one component's parameters.
+#[derive(Debug)]
+pub struct ComponentParameters<'a> {
+    /// Whether the model is spherical (one variance, written `d` times).
+    pub spherical: bool,
+    /// The mean, `d` values.
+    pub mean: &'a mut [f64],
+    /// The variances, `d` values.
+    pub variances: &'a mut [f64],
 }
 
 /// One component's diagonal statistics (see [`SuffStats`]).
@@ -239,14 +243,9 @@ impl UpdateRule for MaximumLikelihood {
 }
 
 impl DiagonalComponentRule for MaximumLikelihood {
-    fn component(
-        &self,
-        stats: ComponentMoments<'_>,
-        spherical: bool,
-        mean: &mut [f64],
-        variances: &mut [f64],
-    ) -> usize {
+    fn component(&self, stats: ComponentMoments<'_>, out: ComponentParameters<'_>) -> usize {
         let ComponentMoments { count, shift, first, second } = stats;
+        let ComponentParameters { spherical, mean, variances } = out;
         let mut guards = GuardCounts::default();
         let inv_n = 1.0 / count;
         let reg = self.0.reg_covar;

@@ -106,7 +106,8 @@ impl AdaptConfig {
         self.variances
     }
 
-    fn validate(&self, covariance_type: CovarianceType) -> Result<()> {
+    /// Checks the settings; the error names the setting and the accepted range.
+    pub fn validate(&self) -> Result<()> {
         if !(self.relevance.is_finite() && self.relevance > 0.0) {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -116,6 +117,12 @@ impl AdaptConfig {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// [`AdaptConfig::validate`], and that a UBM of `covariance_type` can be adapted this way.
+    fn validate_for(&self, covariance_type: CovarianceType) -> Result<()> {
+        self.validate()?;
         if self.variances && covariance_type == CovarianceType::Tied {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
@@ -134,7 +141,7 @@ pub fn adapt<T: Real>(
     x: Samples<'_, T>,
     config: &AdaptConfig,
 ) -> Result<GaussianMixture<T>> {
-    config.validate(ubm.covariance_type())?;
+    config.validate_for(ubm.covariance_type())?;
     let stats = e_step(ubm, x, None)?;
     adapt_from_stats(ubm, &stats, config)
 }
@@ -146,7 +153,7 @@ pub fn adapt_from_stats<T: Real>(
     stats: &SuffStats,
     config: &AdaptConfig,
 ) -> Result<GaussianMixture<T>> {
-    config.validate(ubm.covariance_type())?;
+    config.validate_for(ubm.covariance_type())?;
     let (k, d) = (ubm.n_components(), ubm.n_features());
     let layout = MomentLayout::for_covariance(ubm.covariance_type());
     let same_shift = stats.shift().len() == k * d
@@ -184,7 +191,7 @@ pub struct RelevanceAdaptation {
 impl RelevanceAdaptation {
     /// The rule adapting `ubm` with `config`.
     pub fn new<T: Real>(ubm: &GaussianMixture<T>, config: AdaptConfig) -> Result<Self> {
-        config.validate(ubm.covariance_type())?;
+        config.validate_for(ubm.covariance_type())?;
         Ok(Self { ubm: Parameters::from_model(ubm), config })
     }
 }

@@ -135,7 +135,8 @@ impl UbmConfig {
         /// Threads (default: the current rayon pool); results do not depend on it.
         threads, get_threads: Option<usize>);
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the settings; the error names the setting and the accepted range.
+    pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::new(ErrorKind::InvalidConfig, msg));
         if self.n_components == 0 {
             return bad("n_components is 0: ask for at least one component".into());

@@ -253,9 +253,10 @@ pub fn sum_by_eights(v: &[f64]) -> f64 {
     ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
-/// For a diag component's new variances `fresh`, the
-/// inverses into `inverse`, `variances ← fresh`, and `(some inverse is not in (0, ∞),
-/// Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`.
+/// For a diag component's new variances `fresh`: the inverses into `inverse` (SIMD over the
+/// dimensions: element-wise, so the same bits at any width), then `variances ← fresh`, and
+/// `(some inverse is not in (0, ∞), Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`, the two
+/// reductions in a fixed order.
 pub fn invert_variances(
     fresh: &[f64],
     variances: &mut [f64],
@@ -263,51 +264,45 @@ pub fn invert_variances(
     means: &[f64],
     shift: &[f64],
 ) -> (bool, f64, f64) {
-    struct Op<'a>(&'a [f64], &'a mut [f64], &'a mut [f64], &'a [f64], &'a [f64]);
-    impl pulp::WithSimd for Op<'_> {
-        type Output = (bool, f64, f64);
-        #[inline(always)]
-        fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-            invert(simd, self.0, self.1, self.2, self.3, self.4)
-        }
-    }
-    arch().dispatch(Op(fresh, variances, inverse, means, shift))
+    arch().dispatch(Invert { fresh, variances, inverse, means, shift })
 }
 
-/// For a diag component's new variances `fresh`: the inverses into `inverse` (SIMD over the
-/// dimensions: element-wise, so the same bits at any width), then `variances ← fresh`, and
-/// `(some inverse is not in (0, ∞), Π_j old σ²_j / σ'²_j, Σ_j (μ_j - s_j)² / σ'²_j)`, the two
-/// reductions in a fixed order.
-#[inline(always)]
-fn invert<S: Simd>(
-    simd: S,
-    fresh: &[f64],
-    variances: &mut [f64],
-    inverse: &mut [f64],
-    means: &[f64],
-    shift: &[f64],
-) -> (bool, f64, f64) {
-    let (one, zero) = (simd.splat_f64s(1.0), simd.splat_f64s(0.0));
-    let infinity = simd.splat_f64s(f64::INFINITY);
-    let (fh, ft) = S::as_simd_f64s(fresh);
-    let (uh, ut) = S::as_mut_simd_f64s(inverse);
-    // `good` lanes hold 1 while every inverse seen there is in (0, ∞) (NaN compares false).
-    let mut good = one;
-    for (u, &f) in uh.iter_mut().zip(fh) {
-        *u = simd.div_f64s(one, f);
-        let fine =
-            simd.and_m64s(simd.greater_than_f64s(*u, zero), simd.greater_than_f64s(infinity, *u));
-        good = simd.min_f64s(good, simd.select_f64s(fine, one, zero));
+struct Invert<'a> {
+    fresh: &'a [f64],
+    variances: &'a mut [f64],
+    inverse: &'a mut [f64],
+    means: &'a [f64],
+    shift: &'a [f64],
+}
+
+impl pulp::WithSimd for Invert<'_> {
+    type Output = (bool, f64, f64);
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+        let Self { fresh, variances, inverse, means, shift } = self;
+        let (one, zero) = (simd.splat_f64s(1.0), simd.splat_f64s(0.0));
+        let infinity = simd.splat_f64s(f64::INFINITY);
+        let (fh, ft) = S::as_simd_f64s(fresh);
+        let (uh, ut) = S::as_mut_simd_f64s(inverse);
+        // `good` lanes hold 1 while every inverse seen there is in (0, ∞) (NaN compares false).
+        let mut good = one;
+        for (u, &f) in uh.iter_mut().zip(fh) {
+            *u = simd.div_f64s(one, f);
+            let fine = simd
+                .and_m64s(simd.greater_than_f64s(*u, zero), simd.greater_than_f64s(infinity, *u));
+            good = simd.min_f64s(good, simd.select_f64s(fine, one, zero));
+        }
+        let mut low = simd.reduce_min_f64s(good) < 1.0;
+        for (u, &f) in ut.iter_mut().zip(ft) {
+            *u = 1.0 / f;
+            low |= !(*u > 0.0 && *u < f64::INFINITY);
+        }
+        let ratio = product_of_products(variances, inverse);
+        variances.copy_from_slice(fresh);
+        let moved = weighted_squares(means, shift, inverse);
+        (low, ratio, moved)
     }
-    let mut low = simd.reduce_min_f64s(good) < 1.0;
-    for (u, &f) in ut.iter_mut().zip(ft) {
-        *u = 1.0 / f;
-        low |= !(*u > 0.0 && *u < f64::INFINITY);
-    }
-    let ratio = product_of_products(variances, inverse);
-    variances.copy_from_slice(fresh);
-    let moved = weighted_squares(means, shift, inverse);
-    (low, ratio, moved)
 }
 
 #[cfg(test)]
