@@ -89,6 +89,8 @@ pub enum ErrorKind {
     /// Sufficient statistics that cannot be combined or applied: different shapes, shifts or
     /// models.
     MismatchedStatistics,
+    /// A run stopped on request between iterations (a front end's Ctrl-C).
+    Interrupted,
 }
 
 /// The cause of an [`Error`], shared so that errors can be cloned.

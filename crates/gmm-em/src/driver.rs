@@ -92,6 +92,13 @@ pub trait Learner<T: Real> {
     fn finish(&mut self, model: GaussianMixture<T>) -> Result<GaussianMixture<T>> {
         Ok(model)
     }
+
+    /// Called after every iteration's callback; an error stops the run (and is returned). A
+    /// front end checks for interruption here (Python's Ctrl-C). Default: go on.
+    fn after_iteration(&mut self, info: &IterationInfo) -> Result<()> {
+        let _ = info;
+        Ok(())
+    }
 }
 
 /// How one run of the driver went.
@@ -145,14 +152,16 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
             initial = value;
         } else {
             objective.push(value);
+            let info = IterationInfo {
+                restart,
+                iteration: t,
+                log_likelihood: value,
+                change: value - previous,
+            };
             if let Some(callback) = on_iteration.as_mut() {
-                callback(&IterationInfo {
-                    restart,
-                    iteration: t,
-                    log_likelihood: value,
-                    change: value - previous,
-                });
+                callback(&info);
             }
+            learner.after_iteration(&info)?;
             if (value - previous).abs() < stop.tol {
                 converged = true;
                 break;
@@ -165,6 +174,44 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
         guards.add(step_guards);
         previous = value;
         model = next;
+    }
+    let model = learner.finish(model)?;
+    let last = objective.last().copied().unwrap_or(initial);
+    Ok((model, Trajectory { objective, initial, last, converged, guards }))
+}
+
+/// The driver under scikit-learn's convention, for drop-in front ends (the Python package):
+/// iteration `i = 1 ..= max_iter` evaluates the current model (`ℓ_i`), advances, then stops if
+/// `|ℓ_i - ℓ_{i-1}| < tol` with `ℓ_0 = initial` (`-∞` for a fresh fit, the previous fit's value
+/// for a warm start). The returned model is one advance past the last evaluated one, the
+/// trajectory's `objective` has one value per advance, and `last` is the objective of the
+/// model before the last advance — what `sklearn.mixture` reports as `lower_bound_`.
+pub fn iterate_scikit_learn<T: Real, L: Learner<T> + ?Sized>(
+    learner: &mut L,
+    start: GaussianMixture<T>,
+    max_iter: usize,
+    tol: f64,
+    initial: f64,
+    restart: usize,
+) -> Result<(GaussianMixture<T>, Trajectory)> {
+    let mut model = start;
+    let mut objective = Vec::with_capacity(max_iter);
+    let mut guards = GuardCounts::default();
+    let (mut previous, mut converged) = (initial, false);
+    for iteration in 1..=max_iter {
+        let value = learner.evaluate(&model, true)?;
+        let (next, step_guards) = learner.advance(&model, iteration)?;
+        guards.add(step_guards);
+        model = next;
+        objective.push(value);
+        let info =
+            IterationInfo { restart, iteration, log_likelihood: value, change: value - previous };
+        learner.after_iteration(&info)?;
+        previous = value;
+        if info.change.abs() < tol {
+            converged = true;
+            break;
+        }
     }
     let model = learner.finish(model)?;
     let last = objective.last().copied().unwrap_or(initial);

@@ -212,6 +212,51 @@ impl<T: Real> OnlineEm<T> {
         })
     }
 
+    /// Resumes a state saved as its parts (a front end that keeps the state between calls, as
+    /// Python's `partial_fit` does): the current `model`, the running statistics (`None`
+    /// before the first batch: the start's implied statistics), the batches consumed, the
+    /// weight the statistics stand for, and `config`'s step size. The statistics must be of
+    /// the model's shape.
+    pub fn from_parts(
+        model: GaussianMixture<T>,
+        running: Option<SuffStats>,
+        steps: u64,
+        represented: Option<f64>,
+        config: &OnlineConfig,
+    ) -> Result<Self> {
+        let mut state = Self::new(model, config)?;
+        if let Some(running) = running {
+            let layout = MomentLayout::for_covariance(state.model.covariance_type());
+            let shape = (running.n_components(), running.n_features(), running.layout());
+            if shape != (state.model.n_components(), state.model.n_features(), layout) {
+                return Err(Error::new(
+                    ErrorKind::MismatchedStatistics,
+                    "the running statistics do not fit the model: save and restore them together",
+                ));
+            }
+            state.running = running;
+        }
+        if represented.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!("the represented weight is {represented:?}: give a finite value > 0"),
+            ));
+        }
+        state.steps = steps;
+        state.represented = represented;
+        Ok(state)
+    }
+
+    /// The running statistics (before the first batch: the start's, per unit weight).
+    pub fn running(&self) -> &SuffStats {
+        &self.running
+    }
+
+    /// The weight the running statistics stand for (`None` until the first batch sets it).
+    pub fn represented(&self) -> Option<f64> {
+        self.represented
+    }
+
     /// Sets how many samples the running statistics stand for when the update rule sees them
     /// (only rules that depend on absolute counts, such as MAP, care).
     pub fn represented_weight(mut self, weight: f64) -> Self {
@@ -258,6 +303,32 @@ impl<T: Real> OnlineEm<T> {
         } else {
             e_step_unchecked(&self.model, batch, sample_weights)
         };
+        self.blend(stats, rule)
+    }
+
+    /// Consumes one batch whose E-step under the current model was taken elsewhere (statistics
+    /// of the model's shape, shifted by its means, with positive weight): the blend and
+    /// `rule`'s update, as [`OnlineEm::partial_fit`]. Returns the batch's mean log-likelihood;
+    /// on error the state is unchanged.
+    pub fn partial_fit_stats(&mut self, stats: SuffStats, rule: &dyn UpdateRule) -> Result<f64> {
+        let model = &self.model;
+        let layout = MomentLayout::for_covariance(model.covariance_type());
+        let fits = (stats.n_components(), stats.n_features(), stats.layout())
+            == (model.n_components(), model.n_features(), layout)
+            && stats.shift().iter().zip(model.means()).all(|(s, m)| *s == m.to_f64());
+        if !fits {
+            return Err(Error::new(
+                ErrorKind::MismatchedStatistics,
+                "the batch's statistics were not taken under the current model: run its E-step \
+                 under `model()`",
+            ));
+        }
+        if !(stats.total_weight() > 0.0) {
+            return Err(Error::new(
+                ErrorKind::InvalidSampleWeights,
+                "the batch carries no weight: give it some samples of positive weight",
+            ));
+        }
         self.blend(stats, rule)
     }
 
@@ -851,6 +922,49 @@ mod tests {
                     assert_eq!(state.model().means(), before.model().means());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_state_saved_as_parts_resumes_bit_for_bit() {
+        let rule = MaximumLikelihood(Regularisation { reg_covar: 1e-6, variance_floor: None });
+        for t in CovarianceType::ALL {
+            let start = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 5).unwrap();
+            let (x, _) = start.sample(600, 6).unwrap();
+            let config = OnlineConfig::new().kappa(0.7).t0(1.0);
+            let mut continuous = OnlineEm::new(start.clone(), &config).unwrap();
+            let (mut model, mut running, mut steps, mut represented) = (start, None, 0, None);
+            for batch in x.as_slice().chunks(4 * 200) {
+                let batch = Samples::new(batch, 4).unwrap();
+                let a = continuous.partial_fit(batch, None, &rule).unwrap();
+                let mut resumed =
+                    OnlineEm::from_parts(model, running, steps, represented, &config).unwrap();
+                let stats = crate::e_step(resumed.model(), batch, None).unwrap();
+                let b = resumed.partial_fit_stats(stats, &rule).unwrap();
+                assert_eq!(a.to_bits(), b.to_bits(), "{t}");
+                assert_eq!(resumed.model().means(), continuous.model().means(), "{t}");
+                assert_eq!(resumed.model().covariances(), continuous.model().covariances());
+                assert_eq!(resumed.running(), continuous.running());
+                (model, running, steps, represented) = (
+                    resumed.model().clone(),
+                    Some(resumed.running().clone()),
+                    resumed.steps(),
+                    resumed.represented(),
+                );
+            }
+            // Statistics from another model, or of the wrong shape, are refused.
+            let other = GaussianMixture::<f64>::random(t, 3, 4, 2.0, 9).unwrap();
+            let stats = crate::e_step(&other, x.samples(), None).unwrap();
+            let mut state = OnlineEm::new(model.clone(), &config).unwrap();
+            let e = state.partial_fit_stats(stats.clone(), &rule).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::MismatchedStatistics, "{e}");
+            let e = OnlineEm::from_parts(other, Some(stats), 1, Some(10.0), &config).map(|_| ());
+            assert!(e.is_ok(), "statistics of the same shape resume");
+            let wide = GaussianMixture::<f64>::random(t, 3, 5, 2.0, 9).unwrap();
+            let e = OnlineEm::from_parts(wide, running.clone(), 1, Some(10.0), &config);
+            assert_eq!(e.unwrap_err().kind(), &ErrorKind::MismatchedStatistics);
+            let e = OnlineEm::from_parts(model, running, 1, Some(-1.0), &config);
+            assert_eq!(e.unwrap_err().kind(), &ErrorKind::InvalidParameter);
         }
     }
 

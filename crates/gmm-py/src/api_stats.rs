@@ -4,8 +4,8 @@
 //! Statistics travel as bytes (the seam's byte form), so the Python object that holds them
 //! pickles and ships between processes as is.
 
-use gmm_core::{CovarianceType, GaussianMixture, Real};
-use gmm_em::{MomentLayout, Parameters, SuffStats};
+use gmm_em::online::{OnlineConfig, OnlineEm};
+use gmm_em::{MomentLayout, SuffStats};
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -165,36 +165,9 @@ fn check_shape(stats: &SuffStats, p: &ModelParams) -> PyResult<()> {
     Ok(())
 }
 
-/// The statistics `model` implies per unit weight (online EM's start): `N_k = w_k`, `F_k = 0`
-/// around its means, `S_k = w_k Σ_k` — the same as `gmm_em::online`'s.
-fn implied_stats<T: Real>(model: &GaussianMixture<T>) -> gmm_core::Result<SuffStats> {
-    let (k, d) = (model.n_components(), model.n_features());
-    let t = model.covariance_type();
-    let layout = MomentLayout::for_covariance(t);
-    let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
-    let cov: Vec<f64> = model.covariances().iter().map(|v| v.to_f64()).collect();
-    let counts: Vec<f64> = model.weights().iter().map(|w| w.to_f64()).collect();
-    let mut second = vec![0.0; k * layout.second_len(d)];
-    for c in 0..k {
-        let w = counts[c];
-        for i in 0..d {
-            match t {
-                CovarianceType::Diag => second[c * d + i] = w * cov[c * d + i],
-                CovarianceType::Spherical => second[c * d + i] = w * cov[c],
-                CovarianceType::Full | CovarianceType::Tied => {
-                    let base = if t == CovarianceType::Full { c * d * d } else { 0 };
-                    for j in 0..=i {
-                        second[c * d * d + i * d + j] = w * cov[base + i * d + j];
-                    }
-                }
-            }
-        }
-    }
-    SuffStats::from_parts(layout, shift, counts, vec![0.0; k * d], second, 1.0, 0.0)
-}
-
-/// One step of online (stepwise) EM with `x` as the batch — `gmm_em::online::OnlineEm`'s
-/// recursion with its state passed in and out: `running` (bytes; `None` before the first
+/// One step of online (stepwise) EM with `x` as the batch — `gmm_em::online::OnlineEm`
+/// resumed from its state ([`OnlineEm::from_parts`]) and stepped by
+/// [`OnlineEm::partial_fit_stats`], the state passed back out: `running` (bytes; `None` before the first
 /// batch), `steps` and `represented`. Returns `(model, running, steps, represented,
 /// batch_mean_log_likelihood)`.
 #[pyfunction]
@@ -226,29 +199,16 @@ pub fn online_step<'py>(
     let rule = rule_of(rule, prior_args(prior)?, reg_covar, &params)?;
     let running = running.map(SuffStats::from_bytes).transpose().py_err()?;
     let pool = pool(n_threads)?;
+    let config = OnlineConfig::new().kappa(kappa).t0(t0);
     let (next, running, represented, mean_ll) = with_rows!(data, |rows: T| {
         let model = params.model::<T>()?;
         py.detach(|| -> gmm_core::Result<_> {
-            let mut stats = on_pool(pool.as_ref(), || seam::e_step_rows(&model, rows, w))?;
-            let weight = stats.total_weight();
-            let mean_ll = stats.log_likelihood() / weight;
-            let gamma = ((steps + 1) as f64 + t0).powf(-kappa).min(1.0);
-            let represented = represented.unwrap_or(weight);
-            let mut running = match running {
-                Some(r) => r,
-                None => implied_stats(&model)?,
-            };
-            if steps == 0 {
-                running.scale(represented);
-            }
-            stats.scale(gamma * represented / weight);
-            running.reshift(stats.shift())?;
-            running.scale(1.0 - gamma);
-            running.merge(&stats)?;
-            let (parameters, _) =
-                rule.as_dyn().update(&running, &Parameters::from_model(&model))?;
-            let next: GaussianMixture<T> = parameters.into_model(rule.as_dyn().reg_covar())?;
-            Ok((ModelParams::of(&next), running, represented, mean_ll))
+            // gmm-em's own state and blend, resumed from the parts Python keeps.
+            let mut online = OnlineEm::from_parts(model, running, steps, represented, &config)?;
+            let stats = on_pool(pool.as_ref(), || seam::e_step_rows(online.model(), rows, w))?;
+            let mean_ll = online.partial_fit_stats(stats, rule.as_dyn())?;
+            let represented = online.represented().unwrap_or(f64::NAN);
+            Ok((ModelParams::of(online.model()), online.running().clone(), represented, mean_ll))
         })
         .py_err()?
     });
@@ -274,7 +234,6 @@ pub fn online_reference<'py>(
     t0: f64,
     reg_covar: f64,
 ) -> PyResult<crate::output::ModelTuple<'py>> {
-    use gmm_em::online::{OnlineConfig, OnlineEm};
     use gmm_em::update::MaximumLikelihood;
     let params = ModelParams::from_arg(&model)?;
     let config = OnlineConfig::new().kappa(kappa).t0(t0);

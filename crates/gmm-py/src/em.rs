@@ -5,10 +5,12 @@
 //! bound after the update — is iteration `i`'s `lower_bound`), then the M-step, then the test
 //! `|lower_bound_i - lower_bound_{i-1}| < tol`. So the returned model is one M-step past the
 //! last evaluated one, `lower_bound_` belongs to the model before it, and `n_iter_` counts
-//! M-steps. gmm's own driver (`gmm_em::fit`) stops at the evaluated model instead (see
-//! `docs/DECISIONS.md`); a drop-in must reproduce scikit-learn's attributes exactly, so this
-//! module runs that loop on the public seam — [`seam::e_step_rows`], [`Rule::objective`],
-//! [`seam::m_step`] — and takes only the starting models from gmm-em's initialisation.
+//! M-steps. gmm's own convention (`gmm_em::fit`) stops at the evaluated model instead (see
+//! `docs/DECISIONS.md`); a drop-in must reproduce scikit-learn's attributes exactly, so each
+//! restart runs gmm-em's driver under scikit-learn's convention
+//! (`gmm_em::driver::iterate_scikit_learn`) with a [`Learner`] on the public seam —
+//! [`seam::e_step_rows`], [`Rule::objective`], [`seam::m_step`] — and takes only the starting
+//! models from gmm-em's initialisation.
 //!
 //! # Current implementation
 //!
@@ -19,14 +21,15 @@
 //! starting models of every restart are drawn first, so a Fortran-ordered array's temporary
 //! C-ordered copy (needed by the data-driven initialisations only) is freed before EM starts.
 
-use gmm_core::{CovarianceType, GaussianMixture, Real, Samples};
+use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
+use gmm_em::driver::{Learner, iterate_scikit_learn};
 use gmm_em::init::stream_seed;
 use gmm_em::vb::Posterior;
-use gmm_em::{EmConfig, FitOptions, GuardCounts, Init, SuffStats};
+use gmm_em::{EmConfig, FitOptions, GuardCounts, Init, IterationInfo, SuffStats};
 use pyo3::PyResult;
 use pyo3::exceptions::PyValueError;
 
-use crate::errors::IntoPy;
+use crate::errors::{IntoPy, to_py};
 use crate::input::ModelParams;
 use crate::rows::Rows;
 use crate::rule::{PriorArgs, Rule};
@@ -229,6 +232,50 @@ struct Run {
     guards: GuardCounts,
 }
 
+/// Batch EM over [`Rows`] (either layout) as a driver [`Learner`]: an evaluation is the E-step
+/// and the rule's objective, an advance the M-step from those statistics; after every
+/// iteration the Python callback runs (Ctrl-C stops the fit there).
+struct RowsEm<'a, 'p, T: Real> {
+    rows: Rows<'a, T>,
+    weights: Option<&'a [f64]>,
+    rule: &'a Rule,
+    pool: Option<&'a rayon::ThreadPool>,
+    progress: &'a mut Progress<'p>,
+    /// The statistics of the last evaluation, for the advance (and, afterwards, VB's posterior).
+    stats: Option<SuffStats>,
+    /// The Python error that stopped the run, if any.
+    interrupted: Option<pyo3::PyErr>,
+}
+
+impl<T: Real> Learner<T> for RowsEm<'_, '_, T> {
+    fn evaluate(&mut self, model: &GaussianMixture<T>, _then_advance: bool) -> Result<f64> {
+        let stats = on_pool(self.pool, || seam::e_step_rows(model, self.rows, self.weights))?;
+        let value = self.rule.objective(&stats, model)?;
+        self.stats = Some(stats);
+        Ok(value)
+    }
+
+    fn advance(
+        &mut self,
+        model: &GaussianMixture<T>,
+        iteration: usize,
+    ) -> Result<(GaussianMixture<T>, GuardCounts)> {
+        let Some(stats) = self.stats.as_ref() else {
+            return Err(Error::new(ErrorKind::InvalidConfig, "an advance before an evaluation"));
+        };
+        on_pool(self.pool, || seam::m_step(self.rule.as_dyn(), stats, model))
+            .map_err(|e| e.context(format!("EM iteration {iteration}")))
+    }
+
+    fn after_iteration(&mut self, info: &IterationInfo) -> Result<()> {
+        let (restart, iteration) = (info.restart, info.iteration);
+        (self.progress)(restart, iteration, info.log_likelihood, info.change).map_err(|e| {
+            self.interrupted = Some(e);
+            Error::new(ErrorKind::Interrupted, "interrupted between iterations")
+        })
+    }
+}
+
 /// scikit-learn's iterations from `start` (module docs).
 #[allow(clippy::too_many_arguments)]
 fn run_restart<T: Real>(
@@ -241,32 +288,20 @@ fn run_restart<T: Real>(
     pool: Option<&rayon::ThreadPool>,
     progress: &mut Progress<'_>,
 ) -> PyResult<(GaussianMixture<T>, Run)> {
-    let mut model = start;
-    let mut run = Run {
-        lower_bound: spec.initial_lower_bound,
-        lower_bounds: Vec::new(),
-        converged: false,
-        last_stats: None,
-        guards: GuardCounts::default(),
-    };
-    for iteration in 1..=spec.max_iter {
-        let previous = run.lower_bound;
-        let stats = on_pool(pool, || seam::e_step_rows(&model, rows, weights)).py_err()?;
-        let lower_bound = rule.objective(&stats, &model).py_err()?;
-        let (next, guards) = on_pool(pool, || seam::m_step(rule.as_dyn(), &stats, &model))
-            .map_err(|e| e.context(format!("EM iteration {iteration}")))
-            .py_err()?;
-        model = next;
-        run.guards.add(guards);
-        run.lower_bound = lower_bound;
-        run.lower_bounds.push(lower_bound);
-        run.last_stats = Some(stats);
-        let change = lower_bound - previous;
-        progress(restart, iteration, lower_bound, change)?;
-        if change.abs() < spec.tol {
-            run.converged = true;
-            break;
-        }
+    let mut em = RowsEm { rows, weights, rule, pool, progress, stats: None, interrupted: None };
+    let (max_iter, tol, initial) = (spec.max_iter, spec.tol, spec.initial_lower_bound);
+    match iterate_scikit_learn(&mut em, start, max_iter, tol, initial, restart) {
+        Ok((model, t)) => Ok((
+            model,
+            Run {
+                lower_bound: t.last,
+                lower_bounds: t.objective,
+                converged: t.converged,
+                last_stats: em.stats,
+                guards: t.guards,
+            },
+        )),
+        // A Python error from the callback (Ctrl-C) goes back as it was raised.
+        Err(e) => Err(em.interrupted.take().unwrap_or_else(|| to_py(e))),
     }
-    Ok((model, run))
 }
