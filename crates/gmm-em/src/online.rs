@@ -323,7 +323,7 @@ impl<T: Real> OnlineEm<T> {
                  under `model()`",
             ));
         }
-        if !(stats.total_weight() > 0.0) {
+        if stats.total_weight().partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return Err(Error::new(
                 ErrorKind::InvalidSampleWeights,
                 "the batch carries no weight: give it some samples of positive weight",
