@@ -220,6 +220,38 @@ pub struct ComponentMoments<'a> {
     pub second: &'a [f64],
 }
 
+/// A reference to a rule is the rule (so wrappers such as [`HoldLowCounts`] can hold a
+/// `&dyn UpdateRule` chosen at run time).
+impl<R: UpdateRule + ?Sized> UpdateRule for &R {
+    fn update(
+        &self,
+        stats: &SuffStats,
+        previous: &Parameters,
+    ) -> Result<(Parameters, GuardCounts)> {
+        (**self).update(stats, previous)
+    }
+
+    fn reg_covar(&self) -> f64 {
+        (**self).reg_covar()
+    }
+
+    fn has_objective(&self) -> bool {
+        (**self).has_objective()
+    }
+
+    fn objective(&self, stats: &SuffStats, pass_model: &Parameters) -> Result<f64> {
+        (**self).objective(stats, pass_model)
+    }
+
+    fn finish(&self, stats: &SuffStats, last: &Parameters) -> Option<Result<Parameters>> {
+        (**self).finish(stats, last)
+    }
+
+    fn diagonal_components(&self) -> Option<&dyn DiagonalComponentRule> {
+        (**self).diagonal_components()
+    }
+}
+
 /// The maximum-likelihood update of [`crate::mstep`] with its guards.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MaximumLikelihood(pub Regularisation);
