@@ -7,6 +7,14 @@
 //! statistics pass and M-step as EM itself. Components that receive no samples start at their
 //! k-means centre with the data's per-dimension variance.
 //!
+//! **Scale.** k-means is invariant to a common scaling of the data, and the starts are too:
+//! squared distances are computed in `f64` (k-means++) or, for nearest-centre assignment, as
+//! the log-density of a spherical model whose variance is the data's mean per-dimension
+//! variance `s²`, so the kernel's `-½‖x - c‖²/s²` is of order one whatever the units. (With a
+//! unit variance, data scaled by `1e-10` gave squared distances of `1e-20` beside a
+//! normalising constant of order one: every sample tied, all went to the first centre, and EM
+//! started — and stayed — with one empty component.)
+//!
 //! Randomness: each restart has its own seed ([`stream_seed`] of the configured seed and the
 //! restart number); per-block random draws use a stream seeded from the block index, so they do
 //! not depend on the number of threads.
@@ -124,8 +132,9 @@ pub(crate) fn initial_model<T: Real>(
     let rule: &dyn UpdateRule = rule.unwrap_or(&ml);
     let layout = MomentLayout::for_covariance(covariance_type);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let scale = distance_scale(&variance);
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
-        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
         let stats =
             accumulate(x, sample_weights, k, layout, &centres, |s, _| hard_assign(&nearest, s));
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
@@ -141,7 +150,8 @@ pub(crate) fn initial_model<T: Real>(
                 return from_centres(seeds);
             }
             let tol = 1e-4 * variance.iter().sum::<f64>() / variance.len() as f64;
-            let centres = lloyd(sub, weights.as_deref(), seeds, config.get_kmeans_max_iter(), tol)?;
+            let centres =
+                lloyd(sub, weights.as_deref(), seeds, config.get_kmeans_max_iter(), tol, scale)?;
             from_centres(centres)
         }
         Init::RandomRows => {
@@ -271,14 +281,30 @@ fn subsample<T: Real>(
     (rows, weights)
 }
 
-/// A spherical, unit-variance, equal-weight model whose most probable component for a sample
-/// is its nearest centre (squared Euclidean distance), so assignment reuses the SIMD kernel.
-fn nearest_centre_model<T: Real>(centres: &[f64], k: usize) -> Result<GaussianMixture<T>> {
+/// The variance of the spherical model that assigns samples to their nearest centre: the
+/// data's mean per-dimension variance, or 1 when that is not a positive normal number (constant
+/// data, where every distance is 0 anyway).
+fn distance_scale(variance: &[f64]) -> f64 {
+    let s = variance.iter().sum::<f64>() / variance.len() as f64;
+    if s.is_normal() && s > 0.0 { s } else { 1.0 }
+}
+
+/// A spherical, equal-weight model with variance `scale` whose most probable component for a
+/// sample is its nearest centre (squared Euclidean distance), so assignment reuses the SIMD
+/// kernel. `scale` makes the kernel's quadratic term of order one (see the module docs); a
+/// scale the precision `T` cannot hold (an `f32` variance below its smallest normal number)
+/// falls back to 1.
+fn nearest_centre_model<T: Real>(
+    centres: &[f64],
+    k: usize,
+    scale: f64,
+) -> Result<GaussianMixture<T>> {
+    let scale = if T::from_f64(scale).to_f64().is_normal() { scale } else { 1.0 };
     GaussianMixture::new(
         CovarianceType::Spherical,
         vec![T::from_f64(1.0 / k as f64); k],
         centres.iter().map(|&v| T::from_f64(v)).collect(),
-        vec![T::from_f64(1.0); k],
+        vec![T::from_f64(scale); k],
     )
 }
 
@@ -367,18 +393,20 @@ pub(crate) fn kmeans_plus_plus<T: Real>(
 }
 
 /// Lloyd's k-means from `centres` until the summed squared centre shift is at most `tol` or
-/// `max_iter` iterations; a centre that loses all its samples stays where it is.
+/// `max_iter` iterations; a centre that loses all its samples stays where it is. `scale` is the
+/// data's [`distance_scale`].
 pub(crate) fn lloyd<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
     mut centres: Vec<f64>,
     max_iter: usize,
     tol: f64,
+    scale: f64,
 ) -> Result<Vec<f64>> {
     let d = x.n_features();
     let k = centres.len() / d;
     for _ in 0..max_iter {
-        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
         let stats = accumulate(x, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
             hard_assign(&nearest, s)
         });

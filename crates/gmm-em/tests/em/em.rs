@@ -286,3 +286,40 @@ fn kmeans_on_a_subsample_starts_as_well_as_on_all_rows() {
         config.kmeans_sample_size(Some(usize::MAX)).fit(x).unwrap().report.initial_log_likelihood;
     assert!(sub >= all - 0.02 * all.abs(), "subsample start {sub} vs all rows {all}");
 }
+
+/// The k-means and k-means++ starts are invariant to a common scaling of the data: two clean
+/// clusters scaled by 1e-10 (or 1e10) with `reg_covar = 0` get weights [0.5, 0.5] and the
+/// scaled means, in f64 and f32, as at unit scale. (Before the fix, the nearest-centre kernel
+/// used a unit variance: at 1e-10 every squared distance vanished beside its normalising
+/// constant, every sample went to the first centre, and EM "converged" with weights [1, 0].)
+#[test]
+fn kmeans_starts_are_scale_invariant() {
+    let truth = GaussianMixture::<f64>::new(
+        CovarianceType::Spherical,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 10.0, 10.0],
+        vec![1.0, 1.0],
+    )
+    .unwrap();
+    let (unit, labels) = truth.sample(400, 3).unwrap();
+    let half = labels.iter().filter(|&&l| l == 0).count() as f64 / 400.0;
+    for init in [Init::KMeans, Init::KMeansPlusPlus] {
+        for scale in [1e-10, 1.0, 1e10] {
+            let x: Vec<f64> = unit.as_slice().iter().map(|v| v * scale).collect();
+            let config = EmConfig::new(2, CovarianceType::Full).init(init).reg_covar(0.0).seed(1);
+            let fit = config.fit(Samples::new(&x, 2).unwrap()).unwrap();
+            let mut w = fit.model.weights().to_vec();
+            w.sort_by(f64::total_cmp);
+            assert!(close(w[0], half.min(1.0 - half), 1e-12), "{init} x{scale:e} f64: {w:?}");
+            assert_eq!(fit.report.empty_components, 0, "{init} x{scale:e}");
+            let mut far = fit.model.mean(0)[0].max(fit.model.mean(1)[0]);
+            far /= scale;
+            assert!((far - 10.0).abs() < 0.5, "{init} x{scale:e}: mean {far}");
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let fit = config.fit(Samples::new(&x32, 2).unwrap()).unwrap();
+            let mut w: Vec<f64> = fit.model.weights().iter().map(|&v| v as f64).collect();
+            w.sort_by(f64::total_cmp);
+            assert!(close(w[0], half.min(1.0 - half), 1e-5), "{init} x{scale:e} f32: {w:?}");
+        }
+    }
+}
