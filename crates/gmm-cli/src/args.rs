@@ -94,7 +94,8 @@ pub struct FitArgs {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Per-sample weights: .npy (1-D) or a one-column text file.
@@ -299,7 +300,8 @@ pub struct EmArgs {
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
 }
@@ -485,7 +487,8 @@ pub struct UbmArgs {
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6)]
     pub reg_covar: f64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Compute in this precision [default: the first file's].

@@ -132,7 +132,9 @@ impl EmConfig {
         /// Seed of every random choice (default 0).
         seed: u64);
     setting!(
-        /// Threads (`None`, the default: the current rayon pool). Results do not depend on it.
+        /// Threads (`None`, the default: the current rayon pool), at most
+        /// [`crate::fit::max_threads`]: more are capped to it (the report's `threads` says how
+        /// many ran). Results do not depend on it.
         threads: Option<usize>);
     setting!(
         /// Added to every variance in every M-step (default 1e-6, as scikit-learn).

@@ -106,8 +106,13 @@ pub struct Trajectory {
     pub last: f64,
     /// Whether the tolerance was met.
     pub converged: bool,
-    /// What the guards did, summed over the advances.
+    /// What the guards did, summed over the advances (occurrences: a component empty in three
+    /// updates counts three times).
     pub guards: GuardCounts,
+    /// What the guards did in the advance that produced the returned model (zero when no
+    /// advance ran): how many of *its* components are empty, how many of *its* variances are
+    /// floored.
+    pub final_guards: GuardCounts,
 }
 
 /// Runs `learner` from `start` until `stop` (see the module docs); `on_iteration` is called
@@ -132,7 +137,7 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
 ) -> Result<(GaussianMixture<T>, Trajectory)> {
     let mut model = start;
     let mut objective = Vec::new();
-    let mut guards = GuardCounts::default();
+    let (mut guards, mut final_guards) = (GuardCounts::default(), GuardCounts::default());
     let (mut previous, mut initial) = (f64::NAN, f64::NAN);
     let mut converged = false;
     for t in 0.. {
@@ -163,12 +168,13 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
         }
         let (next, step_guards) = learner.advance(&model, t + 1)?;
         guards.add(step_guards);
+        final_guards = step_guards;
         previous = value;
         model = next;
     }
     let model = learner.finish(model)?;
     let last = objective.last().copied().unwrap_or(initial);
-    Ok((model, Trajectory { objective, initial, last, converged, guards }))
+    Ok((model, Trajectory { objective, initial, last, converged, guards, final_guards }))
 }
 
 /// Batch EM as a [`Learner`]: each evaluation is the fused E-step over all the data (its

@@ -50,8 +50,14 @@ struct Report<'a> {
     bic: f64,
     aic: f64,
     n_parameters: usize,
+    /// Components of the returned model left empty by its last update (each counted once).
     empty_components: usize,
+    /// Variances of the returned model held at --variance-floor.
     floored_variances: usize,
+    /// Updates (all restarts, starts included) times components found empty in them.
+    empty_component_iterations: usize,
+    /// Updates times variances floored in them.
+    floored_variance_iterations: usize,
     restarts: Vec<RestartReport>,
     best_restart: usize,
     threads: usize,
@@ -150,7 +156,7 @@ fn start_and_config<T: Real>(
         .variance_floor(args.variance_floor)
         .n_init(args.n_init)
         .seed(args.seed)
-        .threads(args.threads);
+        .threads(super::threads(args.threads));
     Ok((start, config))
 }
 
@@ -298,6 +304,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             n_parameters: model.n_parameters(),
             empty_components: r.empty_components,
             floored_variances: r.floored_variances,
+            empty_component_iterations: r.guard_totals.empty_components,
+            floored_variance_iterations: r.guard_totals.floored_variances,
             restarts: r
                 .restarts
                 .iter()
@@ -345,8 +353,10 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             match r.empty_components + r.floored_variances {
                 0 => String::new(),
                 _ => format!(
-                    "; guards: {} empty components, {} floored variances",
-                    r.empty_components, r.floored_variances
+                    "; guards: {} of {} components empty, {} variances floored",
+                    r.empty_components,
+                    model.n_components(),
+                    r.floored_variances
                 ),
             }
         );

@@ -29,7 +29,7 @@ pub fn em_config(em: &EmArgs) -> EmConfig {
         .max_iter(em.max_iter)
         .tol(em.tol)
         .reg_covar(em.reg_covar)
-        .threads(em.threads)
+        .threads(super::threads(em.threads))
 }
 
 /// Runs `gmm select`.

@@ -6,6 +6,11 @@ use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, fit};
 
 use crate::common::close;
 
+/// Runs `f` on a rayon pool of exactly `n` threads, whatever the machine's parallelism.
+fn on_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(f)
+}
+
 fn sampled(
     t: CovarianceType,
     k: usize,
@@ -132,13 +137,15 @@ fn results_do_not_depend_on_the_thread_count() {
             [Init::KMeans, Init::KMeansPlusPlus, Init::RandomResponsibilities, Init::RandomRows]
         {
             let config = EmConfig::new(4, t).init(init).n_init(2).max_iter(15).tol(0.0).seed(9);
-            let one = config.clone().threads(Some(1)).fit(Samples::new(&x, 3).unwrap()).unwrap();
-            let two = config.clone().threads(Some(2)).fit(Samples::new(&x, 3).unwrap()).unwrap();
+            // Pools of our own, so that a small machine still runs 2 and 3 threads
+            // (`EmConfig::threads` is capped at the machine's parallelism).
+            let one = on_threads(1, || config.fit(Samples::new(&x, 3).unwrap()).unwrap());
+            let two = on_threads(2, || config.fit(Samples::new(&x, 3).unwrap()).unwrap());
             assert_eq!(one.model, two.model, "{t} {init} f64");
             assert_eq!(one.report.log_likelihood, two.report.log_likelihood, "{t} {init}");
             assert_eq!((one.report.threads, two.report.threads), (1, 2));
             let one = config.clone().threads(Some(1)).fit(Samples::new(&x32, 3).unwrap()).unwrap();
-            let two = config.threads(Some(3)).fit(Samples::new(&x32, 3).unwrap()).unwrap();
+            let two = on_threads(3, || config.fit(Samples::new(&x32, 3).unwrap()).unwrap());
             assert_eq!(one.model, two.model, "{t} {init} f32");
         }
     }
@@ -239,7 +246,8 @@ fn identical_samples_fit_with_regularisation_and_fail_clearly_without() {
 }
 
 /// A component far from every sample is empty: it keeps its parameters, gets weight ~0, is
-/// counted, and nothing becomes NaN.
+/// counted once as a component of the model (and once per update in the totals), and nothing
+/// becomes NaN.
 #[test]
 fn empty_components_keep_their_parameters_and_are_counted() {
     let (_, x) = sampled(CovarianceType::Diag, 2, 2, 1000, 5);
@@ -253,7 +261,8 @@ fn empty_components_keep_their_parameters_and_are_counted() {
     .unwrap();
     let config = EmConfig::new(3, CovarianceType::Diag).max_iter(5).tol(0.0);
     let result = fit(&config, x, FitOptions { start: Some(&start), ..Default::default() }).unwrap();
-    assert_eq!(result.report.empty_components, 5);
+    assert_eq!(result.report.empty_components, 1);
+    assert_eq!(result.report.guard_totals.empty_components, 5);
     assert_eq!(result.model.mean(2), &[1e6, 1e6]);
     assert!(result.model.weights()[2] < 1e-12);
     assert!(result.report.final_log_likelihood.is_finite());
@@ -322,4 +331,78 @@ fn kmeans_starts_are_scale_invariant() {
             assert!(close(w[0], half.min(1.0 - half), 1e-5), "{init} x{scale:e} f32: {w:?}");
         }
     }
+}
+
+/// One of two components empty is reported as one empty component, not as the number of
+/// updates it was empty in (the "guards: 2 empty components" counted the start and the
+/// one EM iteration), for batch EM with restarts and for online EM.
+#[test]
+fn empty_components_count_components_not_iterations() {
+    let (_, x) = sampled(CovarianceType::Full, 1, 2, 500, 21);
+    let x = Samples::new(&x, 2).unwrap();
+    let start = GaussianMixture::<f64>::new(
+        CovarianceType::Full,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 1e6, 1e6],
+        vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+    )
+    .unwrap();
+    let config = EmConfig::new(2, CovarianceType::Full).max_iter(8).tol(0.0);
+    let options = || FitOptions { start: Some(&start), ..Default::default() };
+    let batch = fit(&config, x, options()).unwrap();
+    assert_eq!(batch.report.empty_components, 1);
+    assert_eq!(batch.report.guard_totals.empty_components, 8);
+    // max_iter = 0: the start has had no update, so nothing is counted.
+    let none = fit(&config.clone().max_iter(0), x, options()).unwrap();
+    assert_eq!((none.report.empty_components, none.report.guard_totals.empty_components), (0, 0));
+    // Online EM (t0 = 0: the first batch replaces the start's statistics): the last batch's
+    // update, not the sum over batches and epochs; full covariances take the general path,
+    // small diagonal batches the fast one.
+    let online = gmm_em::online::OnlineConfig::new().batch_size(50).epochs(3).t0(0.0);
+    let run = gmm_em::online::fit_online(&config, &online, x, options()).unwrap();
+    assert_eq!(run.report.empty_components, 1);
+    assert_eq!(run.report.guard_totals.empty_components, 30);
+    let diag_start = GaussianMixture::<f64>::new(
+        CovarianceType::Diag,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 1e6, 1e6],
+        vec![1.0; 4],
+    )
+    .unwrap();
+    let diag = EmConfig::new(2, CovarianceType::Diag);
+    let online = online.batch_size(10);
+    let options = FitOptions { start: Some(&diag_start), ..Default::default() };
+    let run = gmm_em::online::fit_online(&diag, &online, x, options).unwrap();
+    assert_eq!(run.report.empty_components, 1);
+    assert_eq!(run.report.guard_totals.empty_components, 150);
+    // A variance floor that holds every variance: counted per variance of the model.
+    let floored = EmConfig::new(2, CovarianceType::Diag)
+        .variance_floor(Some(1e3))
+        .max_iter(4)
+        .tol(0.0)
+        .n_init(3)
+        .seed(2)
+        .fit(x)
+        .unwrap();
+    assert_eq!(floored.report.floored_variances, 4);
+    assert!(floored.report.guard_totals.floored_variances >= 3 * 5 * 4, "{:?}", floored.report);
+}
+
+/// `threads` above the machine's parallelism is capped to it (10,000 threads turned a 1 ms fit
+/// into 146 s); the report says how many ran and the result is the same.
+#[test]
+fn threads_are_capped_at_the_available_parallelism() {
+    let limit = gmm_em::fit::max_threads();
+    assert!(limit >= 1);
+    assert_eq!(gmm_em::fit::effective_threads(10_000), limit);
+    assert_eq!(gmm_em::fit::effective_threads(1), 1);
+    let (_, x) = sampled(CovarianceType::Diag, 2, 2, 500, 31);
+    let x = Samples::new(&x, 2).unwrap();
+    let config = EmConfig::new(2, CovarianceType::Diag).seed(3);
+    let started = std::time::Instant::now();
+    let many = config.clone().threads(Some(10_000)).fit(x).unwrap();
+    assert!(started.elapsed().as_secs_f64() < 10.0, "{:?}", started.elapsed());
+    assert_eq!(many.report.threads, limit);
+    let one = config.threads(Some(1)).fit(x).unwrap();
+    assert_eq!(one.model, many.model);
 }
