@@ -52,6 +52,12 @@ fn covariance_type() -> impl TypedValueParser<Value = CovarianceType> {
     PossibleValuesParser::new(names).try_map(|name| name.parse::<CovarianceType>())
 }
 
+/// `--init` of `select` and `classify train`: a start method's name.
+fn init_method() -> impl TypedValueParser<Value = gmm_em::Init> {
+    let names = ["hierarchical", "kmeans", "kmeans++", "random", "random-resp"];
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<gmm_em::Init>())
+}
+
 /// Precision of the computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Dtype {
@@ -285,9 +291,15 @@ pub enum CriterionArg {
 /// EM settings shared by `gmm select` and `gmm classify train`.
 #[derive(Debug, Args)]
 pub struct EmArgs {
-    /// Restarts per fit, each from its own seed; the best is kept.
-    #[arg(long, default_value_t = 1)]
-    pub n_init: usize,
+    /// Start of every fit: hierarchical (mclust's agglomeration, then k-means for further
+    /// restarts), kmeans, kmeans++, random or random-resp [default: select hierarchical,
+    /// classify kmeans].
+    #[arg(long, value_parser = init_method())]
+    pub init: Option<gmm_em::Init>,
+    /// Restarts per fit, each from its own seed; the best is kept [default: select 2 (the
+    /// hierarchical start and a k-means one), classify 1].
+    #[arg(long)]
+    pub n_init: Option<usize>,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -20,6 +20,12 @@ pub enum Init {
     /// Responsibilities drawn uniformly and normalised per sample, then one M-step
     /// (scikit-learn's `init_params="random"`).
     RandomResponsibilities,
+    /// The first restart starts from the partition into `k` clusters of a model-based
+    /// hierarchical agglomeration (Ward's criterion in mclust's scaled-SVD space, on at most
+    /// 2,000 rows: [`crate::hierarchy`]) and one M-step — deterministic, as mclust's default;
+    /// every further restart from k-means with its own seed, so `n_init = 2` tries both
+    /// (the default of [`crate::SelectConfig`]).
+    Hierarchical,
 }
 
 impl Init {
@@ -30,6 +36,7 @@ impl Init {
             Self::KMeansPlusPlus => "kmeans++",
             Self::RandomRows => "random",
             Self::RandomResponsibilities => "random-resp",
+            Self::Hierarchical => "hierarchical",
         }
     }
 }
@@ -49,9 +56,13 @@ impl FromStr for Init {
             "kmeans++" => Ok(Self::KMeansPlusPlus),
             "random" => Ok(Self::RandomRows),
             "random-resp" => Ok(Self::RandomResponsibilities),
+            "hierarchical" | "hc" => Ok(Self::Hierarchical),
             other => Err(Error::new(
                 ErrorKind::InvalidConfig,
-                format!("unknown init {other:?}: use kmeans, kmeans++, random or random-resp"),
+                format!(
+                    "unknown init {other:?}: use kmeans, kmeans++, random, random-resp or \
+                     hierarchical"
+                ),
             )),
         }
     }

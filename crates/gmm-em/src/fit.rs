@@ -226,17 +226,16 @@ fn run<T: Real>(
         let seed = stream_seed(config.get_seed(), restart as u64);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, options.sample_weights, config, seed, options.update)?,
+            None => {
+                initial_model(x, options.sample_weights, config, seed, restart, options.update)?
+            }
         };
         let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
         let mut restart_totals = init_guards;
         restart_totals.add(outcome.guards);
         // The returned model's guards: its last update's, or the start's when none ran.
-        let final_guards = if outcome.log_likelihood.is_empty() {
-            init_guards
-        } else {
-            outcome.final_guards
-        };
+        let final_guards =
+            if outcome.log_likelihood.is_empty() { init_guards } else { outcome.final_guards };
         restarts.push(RestartSummary {
             seed,
             n_iter: outcome.log_likelihood.len(),

@@ -27,7 +27,8 @@ use rayon::prelude::*;
 
 use crate::config::{EmConfig, Init};
 use crate::fit::default_rule;
-use crate::pass::accumulate;
+use crate::hierarchy::{Hierarchy, MAX_ROWS};
+use crate::pass::{accumulate, accumulate_rows};
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{GuardCounts, Parameters, UpdateRule};
 
@@ -113,7 +114,7 @@ pub(crate) fn diagonal_covariances(
     }
 }
 
-/// The starting model of one restart.
+/// The starting model of restart `restart` (seed `seed`).
 ///
 /// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
 /// configuration's guards), the update the fit itself uses.
@@ -122,6 +123,7 @@ pub(crate) fn initial_model<T: Real>(
     sample_weights: Option<&[f64]>,
     config: &EmConfig,
     seed: u64,
+    restart: usize,
     rule: Option<&dyn UpdateRule>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
@@ -140,13 +142,22 @@ pub(crate) fn initial_model<T: Real>(
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
         update_with(rule, &stats, &provisional)
     };
-    match config.get_init() {
+    let init = match config.get_init() {
+        Init::Hierarchical if restart > 0 => Init::KMeans,
+        init => init,
+    };
+    match init {
+        Init::Hierarchical => {
+            let shape = (k, covariance_type);
+            let moments = (mean.as_slice(), variance.as_slice());
+            hierarchical_start(x, sample_weights, shape, moments, reg, rule, &mut rng)
+        }
         Init::KMeans | Init::KMeansPlusPlus => {
             let m = config.get_kmeans_sample_size(x.n_samples());
             let (rows, weights) = subsample(x, sample_weights, m, &mut rng);
             let sub = Samples::new(&rows, x.n_features())?;
             let seeds = kmeans_plus_plus(sub, weights.as_deref(), k, &mut rng);
-            if config.get_init() == Init::KMeansPlusPlus {
+            if init == Init::KMeansPlusPlus {
                 return from_centres(seeds);
             }
             let tol = 1e-4 * variance.iter().sum::<f64>() / variance.len() as f64;
@@ -177,6 +188,67 @@ pub(crate) fn initial_model<T: Real>(
             update_with(rule, &stats, &provisional)
         }
     }
+}
+
+/// The start from the partition into `k` clusters of the hierarchical agglomeration of (a
+/// subsample of at most [`crate::hierarchy::MAX_ROWS`] of) the rows: their hard labels make
+/// statistics over those rows, and `rule` a model.
+fn hierarchical_start<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    (k, covariance_type): (usize, CovarianceType),
+    (mean, variance): (&[f64], &[f64]),
+    reg: f64,
+    rule: &dyn UpdateRule,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(GaussianMixture<T>, GuardCounts)> {
+    let (n, d) = (x.n_samples(), x.n_features());
+    let layout = MomentLayout::for_covariance(covariance_type);
+    let mut rows: Vec<usize> = if n > MAX_ROWS {
+        let mut picked = rand::seq::index::sample(rng, n, MAX_ROWS).into_vec();
+        picked.sort_unstable();
+        picked
+    } else {
+        (0..n).collect()
+    };
+    let weights: Option<Vec<f64>> = sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+    let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
+    let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
+    // Rows of weight 0 took no part: keep the ones that did.
+    rows = tree.rows().iter().map(|&r| rows[r]).collect();
+    let labels = tree.partition(k);
+    let weight = |r: usize| sample_weights.map_or(1.0, |w| w[rows[r]]);
+    // Cluster means, the statistics' shift (a cluster the tree cannot form — fewer rows than
+    // k — stays empty and keeps the provisional model's data mean).
+    let mut centres = vec![0.0; k * d];
+    let mut mass = vec![0.0; k];
+    for (r, &l) in labels.iter().enumerate() {
+        mass[l] += weight(r);
+        for (c, v) in centres[l * d..(l + 1) * d].iter_mut().zip(x.row(rows[r])) {
+            *c += weight(r) * v.to_f64();
+        }
+    }
+    for c in 0..k {
+        for j in 0..d {
+            centres[c * d + j] = if mass[c] > 0.0 { centres[c * d + j] / mass[c] } else { mean[j] };
+        }
+    }
+    let row_weights: Option<Vec<f64>> =
+        sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+    let stats =
+        accumulate_rows(x, Some(&rows), row_weights.as_deref(), k, layout, &centres, |s, block| {
+            let start = block * BLOCK_ROWS;
+            for b in 0..s.len {
+                let label = labels[start + b];
+                for c in 0..k {
+                    s.log_density[c * BLOCK_ROWS + b] =
+                        T::from_f64(if c == label { 1.0 } else { 0.0 });
+                }
+            }
+            s.log_likelihood.fill(T::ZERO);
+        });
+    let provisional = provisional(covariance_type, centres, k, variance, reg);
+    update_with(rule, &stats, &provisional)
 }
 
 /// `rule`'s update of `stats` collected around `provisional`'s means, as a model.
