@@ -81,13 +81,13 @@ pub struct FitArgs {
     /// Start: kmeans, kmeans++, random (random rows), random-resp, or a model file (.json).
     #[arg(long, default_value = "kmeans")]
     pub init: String,
-    /// Maximum EM iterations.
-    #[arg(long, default_value_t = 100)]
-    pub max_iter: usize,
-    /// Stop when the mean log-likelihood per sample changes by less than this (0: run
-    /// exactly --max-iter iterations).
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    pub tol: f64,
+    /// Maximum EM iterations [default: 100; vb: 1000].
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Stop when the mean log-likelihood per sample (vb: the lower bound per sample) changes
+    /// by less than this (0: run exactly --max-iter iterations) [default: 1e-3; vb: 1e-6].
+    #[arg(long, allow_negative_numbers = true)]
+    pub tol: Option<f64>,
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,

@@ -35,7 +35,7 @@ use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::config::EmConfig;
 use crate::driver::{BatchEm, StopRule, Trajectory, iterate_restart};
-use crate::init::{initial_model, stream_seed};
+use crate::init::{StartTree, initial_model, stream_seed};
 use crate::pass::e_step_unchecked;
 use crate::update::{GuardCounts, MaximumLikelihood, Regularisation, UpdateRule, m_step};
 
@@ -128,7 +128,19 @@ pub fn fit<T: Real>(
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
     check_inputs(config, x, &options)?;
-    with_threads(config.get_threads(), || run(config, x, options))
+    with_threads(config.get_threads(), || run(config, x, options, None))
+}
+
+/// [`fit()`] on the current pool, its hierarchical starts cut from `tree` (model selection
+/// builds one tree for all its cells).
+pub(crate) fn fit_on_tree<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    tree: Option<&StartTree>,
+) -> Result<Fit<T>> {
+    let options = FitOptions::default();
+    check_inputs(config, x, &options)?;
+    run(config, x, options, tree)
 }
 
 /// The checks every fit of `x` runs before it starts.
@@ -215,6 +227,7 @@ fn run<T: Real>(
     config: &EmConfig,
     x: Samples<'_, T>,
     mut options: FitOptions<'_, T>,
+    tree: Option<&StartTree>,
 ) -> Result<Fit<T>> {
     let started = Instant::now();
     let n_restarts = if options.start.is_some() { 1 } else { config.get_n_init() };
@@ -227,7 +240,8 @@ fn run<T: Real>(
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
             None => {
-                initial_model(x, options.sample_weights, config, seed, restart, options.update)?
+                let w = options.sample_weights;
+                initial_model(x, w, config, seed, restart, options.update, tree)?
             }
         };
         let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;

@@ -125,6 +125,7 @@ pub(crate) fn initial_model<T: Real>(
     seed: u64,
     restart: usize,
     rule: Option<&dyn UpdateRule>,
+    tree: Option<&StartTree>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
@@ -150,7 +151,15 @@ pub(crate) fn initial_model<T: Real>(
         Init::Hierarchical => {
             let shape = (k, covariance_type);
             let moments = (mean.as_slice(), variance.as_slice());
-            hierarchical_start(x, sample_weights, shape, moments, reg, rule, &mut rng)
+            let built;
+            let tree = match tree {
+                Some(tree) => tree,
+                None => {
+                    built = StartTree::new(x, sample_weights, &mut rng)?;
+                    &built
+                }
+            };
+            hierarchical_start(x, sample_weights, shape, moments, reg, rule, tree)
         }
         Init::KMeans | Init::KMeansPlusPlus => {
             let m = config.get_kmeans_sample_size(x.n_samples());
@@ -190,6 +199,42 @@ pub(crate) fn initial_model<T: Real>(
     }
 }
 
+/// The hierarchical agglomeration behind [`Init::Hierarchical`] starts, over a uniform
+/// subsample of at most [`MAX_ROWS`] rows (all rows of smaller data) less those of weight 0:
+/// built once, it serves every `k` (model selection shares one across its cells).
+#[derive(Debug, Clone)]
+pub(crate) struct StartTree {
+    /// The rows of the data that took part, in order.
+    rows: Vec<usize>,
+    /// Their tree (over positions in `rows`).
+    tree: Hierarchy,
+}
+
+impl StartTree {
+    /// The tree of `x`'s rows, subsampled with `rng` when there are more than [`MAX_ROWS`].
+    pub(crate) fn new<T: Real>(
+        x: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Self> {
+        let (n, d) = (x.n_samples(), x.n_features());
+        let rows: Vec<usize> = if n > MAX_ROWS {
+            let mut picked = rand::seq::index::sample(rng, n, MAX_ROWS).into_vec();
+            picked.sort_unstable();
+            picked
+        } else {
+            (0..n).collect()
+        };
+        let weights: Option<Vec<f64>> =
+            sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+        let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
+        let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
+        // Rows of weight 0 took no part: keep the ones that did.
+        let rows = tree.rows().iter().map(|&r| rows[r]).collect();
+        Ok(Self { rows, tree })
+    }
+}
+
 /// The start from the partition into `k` clusters of the hierarchical agglomeration of (a
 /// subsample of at most [`crate::hierarchy::MAX_ROWS`] of) the rows: their hard labels make
 /// statistics over those rows, and `rule` a model.
@@ -200,23 +245,12 @@ fn hierarchical_start<T: Real>(
     (mean, variance): (&[f64], &[f64]),
     reg: f64,
     rule: &dyn UpdateRule,
-    rng: &mut Xoshiro256PlusPlus,
+    tree: &StartTree,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
-    let (n, d) = (x.n_samples(), x.n_features());
+    let d = x.n_features();
     let layout = MomentLayout::for_covariance(covariance_type);
-    let mut rows: Vec<usize> = if n > MAX_ROWS {
-        let mut picked = rand::seq::index::sample(rng, n, MAX_ROWS).into_vec();
-        picked.sort_unstable();
-        picked
-    } else {
-        (0..n).collect()
-    };
-    let weights: Option<Vec<f64>> = sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-    let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
-    let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
-    // Rows of weight 0 took no part: keep the ones that did.
-    rows = tree.rows().iter().map(|&r| rows[r]).collect();
-    let labels = tree.partition(k);
+    let rows = &tree.rows;
+    let labels = tree.tree.partition(k);
     let weight = |r: usize| sample_weights.map_or(1.0, |w| w[rows[r]]);
     // Cluster means, the statistics' shift (a cluster the tree cannot form — fewer rows than
     // k — stays empty and keeps the provisional model's data mean).

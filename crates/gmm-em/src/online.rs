@@ -562,7 +562,7 @@ pub fn fit_online<T: Real>(
         let seed = stream_seed(config.get_seed(), 0);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, weights, config, seed, 0, options.update)?,
+            None => initial_model(x, weights, config, seed, 0, options.update, None)?,
         };
         let ml = default_rule(config);
         let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);

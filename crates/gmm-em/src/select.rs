@@ -79,7 +79,12 @@
 //!
 //! Each cell is one [`crate::fit()`] (with its restarts) followed by one blocked pass of
 //! [`GaussianMixture::criteria`] over the data for the log-likelihood and the classification
-//! entropy. Only the best model is kept in memory.
+//! entropy, and the eigenvalues of its covariances (for collapsed components). The
+//! hierarchical start's tree is built once for the whole grid — on data of more than 2,000
+//! rows from a subsample drawn from the base seed alone — and each cell cuts it at its `k`
+//! (0.25 s per tree at 2,000 rows of 26 features; the default search on one FSDD speaker's
+//! 21,585 frames, k = 1..8 and the four types, takes ~1.7x the time of one k-means start per
+//! cell). Only the best model is kept in memory.
 
 use std::fmt;
 use std::str::FromStr;
@@ -87,9 +92,11 @@ use std::str::FromStr;
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 
 use crate::config::{EmConfig, Init};
-use crate::fit::{FitOptions, fit, with_threads};
+use crate::fit::{fit_on_tree, with_threads};
 use crate::hierarchy::symmetric_eigen;
-use crate::init::{data_moments, stream_seed};
+use crate::init::{StartTree, data_moments, stream_seed};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The information criterion a selection minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -397,10 +404,20 @@ fn run<T: Real>(config: &SelectConfig, x: Samples<'_, T>) -> Result<Selection<T>
     // (criterion value, parameters, index, model) of the best so far.
     let mut best: Option<(CandidateScore, usize, GaussianMixture<T>)> = None;
     let (_, variance) = data_moments(x, None);
+    // One tree for every cell's hierarchical start (from a subsample drawn from the base seed
+    // on data of more than 2,000 rows).
+    let tree = match config.em.get_init() {
+        Init::Hierarchical => {
+            let mut rng =
+                Xoshiro256PlusPlus::seed_from_u64(stream_seed(config.em.get_seed(), u64::MAX));
+            Some(StartTree::new(x, None, &mut rng)?)
+        }
+        _ => None,
+    };
     for &k in &config.components {
         for &covariance_type in &config.covariance_types {
             let em = config.cell_config(k, covariance_type).threads(None);
-            let outcome = fit_cell(&em, x, &variance);
+            let outcome = fit_cell(&em, x, &variance, tree.as_ref());
             let index = candidates.len();
             let outcome = match outcome {
                 Ok((score, model)) => {
@@ -441,8 +458,9 @@ fn fit_cell<T: Real>(
     em: &EmConfig,
     x: Samples<'_, T>,
     variance: &[f64],
+    tree: Option<&StartTree>,
 ) -> Result<(CandidateScore, GaussianMixture<T>)> {
-    let fit = fit(em, x, FitOptions::default())?;
+    let fit = fit_on_tree(em, x, tree)?;
     let start = match em.get_init() {
         Init::Hierarchical if fit.report.best_restart > 0 => Init::KMeans.as_str(),
         init => init.as_str(),

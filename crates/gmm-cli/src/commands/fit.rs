@@ -148,10 +148,14 @@ fn start_and_config<T: Real>(
             (k, args.covariance.unwrap_or(CovarianceType::Full))
         }
     };
-    let config = EmConfig::new(k, cov)
-        .init(method.unwrap_or(Init::KMeans))
-        .max_iter(args.max_iter)
-        .tol(args.tol)
+    let mut config = EmConfig::new(k, cov).init(method.unwrap_or(Init::KMeans));
+    if let Some(max_iter) = args.max_iter {
+        config = config.max_iter(max_iter);
+    }
+    if let Some(tol) = args.tol {
+        config = config.tol(tol);
+    }
+    let config = config
         .reg_covar(args.reg_covar)
         .variance_floor(args.variance_floor)
         .n_init(args.n_init)
@@ -204,6 +208,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
     let method = method(args)?;
+    // The method's defaults for --max-iter and --tol, so the report shows what ran.
+    let config = method.resolve(&config);
     let start = match &resp {
         Some(r) => {
             let rule = method.rule(&config, x.samples(), weights.as_deref())?;
