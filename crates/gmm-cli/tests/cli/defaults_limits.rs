@@ -114,3 +114,48 @@ fn empty_components_are_counted_once() {
     assert_eq!(report["empty_component_iterations"], 5);
     assert_eq!(report["floored_variances"], 0);
 }
+
+/// `fit --method vb` without `--tol`/`--max-iter` runs to VB's defaults (1e-6, 1000) and prunes;
+/// EM keeps 1e-3 and 100; given values win.
+#[test]
+fn vb_runs_to_its_own_defaults() {
+    let s = Scratch::new();
+    let data = faithful();
+    assert_ok(&fit_to_out(&s, &data, "10", &["--method", "vb"]));
+    let report = s.json("out/r.json");
+    assert_eq!((report["tol"].as_f64(), report["max_iter"].as_u64()), (Some(1e-6), Some(1000)));
+    assert_eq!(report["converged"], true);
+    let active = report["active_components"].as_u64().unwrap();
+    assert!((2..=3).contains(&active), "{report}");
+    assert_ok(&fit_to_out(&s, &data, "2", &[]));
+    let report = s.json("out/r.json");
+    assert_eq!((report["tol"].as_f64(), report["max_iter"].as_u64()), (Some(1e-3), Some(100)));
+    assert_ok(&fit_to_out(&s, &data, "10", &["--method", "vb", "--tol", "1e-4"]));
+    let report = s.json("out/r.json");
+    assert_eq!((report["tol"].as_f64(), report["max_iter"].as_u64()), (Some(1e-4), Some(1000)));
+}
+
+/// `select` on Old Faithful over k = 1..6 finds mclust's 3 tied without tuning (it chose
+/// 2 full with one k-means start); `--init kmeans --n-init 1` is the old search.
+#[test]
+fn select_finds_the_best_model_by_default() {
+    let s = Scratch::new();
+    let data = faithful();
+    let text = assert_ok(&s.gmm(&["select", &data, "-k", "1..6", "--report", "out/t.json"]));
+    assert!(text.ends_with("best by bic: k = 3 tied (bic = 2314.870507)\n"), "{text}");
+    assert!(text.lines().next().unwrap().contains("start"), "{text}");
+    let report = s.json("out/t.json");
+    assert_eq!(
+        (report["init"].as_str(), report["n_init"].as_u64()),
+        (Some("hierarchical"), Some(2))
+    );
+    let old = &["select", &data, "-k", "1..6", "--init", "kmeans", "--n-init", "1"];
+    let text = assert_ok(&s.gmm(old));
+    assert!(text.ends_with("best by bic: k = 2 full (bic = 2322.195525)\n"), "{text}");
+    // fit takes the hierarchical start too, deterministically.
+    let hc = &["--init", "hierarchical", "--covariance", "tied"];
+    assert_ok(&fit_to_out(&s, &data, "3", hc));
+    let first = std::fs::read(s.path("out/m.json")).unwrap();
+    assert_ok(&fit_to_out(&s, &data, "3", &[hc.as_slice(), &["--seed", "7"]].concat()));
+    assert_eq!(first, std::fs::read(s.path("out/m.json")).unwrap());
+}
