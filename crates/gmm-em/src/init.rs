@@ -270,7 +270,7 @@ fn hierarchical_start<T: Real>(
     let row_weights: Option<Vec<f64>> =
         sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
     let stats =
-        accumulate_rows(x, Some(&rows), row_weights.as_deref(), k, layout, &centres, |s, block| {
+        accumulate_rows(x, Some(rows), row_weights.as_deref(), k, layout, &centres, |s, block| {
             let start = block * BLOCK_ROWS;
             for b in 0..s.len {
                 let label = labels[start + b];
