@@ -217,20 +217,21 @@ impl StartTree {
         sample_weights: Option<&[f64]>,
         rng: &mut Xoshiro256PlusPlus,
     ) -> Result<Self> {
-        let (n, d) = (x.n_samples(), x.n_features());
-        let rows: Vec<usize> = if n > MAX_ROWS {
-            let mut picked = rand::seq::index::sample(rng, n, MAX_ROWS).into_vec();
+        let d = x.n_features();
+        // Rows of weight 0 take no part (nor a place in the subsample).
+        let live: Vec<usize> =
+            (0..x.n_samples()).filter(|&i| sample_weights.is_none_or(|w| w[i] > 0.0)).collect();
+        let rows: Vec<usize> = if live.len() > MAX_ROWS {
+            let mut picked = rand::seq::index::sample(rng, live.len(), MAX_ROWS).into_vec();
             picked.sort_unstable();
-            picked
+            picked.into_iter().map(|i| live[i]).collect()
         } else {
-            (0..n).collect()
+            live
         };
         let weights: Option<Vec<f64>> =
             sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
         let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
         let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
-        // Rows of weight 0 took no part: keep the ones that did.
-        let rows = tree.rows().iter().map(|&r| rows[r]).collect();
         Ok(Self { rows, tree })
     }
 }

@@ -406,3 +406,61 @@ fn threads_are_capped_at_the_available_parallelism() {
     let one = config.threads(Some(1)).fit(x).unwrap();
     assert_eq!(one.model, many.model);
 }
+
+/// The hierarchical start treats integer sample weights as repetitions (rows of weight 0 take
+/// no part), is deterministic whatever the seed, and later restarts fall back to k-means.
+#[test]
+fn hierarchical_start_weights_are_repetitions() {
+    for &t in &CovarianceType::ALL {
+        let (_, x) = sampled(t, 3, 2, 300, 41);
+        let weights: Vec<f64> = (0..300).map(|i| (i % 3) as f64).collect();
+        let mut repeated = Vec::new();
+        for i in 0..300 {
+            for _ in 0..i % 3 {
+                repeated.extend_from_slice(&x[2 * i..2 * i + 2]);
+            }
+        }
+        let config = EmConfig::new(3, t).init(Init::Hierarchical).max_iter(0);
+        let options = FitOptions { sample_weights: Some(&weights), ..Default::default() };
+        let a = fit(&config, Samples::new(&x, 2).unwrap(), options).unwrap();
+        let b = config.fit(Samples::new(&repeated, 2).unwrap()).unwrap();
+        for (p, q) in a.model.means().iter().zip(b.model.means()) {
+            assert!(close(*p, *q, 1e-9), "{t}: mean {p} vs {q}");
+        }
+        for (p, q) in a.model.covariances().iter().zip(b.model.covariances()) {
+            assert!(close(*p, *q, 1e-9), "{t}: covariance {p} vs {q}");
+        }
+        let c = config.clone().seed(99).fit(Samples::new(&repeated, 2).unwrap()).unwrap();
+        assert_eq!(b.model, c.model, "{t}: the start does not depend on the seed");
+        // Two restarts: the second is k-means (with its own seed), so they differ.
+        let two = config.n_init(2).max_iter(5).fit(Samples::new(&x, 2).unwrap()).unwrap();
+        assert_eq!(two.report.restarts.len(), 2);
+        assert_ne!(two.report.restarts[0].seed, two.report.restarts[1].seed);
+    }
+}
+
+/// On more than 2,000 rows the hierarchy runs on a subsample drawn from the restart's seed
+/// (rows of weight 0 are never drawn), and the start still recovers separated clusters.
+#[test]
+fn hierarchical_start_on_large_data_subsamples() {
+    let truth = GaussianMixture::<f64>::new(
+        CovarianceType::Diag,
+        vec![0.3, 0.7],
+        vec![0.0, 0.0, 20.0, 20.0],
+        vec![1.0; 4],
+    )
+    .unwrap();
+    let (x, _) = truth.sample(6000, 8).unwrap();
+    // Only every tenth row counts.
+    let weights: Vec<f64> = (0..6000).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
+    let config = EmConfig::new(2, CovarianceType::Diag).init(Init::Hierarchical).max_iter(0);
+    for w in [None, Some(weights.as_slice())] {
+        let options = || FitOptions { sample_weights: w, ..Default::default() };
+        let a = fit(&config.clone().seed(1), x.samples(), options()).unwrap();
+        let b = fit(&config.clone().seed(1), x.samples(), options()).unwrap();
+        assert_eq!(a.model, b.model);
+        let mut weights = a.model.weights().to_vec();
+        weights.sort_by(f64::total_cmp);
+        assert!((weights[0] - 0.3).abs() < 0.05, "{weights:?}");
+    }
+}
