@@ -78,7 +78,8 @@ pub struct FitArgs {
     /// Covariance structure [default: full] (taken from the model file with --init MODEL.json).
     #[arg(long, value_parser = covariance_type())]
     pub covariance: Option<CovarianceType>,
-    /// Start: kmeans, kmeans++, random (random rows), random-resp, or a model file (.json).
+    /// Start: kmeans, kmeans++, random (random rows), random-resp, hierarchical (mclust's
+    /// agglomeration; further restarts use kmeans), or a model file (.json).
     #[arg(long, default_value = "kmeans")]
     pub init: String,
     /// Maximum EM iterations [default: 100; vb: 1000].

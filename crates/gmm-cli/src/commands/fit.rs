@@ -95,8 +95,8 @@ fn start_and_config<T: Real>(
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
                     format!(
-                        "--init {:?} is neither kmeans, kmeans++, random, random-resp nor an \
-                         existing model file",
+                        "--init {:?} is neither kmeans, kmeans++, random, random-resp, \
+                         hierarchical nor an existing model file",
                         args.init
                     ),
                 ));
