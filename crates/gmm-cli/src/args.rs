@@ -52,6 +52,12 @@ fn covariance_type() -> impl TypedValueParser<Value = CovarianceType> {
     PossibleValuesParser::new(names).try_map(|name| name.parse::<CovarianceType>())
 }
 
+/// `--init` of `select` and `classify train`: a start method's name.
+fn init_method() -> impl TypedValueParser<Value = gmm_em::Init> {
+    let names = ["hierarchical", "kmeans", "kmeans++", "random", "random-resp"];
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<gmm_em::Init>())
+}
+
 /// Precision of the computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Dtype {
@@ -72,16 +78,17 @@ pub struct FitArgs {
     /// Covariance structure [default: full] (taken from the model file with --init MODEL.json).
     #[arg(long, value_parser = covariance_type())]
     pub covariance: Option<CovarianceType>,
-    /// Start: kmeans, kmeans++, random (random rows), random-resp, or a model file (.json).
+    /// Start: kmeans, kmeans++, random (random rows), random-resp, hierarchical (mclust's
+    /// agglomeration; further restarts use kmeans), or a model file (.json).
     #[arg(long, default_value = "kmeans")]
     pub init: String,
-    /// Maximum EM iterations.
-    #[arg(long, default_value_t = 100)]
-    pub max_iter: usize,
-    /// Stop when the mean log-likelihood per sample changes by less than this (0: run
-    /// exactly --max-iter iterations).
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
-    pub tol: f64,
+    /// Maximum EM iterations [default: 100; vb: 1000].
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Stop when the mean log-likelihood per sample (vb: the lower bound per sample) changes
+    /// by less than this (0: run exactly --max-iter iterations) [default: 1e-3; vb: 1e-6].
+    #[arg(long, allow_negative_numbers = true)]
+    pub tol: Option<f64>,
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
@@ -94,7 +101,8 @@ pub struct FitArgs {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Per-sample weights: .npy (1-D) or a one-column text file.
@@ -284,9 +292,15 @@ pub enum CriterionArg {
 /// EM settings shared by `gmm select` and `gmm classify train`.
 #[derive(Debug, Args)]
 pub struct EmArgs {
-    /// Restarts per fit, each from its own seed; the best is kept.
-    #[arg(long, default_value_t = 1)]
-    pub n_init: usize,
+    /// Start of every fit: hierarchical (mclust's agglomeration, then k-means for further
+    /// restarts), kmeans, kmeans++, random or random-resp [default: select hierarchical,
+    /// classify kmeans].
+    #[arg(long, value_parser = init_method())]
+    pub init: Option<gmm_em::Init>,
+    /// Restarts per fit, each from its own seed; the best is kept [default: select 2 (the
+    /// hierarchical start and a k-means one), classify 1].
+    #[arg(long)]
+    pub n_init: Option<usize>,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -299,7 +313,8 @@ pub struct EmArgs {
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
 }
@@ -485,7 +500,8 @@ pub struct UbmArgs {
     /// Added to every variance in every M-step.
     #[arg(long, default_value_t = 1e-6)]
     pub reg_covar: f64,
-    /// Threads [default: all cores]; results do not depend on it.
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Compute in this precision [default: the first file's].

@@ -20,6 +20,12 @@ pub enum Init {
     /// Responsibilities drawn uniformly and normalised per sample, then one M-step
     /// (scikit-learn's `init_params="random"`).
     RandomResponsibilities,
+    /// The first restart starts from the partition into `k` clusters of a model-based
+    /// hierarchical agglomeration (Ward's criterion in mclust's scaled-SVD space, on at most
+    /// 2,000 rows: [`crate::hierarchy`]) and one M-step — deterministic, as mclust's default;
+    /// every further restart from k-means with its own seed, so `n_init = 2` tries both
+    /// (the default of [`crate::SelectConfig`]).
+    Hierarchical,
 }
 
 impl Init {
@@ -30,6 +36,7 @@ impl Init {
             Self::KMeansPlusPlus => "kmeans++",
             Self::RandomRows => "random",
             Self::RandomResponsibilities => "random-resp",
+            Self::Hierarchical => "hierarchical",
         }
     }
 }
@@ -49,22 +56,38 @@ impl FromStr for Init {
             "kmeans++" => Ok(Self::KMeansPlusPlus),
             "random" => Ok(Self::RandomRows),
             "random-resp" => Ok(Self::RandomResponsibilities),
+            "hierarchical" | "hc" => Ok(Self::Hierarchical),
             other => Err(Error::new(
                 ErrorKind::InvalidConfig,
-                format!("unknown init {other:?}: use kmeans, kmeans++, random or random-resp"),
+                format!(
+                    "unknown init {other:?}: use kmeans, kmeans++, random, random-resp or \
+                     hierarchical"
+                ),
             )),
         }
     }
 }
 
+/// EM's convergence threshold unless the configuration or the method says otherwise: the mean
+/// log-likelihood per sample changing by less than this (scikit-learn's `tol`).
+pub const DEFAULT_TOL: f64 = 1e-3;
+
+/// EM's iteration limit unless the configuration or the method says otherwise (scikit-learn's).
+pub const DEFAULT_MAX_ITER: usize = 100;
+
 /// Settings of an EM fit. Defaults follow scikit-learn where it has the setting.
+///
+/// `max_iter` and `tol` left unset take the default of the method that fits
+/// ([`crate::Method::resolve`]): [`DEFAULT_MAX_ITER`] and [`DEFAULT_TOL`] for EM, MAP and online
+/// EM, longer runs to a tighter threshold for variational Bayes, whose job — pruning the
+/// components the data does not need — takes hundreds of iterations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmConfig {
     n_components: usize,
     covariance_type: CovarianceType,
     init: Init,
-    max_iter: usize,
-    tol: f64,
+    max_iter: Option<usize>,
+    tol: Option<f64>,
     n_init: usize,
     seed: u64,
     threads: Option<usize>,
@@ -80,8 +103,8 @@ impl Default for EmConfig {
             n_components: 1,
             covariance_type: CovarianceType::Full,
             init: Init::KMeans,
-            max_iter: 100,
-            tol: 1e-3,
+            max_iter: None,
+            tol: None,
             n_init: 1,
             seed: 0,
             threads: None,
@@ -118,13 +141,20 @@ impl EmConfig {
     setting!(
         /// Initialisation of every restart (default k-means).
         init: Init);
-    setting!(
-        /// Maximum EM iterations per restart (default 100); 0 returns the start.
-        max_iter: usize);
-    setting!(
-        /// Stop when the mean log-likelihood per sample changes by less than this between
-        /// iterations (default 1e-3); 0 runs exactly `max_iter` iterations.
-        tol: f64);
+    /// Maximum EM iterations per restart (default: the method's, [`DEFAULT_MAX_ITER`] for
+    /// EM); 0 returns the start.
+    pub fn max_iter(mut self, value: usize) -> Self {
+        self.max_iter = Some(value);
+        self
+    }
+
+    /// Stop when the objective per sample (mean log-likelihood, or VB's bound) changes by less
+    /// than this between iterations (default: the method's, [`DEFAULT_TOL`] for EM); 0 runs
+    /// exactly `max_iter` iterations.
+    pub fn tol(mut self, value: f64) -> Self {
+        self.tol = Some(value);
+        self
+    }
     setting!(
         /// Restarts, each initialised from its own seed; the best log-likelihood wins (default 1).
         n_init: usize);
@@ -132,7 +162,9 @@ impl EmConfig {
         /// Seed of every random choice (default 0).
         seed: u64);
     setting!(
-        /// Threads (`None`, the default: the current rayon pool). Results do not depend on it.
+        /// Threads (`None`, the default: the current rayon pool), at most
+        /// [`crate::fit::max_threads`]: more are capped to it (the report's `threads` says how
+        /// many ran). Results do not depend on it.
         threads: Option<usize>);
     setting!(
         /// Added to every variance in every M-step (default 1e-6, as scikit-learn).
@@ -162,13 +194,17 @@ impl EmConfig {
     pub fn get_init(&self) -> Init {
         self.init
     }
-    /// Maximum iterations.
+    /// Maximum iterations ([`DEFAULT_MAX_ITER`] when unset).
     pub fn get_max_iter(&self) -> usize {
-        self.max_iter
+        self.max_iter.unwrap_or(DEFAULT_MAX_ITER)
     }
-    /// Convergence threshold.
+    /// Convergence threshold ([`DEFAULT_TOL`] when unset).
     pub fn get_tol(&self) -> f64 {
-        self.tol
+        self.tol.unwrap_or(DEFAULT_TOL)
+    }
+    /// Whether `max_iter` and `tol` were set (unset ones take the method's defaults).
+    pub fn has_stop_rule(&self) -> (bool, bool) {
+        (self.max_iter.is_some(), self.tol.is_some())
     }
     /// Restarts.
     pub fn get_n_init(&self) -> usize {
@@ -210,8 +246,9 @@ impl EmConfig {
         if self.n_components == 0 {
             return bad("n_components is 0: ask for at least one component".into());
         }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return bad(format!("tol is {}: use a finite value >= 0", self.tol));
+        let tol = self.get_tol();
+        if !(tol.is_finite() && tol >= 0.0) {
+            return bad(format!("tol is {tol}: use a finite value >= 0"));
         }
         if self.n_init == 0 {
             return bad("n_init is 0: use at least one restart".into());

@@ -113,8 +113,13 @@ pub struct Trajectory {
     pub last: f64,
     /// Whether the tolerance was met.
     pub converged: bool,
-    /// What the guards did, summed over the advances.
+    /// What the guards did, summed over the advances (occurrences: a component empty in three
+    /// updates counts three times).
     pub guards: GuardCounts,
+    /// What the guards did in the advance that produced the returned model (zero when no
+    /// advance ran): how many of *its* components are empty, how many of *its* variances are
+    /// floored.
+    pub final_guards: GuardCounts,
 }
 
 /// Runs `learner` from `start` until `stop` (see the module docs); `on_iteration` is called
@@ -139,7 +144,7 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
 ) -> Result<(GaussianMixture<T>, Trajectory)> {
     let mut model = start;
     let mut objective = Vec::new();
-    let mut guards = GuardCounts::default();
+    let (mut guards, mut final_guards) = (GuardCounts::default(), GuardCounts::default());
     let (mut previous, mut initial) = (f64::NAN, f64::NAN);
     let mut converged = false;
     for t in 0.. {
@@ -172,12 +177,13 @@ pub(crate) fn iterate_restart<T: Real, L: Learner<T> + ?Sized>(
         }
         let (next, step_guards) = learner.advance(&model, t + 1)?;
         guards.add(step_guards);
+        final_guards = step_guards;
         previous = value;
         model = next;
     }
     let model = learner.finish(model)?;
     let last = objective.last().copied().unwrap_or(initial);
-    Ok((model, Trajectory { objective, initial, last, converged, guards }))
+    Ok((model, Trajectory { objective, initial, last, converged, guards, final_guards }))
 }
 
 /// The driver under scikit-learn's convention, for drop-in front ends (the Python package):
@@ -196,12 +202,13 @@ pub fn iterate_scikit_learn<T: Real, L: Learner<T> + ?Sized>(
 ) -> Result<(GaussianMixture<T>, Trajectory)> {
     let mut model = start;
     let mut objective = Vec::with_capacity(max_iter);
-    let mut guards = GuardCounts::default();
+    let (mut guards, mut final_guards) = (GuardCounts::default(), GuardCounts::default());
     let (mut previous, mut converged) = (initial, false);
     for iteration in 1..=max_iter {
         let value = learner.evaluate(&model, true)?;
         let (next, step_guards) = learner.advance(&model, iteration)?;
         guards.add(step_guards);
+        final_guards = step_guards;
         model = next;
         objective.push(value);
         let info =
@@ -215,7 +222,7 @@ pub fn iterate_scikit_learn<T: Real, L: Learner<T> + ?Sized>(
     }
     let model = learner.finish(model)?;
     let last = objective.last().copied().unwrap_or(initial);
-    Ok((model, Trajectory { objective, initial, last, converged, guards }))
+    Ok((model, Trajectory { objective, initial, last, converged, guards, final_guards }))
 }
 
 /// Batch EM as a [`Learner`]: each evaluation is the fused E-step over all the data (its

@@ -35,7 +35,7 @@ use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::config::EmConfig;
 use crate::driver::{BatchEm, StopRule, Trajectory, iterate_restart};
-use crate::init::{initial_model, stream_seed};
+use crate::init::{StartTree, initial_model, stream_seed};
 use crate::pass::e_step_unchecked;
 use crate::update::{GuardCounts, MaximumLikelihood, Regularisation, UpdateRule, m_step};
 
@@ -83,10 +83,18 @@ pub struct FitReport {
     pub initial_log_likelihood: f64,
     /// Mean log-likelihood per sample of the returned model on the training data.
     pub final_log_likelihood: f64,
-    /// Components found empty in M-steps (initialisation included), summed over iterations.
+    /// Components of the returned model that were empty in the update that made it (they keep
+    /// earlier parameters at weight ≈ 0): each component counts once, however many iterations
+    /// it stayed empty. More than zero says the data supports fewer components.
     pub empty_components: usize,
-    /// Variances raised to `variance_floor`, summed over iterations.
+    /// Variances of the returned model that the update that made it raised to
+    /// `variance_floor`.
     pub floored_variances: usize,
+    /// Every time a guard fired, over every update of every restart, initialisations included:
+    /// component-iterations that were empty, variance-iterations floored (a component empty
+    /// for 10 iterations counts 10 times here and once in
+    /// [`empty_components`](Self::empty_components)).
+    pub guard_totals: GuardCounts,
     /// Every restart, in order.
     pub restarts: Vec<RestartSummary>,
     /// Index of the best restart.
@@ -120,7 +128,19 @@ pub fn fit<T: Real>(
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
     check_inputs(config, x, &options)?;
-    with_threads(config.get_threads(), || run(config, x, options))
+    with_threads(config.get_threads(), || run(config, x, options, None))
+}
+
+/// [`fit()`] on the current pool, its hierarchical starts cut from `tree` (model selection
+/// builds one tree for all its cells).
+pub(crate) fn fit_on_tree<T: Real>(
+    config: &EmConfig,
+    x: Samples<'_, T>,
+    tree: Option<&StartTree>,
+) -> Result<Fit<T>> {
+    let options = FitOptions::default();
+    check_inputs(config, x, &options)?;
+    run(config, x, options, tree)
 }
 
 /// The checks every fit of `x` runs before it starts.
@@ -163,13 +183,32 @@ pub(crate) fn check_inputs<T: Real>(
     Ok(())
 }
 
-/// Runs `f` on a pool of `threads` threads (the global pool for `None`): the thread setting of
-/// [`EmConfig`] and of every driver built on it (selection, classification, UBM training).
+/// The most threads a fit runs on: the threads this process can run at once
+/// ([`std::thread::available_parallelism`]: cores, CPU affinity and cgroup quotas), or 1 when
+/// that is unknown (as rayon's own default).
+///
+/// Every pass is compute- or memory-bound and cut into fixed blocks, so threads beyond this
+/// only add start-up, wake-up and scheduling costs (10,000 threads turned a 1 ms fit into a
+/// 146 s one) and can never change a result.
+pub fn max_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The threads a fit that asks for `requested` runs on: `requested` capped at
+/// [`max_threads`].
+pub fn effective_threads(requested: usize) -> usize {
+    requested.min(max_threads())
+}
+
+/// Runs `f` on a pool of `threads` threads, capped at [`max_threads`] (the global pool for
+/// `None`): the thread setting of [`EmConfig`] and of every driver built on it (selection,
+/// classification, UBM training). To oversubscribe on purpose (a determinism test on a small
+/// machine), install your own rayon pool and pass `None`.
 pub fn with_threads<R>(threads: Option<usize>, f: impl FnOnce() -> Result<R> + Send) -> Result<R>
 where
     R: Send,
 {
-    match threads {
+    match threads.map(effective_threads) {
         None => f(),
         Some(threads) => {
             let pool =
@@ -188,22 +227,29 @@ fn run<T: Real>(
     config: &EmConfig,
     x: Samples<'_, T>,
     mut options: FitOptions<'_, T>,
+    tree: Option<&StartTree>,
 ) -> Result<Fit<T>> {
     let started = Instant::now();
     let n_restarts = if options.start.is_some() { 1 } else { config.get_n_init() };
     let mut best: Option<(GaussianMixture<T>, RestartRun)> = None;
     let mut restarts = Vec::with_capacity(n_restarts);
-    let mut guards = GuardCounts::default();
+    let mut totals = GuardCounts::default();
     let mut best_restart = 0;
     for restart in 0..n_restarts {
         let seed = stream_seed(config.get_seed(), restart as u64);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, options.sample_weights, config, seed, options.update)?,
+            None => {
+                let w = options.sample_weights;
+                initial_model(x, w, config, seed, restart, options.update, tree)?
+            }
         };
         let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
-        let mut restart_guards = init_guards;
-        restart_guards.add(outcome.guards);
+        let mut restart_totals = init_guards;
+        restart_totals.add(outcome.guards);
+        // The returned model's guards: its last update's, or the start's when none ran.
+        let final_guards =
+            if outcome.log_likelihood.is_empty() { init_guards } else { outcome.final_guards };
         restarts.push(RestartSummary {
             seed,
             n_iter: outcome.log_likelihood.len(),
@@ -214,10 +260,10 @@ fn run<T: Real>(
             .as_ref()
             .is_none_or(|(_, b)| outcome.final_log_likelihood > b.final_log_likelihood);
         if better {
-            best = Some((model, RestartRun { guards: restart_guards, ..outcome }));
+            best = Some((model, RestartRun { final_guards, ..outcome }));
             best_restart = restart;
         }
-        guards.add(restart_guards);
+        totals.add(restart_totals);
     }
     let (model, outcome) = best.expect("at least one restart runs");
     let report = FitReport {
@@ -226,8 +272,9 @@ fn run<T: Real>(
         log_likelihood: outcome.log_likelihood,
         initial_log_likelihood: outcome.initial_log_likelihood,
         final_log_likelihood: outcome.final_log_likelihood,
-        empty_components: guards.empty_components,
-        floored_variances: guards.floored_variances,
+        empty_components: outcome.final_guards.empty_components,
+        floored_variances: outcome.final_guards.floored_variances,
+        guard_totals: totals,
         restarts,
         best_restart,
         threads: rayon::current_num_threads(),
@@ -242,6 +289,7 @@ struct RestartRun {
     final_log_likelihood: f64,
     converged: bool,
     guards: GuardCounts,
+    final_guards: GuardCounts,
 }
 
 impl From<Trajectory> for RestartRun {
@@ -252,6 +300,7 @@ impl From<Trajectory> for RestartRun {
             initial_log_likelihood: t.initial,
             converged: t.converged,
             guards: t.guards,
+            final_guards: t.final_guards,
         }
     }
 }

@@ -7,6 +7,14 @@
 //! statistics pass and M-step as EM itself. Components that receive no samples start at their
 //! k-means centre with the data's per-dimension variance.
 //!
+//! **Scale.** k-means is invariant to a common scaling of the data, and the starts are too:
+//! squared distances are computed in `f64` (k-means++) or, for nearest-centre assignment, as
+//! the log-density of a spherical model whose variance is the data's mean per-dimension
+//! variance `s²`, so the kernel's `-½‖x - c‖²/s²` is of order one whatever the units. (With a
+//! unit variance, data scaled by `1e-10` gave squared distances of `1e-20` beside a
+//! normalising constant of order one: every sample tied, all went to the first centre, and EM
+//! started — and stayed — with one empty component.)
+//!
 //! Randomness: each restart has its own seed ([`stream_seed`] of the configured seed and the
 //! restart number); per-block random draws use a stream seeded from the block index, so they do
 //! not depend on the number of threads.
@@ -19,6 +27,7 @@ use rayon::prelude::*;
 
 use crate::config::{EmConfig, Init};
 use crate::fit::default_rule;
+use crate::hierarchy::{Hierarchy, MAX_ROWS};
 use crate::pass::accumulate;
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{GuardCounts, Parameters, UpdateRule};
@@ -105,7 +114,7 @@ pub(crate) fn diagonal_covariances(
     }
 }
 
-/// The starting model of one restart.
+/// The starting model of restart `restart` (seed `seed`).
 ///
 /// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
 /// configuration's guards), the update the fit itself uses.
@@ -114,7 +123,9 @@ pub(crate) fn initial_model<T: Real>(
     sample_weights: Option<&[f64]>,
     config: &EmConfig,
     seed: u64,
+    restart: usize,
     rule: Option<&dyn UpdateRule>,
+    tree: Option<&StartTree>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
@@ -124,25 +135,44 @@ pub(crate) fn initial_model<T: Real>(
     let rule: &dyn UpdateRule = rule.unwrap_or(&ml);
     let layout = MomentLayout::for_covariance(covariance_type);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let scale = distance_scale(&variance);
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
-        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
         let stats = accumulate(x, None, sample_weights, k, layout, &centres, |s, _| {
             hard_assign(&nearest, s)
         });
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
         update_with(rule, &stats, &provisional)
     };
-    match config.get_init() {
+    let init = match config.get_init() {
+        Init::Hierarchical if restart > 0 => Init::KMeans,
+        init => init,
+    };
+    match init {
+        Init::Hierarchical => {
+            let shape = (k, covariance_type);
+            let moments = (mean.as_slice(), variance.as_slice());
+            let built;
+            let tree = match tree {
+                Some(tree) => tree,
+                None => {
+                    built = StartTree::new(x, sample_weights, &mut rng)?;
+                    &built
+                }
+            };
+            hierarchical_start(x, sample_weights, shape, moments, reg, rule, tree)
+        }
         Init::KMeans | Init::KMeansPlusPlus => {
             let m = config.get_kmeans_sample_size(x.n_samples());
             let (rows, weights) = subsample(x, sample_weights, m, &mut rng);
             let sub = Samples::new(&rows, x.n_features())?;
             let seeds = kmeans_plus_plus(sub, weights.as_deref(), k, &mut rng);
-            if config.get_init() == Init::KMeansPlusPlus {
+            if init == Init::KMeansPlusPlus {
                 return from_centres(seeds);
             }
             let tol = 1e-4 * variance.iter().sum::<f64>() / variance.len() as f64;
-            let centres = lloyd(sub, weights.as_deref(), seeds, config.get_kmeans_max_iter(), tol)?;
+            let centres =
+                lloyd(sub, weights.as_deref(), seeds, config.get_kmeans_max_iter(), tol, scale)?;
             from_centres(centres)
         }
         Init::RandomRows => {
@@ -168,6 +198,93 @@ pub(crate) fn initial_model<T: Real>(
             update_with(rule, &stats, &provisional)
         }
     }
+}
+
+/// The hierarchical agglomeration behind [`Init::Hierarchical`] starts, over a uniform
+/// subsample of at most [`MAX_ROWS`] rows (all rows of smaller data) less those of weight 0:
+/// built once, it serves every `k` (model selection shares one across its cells).
+#[derive(Debug, Clone)]
+pub(crate) struct StartTree {
+    /// The rows of the data that took part, in order.
+    rows: Vec<usize>,
+    /// Their tree (over positions in `rows`).
+    tree: Hierarchy,
+}
+
+impl StartTree {
+    /// The tree of `x`'s rows, subsampled with `rng` when there are more than [`MAX_ROWS`].
+    pub(crate) fn new<T: Real>(
+        x: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+        rng: &mut Xoshiro256PlusPlus,
+    ) -> Result<Self> {
+        let d = x.n_features();
+        // Rows of weight 0 take no part (nor a place in the subsample).
+        let live: Vec<usize> =
+            (0..x.n_samples()).filter(|&i| sample_weights.is_none_or(|w| w[i] > 0.0)).collect();
+        let rows: Vec<usize> = if live.len() > MAX_ROWS {
+            let mut picked = rand::seq::index::sample(rng, live.len(), MAX_ROWS).into_vec();
+            picked.sort_unstable();
+            picked.into_iter().map(|i| live[i]).collect()
+        } else {
+            live
+        };
+        let weights: Option<Vec<f64>> =
+            sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+        let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
+        let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
+        Ok(Self { rows, tree })
+    }
+}
+
+/// The start from the partition into `k` clusters of the hierarchical agglomeration of (a
+/// subsample of at most [`crate::hierarchy::MAX_ROWS`] of) the rows: their hard labels make
+/// statistics over those rows, and `rule` a model.
+fn hierarchical_start<T: Real>(
+    x: Samples<'_, T>,
+    sample_weights: Option<&[f64]>,
+    (k, covariance_type): (usize, CovarianceType),
+    (mean, variance): (&[f64], &[f64]),
+    reg: f64,
+    rule: &dyn UpdateRule,
+    tree: &StartTree,
+) -> Result<(GaussianMixture<T>, GuardCounts)> {
+    let d = x.n_features();
+    let layout = MomentLayout::for_covariance(covariance_type);
+    let rows = &tree.rows;
+    let labels = tree.tree.partition(k);
+    let weight = |r: usize| sample_weights.map_or(1.0, |w| w[rows[r]]);
+    // Cluster means, the statistics' shift (a cluster the tree cannot form — fewer rows than
+    // k — stays empty and keeps the provisional model's data mean).
+    let mut centres = vec![0.0; k * d];
+    let mut mass = vec![0.0; k];
+    for (r, &l) in labels.iter().enumerate() {
+        mass[l] += weight(r);
+        for (c, v) in centres[l * d..(l + 1) * d].iter_mut().zip(x.row(rows[r])) {
+            *c += weight(r) * v.to_f64();
+        }
+    }
+    for c in 0..k {
+        for j in 0..d {
+            centres[c * d + j] = if mass[c] > 0.0 { centres[c * d + j] / mass[c] } else { mean[j] };
+        }
+    }
+    let row_weights: Option<Vec<f64>> =
+        sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+    let stats =
+        accumulate(x, Some(rows), row_weights.as_deref(), k, layout, &centres, |s, block| {
+            let start = block * BLOCK_ROWS;
+            for b in 0..s.len {
+                let label = labels[start + b];
+                for c in 0..k {
+                    s.log_density[c * BLOCK_ROWS + b] =
+                        T::from_f64(if c == label { 1.0 } else { 0.0 });
+                }
+            }
+            s.log_likelihood.fill(T::ZERO);
+        });
+    let provisional = provisional(covariance_type, centres, k, variance, reg);
+    update_with(rule, &stats, &provisional)
 }
 
 /// `rule`'s update of `stats` collected around `provisional`'s means, as a model.
@@ -272,14 +389,30 @@ fn subsample<T: Real>(
     (rows, weights)
 }
 
-/// A spherical, unit-variance, equal-weight model whose most probable component for a sample
-/// is its nearest centre (squared Euclidean distance), so assignment reuses the SIMD kernel.
-fn nearest_centre_model<T: Real>(centres: &[f64], k: usize) -> Result<GaussianMixture<T>> {
+/// The variance of the spherical model that assigns samples to their nearest centre: the
+/// data's mean per-dimension variance, or 1 when that is not a positive normal number (constant
+/// data, where every distance is 0 anyway).
+fn distance_scale(variance: &[f64]) -> f64 {
+    let s = variance.iter().sum::<f64>() / variance.len() as f64;
+    if s.is_normal() && s > 0.0 { s } else { 1.0 }
+}
+
+/// A spherical, equal-weight model with variance `scale` whose most probable component for a
+/// sample is its nearest centre (squared Euclidean distance), so assignment reuses the SIMD
+/// kernel. `scale` makes the kernel's quadratic term of order one (see the module docs); a
+/// scale the precision `T` cannot hold (an `f32` variance below its smallest normal number)
+/// falls back to 1.
+fn nearest_centre_model<T: Real>(
+    centres: &[f64],
+    k: usize,
+    scale: f64,
+) -> Result<GaussianMixture<T>> {
+    let scale = if T::from_f64(scale).to_f64().is_normal() { scale } else { 1.0 };
     GaussianMixture::new(
         CovarianceType::Spherical,
         vec![T::from_f64(1.0 / k as f64); k],
         centres.iter().map(|&v| T::from_f64(v)).collect(),
-        vec![T::from_f64(1.0); k],
+        vec![T::from_f64(scale); k],
     )
 }
 
@@ -368,18 +501,20 @@ pub(crate) fn kmeans_plus_plus<T: Real>(
 }
 
 /// Lloyd's k-means from `centres` until the summed squared centre shift is at most `tol` or
-/// `max_iter` iterations; a centre that loses all its samples stays where it is.
+/// `max_iter` iterations; a centre that loses all its samples stays where it is. `scale` is the
+/// data's [`distance_scale`].
 pub(crate) fn lloyd<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
     mut centres: Vec<f64>,
     max_iter: usize,
     tol: f64,
+    scale: f64,
 ) -> Result<Vec<f64>> {
     let d = x.n_features();
     let k = centres.len() / d;
     for _ in 0..max_iter {
-        let nearest = nearest_centre_model::<T>(&centres, k)?;
+        let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
         let stats =
             accumulate(x, None, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
                 hard_assign(&nearest, s)

@@ -24,7 +24,8 @@
 //! ```
 //!
 //! * [`config`] — [`EmConfig`] and [`Init`];
-//! * [`init`] — k-means, k-means++, random rows, random responsibilities, given responsibilities;
+//! * [`init`] — k-means, k-means++, random rows, random responsibilities, given responsibilities,
+//!   hierarchical agglomeration ([`hierarchy`]);
 //! * [`pass`] — [`e_step`], the fused E-step;
 //! * [`stats`] — [`SuffStats`];
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
@@ -46,6 +47,7 @@ pub mod classify;
 pub mod config;
 pub mod driver;
 pub mod fit;
+pub mod hierarchy;
 pub mod init;
 pub mod map;
 pub mod method;

@@ -193,6 +193,7 @@ pub struct OnlineEm<T: Real> {
     t0: f64,
     represented: Option<f64>,
     guards: GuardCounts,
+    last_guards: GuardCounts,
 }
 
 impl<T: Real> OnlineEm<T> {
@@ -209,6 +210,7 @@ impl<T: Real> OnlineEm<T> {
             t0: config.t0,
             represented: None,
             guards: GuardCounts::default(),
+            last_guards: GuardCounts::default(),
         })
     }
 
@@ -274,9 +276,15 @@ impl<T: Real> OnlineEm<T> {
         self.steps
     }
 
-    /// What the update's guards did so far.
+    /// What the update's guards did so far, summed over the updates.
     pub fn guards(&self) -> GuardCounts {
         self.guards
+    }
+
+    /// What the guards did in the last update: how many components of the current model are
+    /// empty and how many of its variances are floored (zero before the first batch).
+    pub fn last_guards(&self) -> GuardCounts {
+        self.last_guards
     }
 
     /// The step size the next batch gets.
@@ -355,6 +363,7 @@ impl<T: Real> OnlineEm<T> {
         self.running = running;
         self.steps += 1;
         self.guards.add(guards);
+        self.last_guards = guards;
         Ok(mean_ll)
     }
 }
@@ -452,7 +461,11 @@ impl<T: Real> OnlineEm<T> {
                     }
                 }
                 let (steps, represented, guards) = (hot.steps, hot.represented, hot.guards);
+                let last_guards = hot.last_guards;
                 let (model, running) = hot.into_parts()?;
+                if steps > self.steps {
+                    self.last_guards = last_guards;
+                }
                 self.model = model;
                 self.running = running;
                 self.steps = steps;
@@ -620,7 +633,7 @@ pub fn fit_online<T: Real>(
         let seed = stream_seed(config.get_seed(), 0);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, weights, config, seed, options.update)?,
+            None => initial_model(x, weights, config, seed, 0, options.update, None)?,
         };
         let ml = default_rule(config);
         let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
@@ -639,15 +652,18 @@ pub fn fit_online<T: Real>(
         let stop = StopRule { max_iter: online.epochs, tol: config.get_tol(), score_last: true };
         let callback = options.on_iteration.as_deref_mut();
         let (model, run) = iterate(&mut epochs, start, stop, callback)?;
-        let mut guards = init_guards;
-        guards.add(run.guards);
+        let mut totals = init_guards;
+        totals.add(run.guards);
+        let final_guards =
+            if run.objective.is_empty() { init_guards } else { epochs.state.last_guards() };
         let report = FitReport {
             n_iter: run.objective.len(),
             converged: run.converged,
             initial_log_likelihood: run.initial,
             final_log_likelihood: run.last,
-            empty_components: guards.empty_components,
-            floored_variances: guards.floored_variances,
+            empty_components: final_guards.empty_components,
+            floored_variances: final_guards.floored_variances,
+            guard_totals: totals,
             restarts: vec![RestartSummary {
                 seed,
                 n_iter: run.objective.len(),

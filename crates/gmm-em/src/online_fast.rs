@@ -54,6 +54,8 @@ pub(crate) struct Stepwise<'r> {
     pub(crate) steps: u64,
     pub(crate) represented: Option<f64>,
     pub(crate) guards: GuardCounts,
+    /// The guards of the last update.
+    pub(crate) last_guards: GuardCounts,
     /// The lazy factor `c`: true statistics are `scale * stats`.
     scale: f64,
     /// The running statistics in stored units (diagonal layout).
@@ -110,6 +112,7 @@ impl<'r> Stepwise<'r> {
             steps,
             represented,
             guards: GuardCounts::default(),
+            last_guards: GuardCounts::default(),
             scale: 1.0,
             stats: running.clone(),
             means: model.means().iter().map(|v| v.to_f64()).collect(),
@@ -350,6 +353,7 @@ impl<'r> Stepwise<'r> {
             };
         }
         self.guards.add(guards);
+        self.last_guards = guards;
         Ok(())
     }
 

@@ -50,5 +50,7 @@ pub mod mixture;
 mod output;
 
 pub use figure::{Figure, Layer, Marker, Panel, Rgb, palette};
-pub use mixture::{Colouring, MixtureView, contour_colour, criterion_panel, mixture_panel};
+pub use mixture::{
+    Colouring, MAX_CONTOUR_LEVELS, MixtureView, contour_colour, criterion_panel, mixture_panel,
+};
 pub use output::{Format, check_bundled_font};

@@ -271,3 +271,33 @@ fn uniform_models_overlay_in_one_panel() {
     let svg = Figure::new(500, 400).panel(panel).render_svg().unwrap();
     assert!(svg.contains("learned") && svg.contains("truth"));
 }
+
+/// Asking for more automatic contour levels than [`gmm_plot::MAX_CONTOUR_LEVELS`] draws that
+/// many (100,000 levels took 57 s and 1.35 GB), through the view and through `Levels::Auto`.
+#[test]
+fn contour_levels_are_capped() {
+    use gmm_core::geometry::Levels;
+    use gmm_plot::{Layer, MAX_CONTOUR_LEVELS};
+    let m = model();
+    let legend = |view: &MixtureView| {
+        let panel = mixture_panel(&m, None, view).unwrap();
+        let labels: Vec<String> = panel
+            .layers()
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Curve { label: Some(label), .. } if label.starts_with("density") => {
+                    Some(label.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        labels
+    };
+    let started = std::time::Instant::now();
+    let expected = vec![format!("density, {MAX_CONTOUR_LEVELS} levels")];
+    assert_eq!(legend(&MixtureView::new([0, 1]).contours(100_000)), expected);
+    let auto = MixtureView::new([0, 1]).contour_levels(Levels::Auto(usize::MAX));
+    assert_eq!(legend(&auto), expected);
+    assert!(started.elapsed().as_secs_f64() < 20.0, "{:?}", started.elapsed());
+    assert_eq!(legend(&MixtureView::new([0, 1]).contours(7)), vec!["density, 7 levels"]);
+}

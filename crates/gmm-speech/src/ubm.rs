@@ -132,7 +132,8 @@ impl UbmConfig {
         /// Optional lower bound on variances (default none).
         variance_floor, get_variance_floor: Option<f64>);
     setting!(
-        /// Threads (default: the current rayon pool); results do not depend on it.
+        /// Threads (default: the current rayon pool), capped at
+        /// [`gmm_em::fit::max_threads`]; results do not depend on it.
         threads, get_threads: Option<usize>);
 
     /// Checks the settings; the error names the setting and the accepted range.

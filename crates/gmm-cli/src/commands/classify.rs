@@ -12,7 +12,7 @@ use std::path::Path;
 
 use gmm_core::{Error, ErrorKind, Matrix, Result};
 use gmm_em::{
-    ClassModel, ClassifierConfig, ConfusionMatrix, Criterion, MixtureClassifier, Priors,
+    ClassModel, ClassifierConfig, ConfusionMatrix, Criterion, EmConfig, MixtureClassifier, Priors,
     cross_validate,
 };
 use gmm_io::{ClassifierFile, LabelColumn, LabelledModels};
@@ -54,7 +54,7 @@ fn config(args: &ClassifyTrainArgs) -> Result<ClassifierConfig> {
         PriorsArg::Frequencies => Priors::Frequencies,
         PriorsArg::Uniform => Priors::Uniform,
     };
-    Ok(ClassifierConfig::new(model).priors(priors).em(em_config(&args.em)))
+    Ok(ClassifierConfig::new(model).priors(priors).em(em_config(EmConfig::default(), &args.em)))
 }
 
 fn train(args: &ClassifyTrainArgs) -> Result<()> {

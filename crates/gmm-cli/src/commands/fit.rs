@@ -50,8 +50,14 @@ struct Report<'a> {
     bic: f64,
     aic: f64,
     n_parameters: usize,
+    /// Components of the returned model left empty by its last update (each counted once).
     empty_components: usize,
+    /// Variances of the returned model held at --variance-floor.
     floored_variances: usize,
+    /// Updates (all restarts, starts included) times components found empty in them.
+    empty_component_iterations: usize,
+    /// Updates times variances floored in them.
+    floored_variance_iterations: usize,
     restarts: Vec<RestartReport>,
     best_restart: usize,
     threads: usize,
@@ -89,8 +95,8 @@ fn start_and_config<T: Real>(
                 return Err(Error::new(
                     ErrorKind::InvalidConfig,
                     format!(
-                        "--init {:?} is neither kmeans, kmeans++, random, random-resp nor an \
-                         existing model file",
+                        "--init {:?} is neither kmeans, kmeans++, random, random-resp, \
+                         hierarchical nor an existing model file",
                         args.init
                     ),
                 ));
@@ -142,15 +148,19 @@ fn start_and_config<T: Real>(
             (k, args.covariance.unwrap_or(CovarianceType::Full))
         }
     };
-    let config = EmConfig::new(k, cov)
-        .init(method.unwrap_or(Init::KMeans))
-        .max_iter(args.max_iter)
-        .tol(args.tol)
+    let mut config = EmConfig::new(k, cov).init(method.unwrap_or(Init::KMeans));
+    if let Some(max_iter) = args.max_iter {
+        config = config.max_iter(max_iter);
+    }
+    if let Some(tol) = args.tol {
+        config = config.tol(tol);
+    }
+    let config = config
         .reg_covar(args.reg_covar)
         .variance_floor(args.variance_floor)
         .n_init(args.n_init)
         .seed(args.seed)
-        .threads(args.threads);
+        .threads(super::threads(args.threads));
     Ok((start, config))
 }
 
@@ -198,6 +208,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
     let method = method(args)?;
+    // The method's defaults for --max-iter and --tol, so the report shows what ran.
+    let config = method.resolve(&config);
     let start = match &resp {
         Some(r) => {
             let rule = method.rule(&config, x.samples(), weights.as_deref())?;
@@ -298,6 +310,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             n_parameters: model.n_parameters(),
             empty_components: r.empty_components,
             floored_variances: r.floored_variances,
+            empty_component_iterations: r.guard_totals.empty_components,
+            floored_variance_iterations: r.guard_totals.floored_variances,
             restarts: r
                 .restarts
                 .iter()
@@ -345,8 +359,10 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             match r.empty_components + r.floored_variances {
                 0 => String::new(),
                 _ => format!(
-                    "; guards: {} empty components, {} floored variances",
-                    r.empty_components, r.floored_variances
+                    "; guards: {} of {} components empty, {} variances floored",
+                    r.empty_components,
+                    model.n_components(),
+                    r.floored_variances
                 ),
             }
         );

@@ -31,6 +31,21 @@ pub fn load_data(path: &Path, dtype: Option<Dtype>) -> Result<DataMatrix> {
     })
 }
 
+/// `--threads`, passed on unchanged; when it is above what the machine runs at once the
+/// library caps it ([`gmm_em::fit::effective_threads`]), and this says so on standard error.
+pub fn threads(requested: Option<usize>) -> Option<usize> {
+    if let Some(n) = requested {
+        let used = gmm_em::fit::effective_threads(n);
+        if used < n {
+            eprintln!(
+                "gmm: note: --threads {n} is more than the {used} threads this machine runs at \
+                 once: using {used}"
+            );
+        }
+    }
+    requested
+}
+
 /// A matrix of results in `f64` (for the writers, which write float64); the shape is kept, so
 /// this fails only on a bug.
 pub fn to_f64<T: Real>(m: Matrix<T>) -> Result<Matrix<f64>> {

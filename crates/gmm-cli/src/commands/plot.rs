@@ -1,7 +1,7 @@
 //! `gmm plot`: a picture of a model (and data) on two dimensions.
 
 use gmm_core::{Error, ErrorKind, Result};
-use gmm_plot::{Colouring, Figure, Format, MixtureView, mixture_panel};
+use gmm_plot::{Colouring, Figure, Format, MAX_CONTOUR_LEVELS, MixtureView, mixture_panel};
 
 use crate::args::PlotArgs;
 
@@ -25,6 +25,13 @@ pub fn run(args: PlotArgs) -> Result<()> {
             ErrorKind::InvalidConfig,
             "--labels and --posterior colour the data: give a DATA file",
         ));
+    }
+    if args.contours > MAX_CONTOUR_LEVELS {
+        eprintln!(
+            "gmm: note: --contours {} is more than the {MAX_CONTOUR_LEVELS} levels a plot draws \
+             (more merge into a solid fill): drawing {MAX_CONTOUR_LEVELS}",
+            args.contours
+        );
     }
     let mut view = MixtureView::new(dims).contours(args.contours).colouring(if args.labels {
         Colouring::Predicted

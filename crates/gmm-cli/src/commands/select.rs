@@ -21,15 +21,18 @@ pub fn criterion(c: CriterionArg) -> Criterion {
     }
 }
 
-/// The EM settings of the command line (component count and type are set per fit).
-pub fn em_config(em: &EmArgs) -> EmConfig {
-    EmConfig::default()
-        .n_init(em.n_init)
+/// The EM settings of the command line on top of the command's defaults `base` (component
+/// count and type are set per fit).
+pub fn em_config(base: EmConfig, em: &EmArgs) -> EmConfig {
+    let n_init = em.n_init.unwrap_or(base.get_n_init());
+    let init = em.init.unwrap_or(base.get_init());
+    base.n_init(n_init)
+        .init(init)
         .seed(em.seed)
         .max_iter(em.max_iter)
         .tol(em.tol)
         .reg_covar(em.reg_covar)
-        .threads(em.threads)
+        .threads(super::threads(em.threads))
 }
 
 /// Runs `gmm select`.
@@ -43,7 +46,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
 fn select_typed<T: Real>(args: &SelectArgs, x: Matrix<T>) -> Result<()> {
     let config = SelectConfig::new(args.k.0.clone(), args.covariance.clone())
         .criterion(criterion(args.criterion))
-        .em(em_config(&args.em));
+        .em(em_config(SelectConfig::default_em(), &args.em));
     let selection = select(&config, x.samples()).map_err(|e| e.context(args.data.display()))?;
     if let Some(path) = &args.output {
         gmm_io::write_model(path, &selection.model)?;
@@ -64,15 +67,15 @@ pub fn table<T: Real>(selection: &Selection<T>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  {:>4}  {:<9}  {:>8}  {:>18}  {:>16}  {:>16}  {:>16}  {:>5}  converged",
-        "k", "cov", "n_params", "log_likelihood", "bic", "aic", "icl", "iter"
+        "  {:>4}  {:<9}  {:>8}  {:>18}  {:>16}  {:>16}  {:>16}  {:>5}  {:<12}  converged",
+        "k", "cov", "n_params", "log_likelihood", "bic", "aic", "icl", "iter", "start"
     );
     for (i, c) in selection.candidates.iter().enumerate() {
         let mark = if i == selection.best { '*' } else { ' ' };
         let _ = match &c.outcome {
             Ok(s) => writeln!(
                 out,
-                "{mark} {:>4}  {:<9}  {:>8}  {:>18.6}  {:>16.6}  {:>16.6}  {:>16.6}  {:>5}  {}",
+                "{mark} {:>4}  {:<9}  {:>8}  {:>18.6}  {:>16.6}  {:>16.6}  {:>16.6}  {:>5}  {:<12}  {}{}",
                 c.n_components,
                 c.covariance_type.as_str(),
                 s.n_parameters,
@@ -81,7 +84,15 @@ pub fn table<T: Real>(selection: &Selection<T>) -> String {
                 s.aic,
                 s.icl,
                 s.n_iter,
-                if s.converged { "yes" } else { "no" }
+                s.start,
+                if s.converged { "yes" } else { "no" },
+                match s.collapsed_components {
+                    0 => String::new(),
+                    n => format!(
+                        "  ({n} collapsed component{}: not chosen)",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                }
             ),
             Err(e) => writeln!(
                 out,
@@ -114,6 +125,7 @@ struct Report {
     dtype: &'static str,
     criterion: &'static str,
     seed: u64,
+    init: &'static str,
     n_init: usize,
     max_iter: usize,
     tol: f64,
@@ -147,6 +159,10 @@ struct Row {
     converged: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     n_iter: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    collapsed_components: Option<usize>,
 }
 
 fn row(c: &Candidate) -> Row {
@@ -164,6 +180,8 @@ fn row(c: &Candidate) -> Row {
         n_parameters: s.map(|s| s.n_parameters),
         converged: s.map(|s| s.converged),
         n_iter: s.map(|s| s.n_iter),
+        start: s.map(|s| s.start),
+        collapsed_components: s.map(|s| s.collapsed_components),
     }
 }
 
@@ -184,6 +202,7 @@ fn report<T: Real>(
         dtype,
         criterion: selection.criterion.as_str(),
         seed: em.get_seed(),
+        init: em.get_init().as_str(),
         n_init: em.get_n_init(),
         max_iter: em.get_max_iter(),
         tol: em.get_tol(),

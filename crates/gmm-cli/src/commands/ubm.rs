@@ -24,7 +24,7 @@ fn typed<T: Real>(args: &UbmArgs, files: &[std::path::PathBuf]) -> Result<()> {
         .min_occupancy(args.min_occupancy)
         .remove_low_count(!args.keep_low_count)
         .reg_covar(args.reg_covar)
-        .threads(args.threads);
+        .threads(super::threads(args.threads));
     let fit = train_ubm(&config, x.samples())?;
     gmm_io::write_model(&args.output, &fit.model)?;
     if !args.quiet {

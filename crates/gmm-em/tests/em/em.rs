@@ -6,6 +6,11 @@ use gmm_em::{EmConfig, FitOptions, Init, IterationInfo, fit};
 
 use crate::common::close;
 
+/// Runs `f` on a rayon pool of exactly `n` threads, whatever the machine's parallelism.
+fn on_threads<R: Send>(n: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap().install(f)
+}
+
 fn sampled(
     t: CovarianceType,
     k: usize,
@@ -132,13 +137,15 @@ fn results_do_not_depend_on_the_thread_count() {
             [Init::KMeans, Init::KMeansPlusPlus, Init::RandomResponsibilities, Init::RandomRows]
         {
             let config = EmConfig::new(4, t).init(init).n_init(2).max_iter(15).tol(0.0).seed(9);
-            let one = config.clone().threads(Some(1)).fit(Samples::new(&x, 3).unwrap()).unwrap();
-            let two = config.clone().threads(Some(2)).fit(Samples::new(&x, 3).unwrap()).unwrap();
+            // Pools of our own, so that a small machine still runs 2 and 3 threads
+            // (`EmConfig::threads` is capped at the machine's parallelism).
+            let one = on_threads(1, || config.fit(Samples::new(&x, 3).unwrap()).unwrap());
+            let two = on_threads(2, || config.fit(Samples::new(&x, 3).unwrap()).unwrap());
             assert_eq!(one.model, two.model, "{t} {init} f64");
             assert_eq!(one.report.log_likelihood, two.report.log_likelihood, "{t} {init}");
             assert_eq!((one.report.threads, two.report.threads), (1, 2));
             let one = config.clone().threads(Some(1)).fit(Samples::new(&x32, 3).unwrap()).unwrap();
-            let two = config.threads(Some(3)).fit(Samples::new(&x32, 3).unwrap()).unwrap();
+            let two = on_threads(3, || config.fit(Samples::new(&x32, 3).unwrap()).unwrap());
             assert_eq!(one.model, two.model, "{t} {init} f32");
         }
     }
@@ -239,7 +246,8 @@ fn identical_samples_fit_with_regularisation_and_fail_clearly_without() {
 }
 
 /// A component far from every sample is empty: it keeps its parameters, gets weight ~0, is
-/// counted, and nothing becomes NaN.
+/// counted once as a component of the model (and once per update in the totals), and nothing
+/// becomes NaN.
 #[test]
 fn empty_components_keep_their_parameters_and_are_counted() {
     let (_, x) = sampled(CovarianceType::Diag, 2, 2, 1000, 5);
@@ -253,7 +261,8 @@ fn empty_components_keep_their_parameters_and_are_counted() {
     .unwrap();
     let config = EmConfig::new(3, CovarianceType::Diag).max_iter(5).tol(0.0);
     let result = fit(&config, x, FitOptions { start: Some(&start), ..Default::default() }).unwrap();
-    assert_eq!(result.report.empty_components, 5);
+    assert_eq!(result.report.empty_components, 1);
+    assert_eq!(result.report.guard_totals.empty_components, 5);
     assert_eq!(result.model.mean(2), &[1e6, 1e6]);
     assert!(result.model.weights()[2] < 1e-12);
     assert!(result.report.final_log_likelihood.is_finite());
@@ -285,4 +294,173 @@ fn kmeans_on_a_subsample_starts_as_well_as_on_all_rows() {
     let all =
         config.kmeans_sample_size(Some(usize::MAX)).fit(x).unwrap().report.initial_log_likelihood;
     assert!(sub >= all - 0.02 * all.abs(), "subsample start {sub} vs all rows {all}");
+}
+
+/// The k-means and k-means++ starts are invariant to a common scaling of the data: two clean
+/// clusters scaled by 1e-10 (or 1e10) with `reg_covar = 0` get weights [0.5, 0.5] and the
+/// scaled means, in f64 and f32, as at unit scale. (Before the fix, the nearest-centre kernel
+/// used a unit variance: at 1e-10 every squared distance vanished beside its normalising
+/// constant, every sample went to the first centre, and EM "converged" with weights [1, 0].)
+#[test]
+fn kmeans_starts_are_scale_invariant() {
+    let truth = GaussianMixture::<f64>::new(
+        CovarianceType::Spherical,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 10.0, 10.0],
+        vec![1.0, 1.0],
+    )
+    .unwrap();
+    let (unit, labels) = truth.sample(400, 3).unwrap();
+    let half = labels.iter().filter(|&&l| l == 0).count() as f64 / 400.0;
+    for init in [Init::KMeans, Init::KMeansPlusPlus] {
+        for scale in [1e-10, 1.0, 1e10] {
+            let x: Vec<f64> = unit.as_slice().iter().map(|v| v * scale).collect();
+            let config = EmConfig::new(2, CovarianceType::Full).init(init).reg_covar(0.0).seed(1);
+            let fit = config.fit(Samples::new(&x, 2).unwrap()).unwrap();
+            let mut w = fit.model.weights().to_vec();
+            w.sort_by(f64::total_cmp);
+            assert!(close(w[0], half.min(1.0 - half), 1e-12), "{init} x{scale:e} f64: {w:?}");
+            assert_eq!(fit.report.empty_components, 0, "{init} x{scale:e}");
+            let mut far = fit.model.mean(0)[0].max(fit.model.mean(1)[0]);
+            far /= scale;
+            assert!((far - 10.0).abs() < 0.5, "{init} x{scale:e}: mean {far}");
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let fit = config.fit(Samples::new(&x32, 2).unwrap()).unwrap();
+            let mut w: Vec<f64> = fit.model.weights().iter().map(|&v| v as f64).collect();
+            w.sort_by(f64::total_cmp);
+            assert!(close(w[0], half.min(1.0 - half), 1e-5), "{init} x{scale:e} f32: {w:?}");
+        }
+    }
+}
+
+/// One of two components empty is reported as one empty component, not as the number of
+/// updates it was empty in (the "guards: 2 empty components" counted the start and the
+/// one EM iteration), for batch EM with restarts and for online EM.
+#[test]
+fn empty_components_count_components_not_iterations() {
+    let (_, x) = sampled(CovarianceType::Full, 1, 2, 500, 21);
+    let x = Samples::new(&x, 2).unwrap();
+    let start = GaussianMixture::<f64>::new(
+        CovarianceType::Full,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 1e6, 1e6],
+        vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+    )
+    .unwrap();
+    let config = EmConfig::new(2, CovarianceType::Full).max_iter(8).tol(0.0);
+    let options = || FitOptions { start: Some(&start), ..Default::default() };
+    let batch = fit(&config, x, options()).unwrap();
+    assert_eq!(batch.report.empty_components, 1);
+    assert_eq!(batch.report.guard_totals.empty_components, 8);
+    // max_iter = 0: the start has had no update, so nothing is counted.
+    let none = fit(&config.clone().max_iter(0), x, options()).unwrap();
+    assert_eq!((none.report.empty_components, none.report.guard_totals.empty_components), (0, 0));
+    // Online EM (t0 = 0: the first batch replaces the start's statistics): the last batch's
+    // update, not the sum over batches and epochs; full covariances take the general path,
+    // small diagonal batches the fast one.
+    let online = gmm_em::online::OnlineConfig::new().batch_size(50).epochs(3).t0(0.0);
+    let run = gmm_em::online::fit_online(&config, &online, x, options()).unwrap();
+    assert_eq!(run.report.empty_components, 1);
+    assert_eq!(run.report.guard_totals.empty_components, 30);
+    let diag_start = GaussianMixture::<f64>::new(
+        CovarianceType::Diag,
+        vec![0.5, 0.5],
+        vec![0.0, 0.0, 1e6, 1e6],
+        vec![1.0; 4],
+    )
+    .unwrap();
+    let diag = EmConfig::new(2, CovarianceType::Diag);
+    let online = online.batch_size(10);
+    let options = FitOptions { start: Some(&diag_start), ..Default::default() };
+    let run = gmm_em::online::fit_online(&diag, &online, x, options).unwrap();
+    assert_eq!(run.report.empty_components, 1);
+    assert_eq!(run.report.guard_totals.empty_components, 150);
+    // A variance floor that holds every variance: counted per variance of the model.
+    let floored = EmConfig::new(2, CovarianceType::Diag)
+        .variance_floor(Some(1e3))
+        .max_iter(4)
+        .tol(0.0)
+        .n_init(3)
+        .seed(2)
+        .fit(x)
+        .unwrap();
+    assert_eq!(floored.report.floored_variances, 4);
+    assert!(floored.report.guard_totals.floored_variances >= 3 * 5 * 4, "{:?}", floored.report);
+}
+
+/// `threads` above the machine's parallelism is capped to it (10,000 threads turned a 1 ms fit
+/// into 146 s); the report says how many ran and the result is the same.
+#[test]
+fn threads_are_capped_at_the_available_parallelism() {
+    let limit = gmm_em::fit::max_threads();
+    assert!(limit >= 1);
+    assert_eq!(gmm_em::fit::effective_threads(10_000), limit);
+    assert_eq!(gmm_em::fit::effective_threads(1), 1);
+    let (_, x) = sampled(CovarianceType::Diag, 2, 2, 500, 31);
+    let x = Samples::new(&x, 2).unwrap();
+    let config = EmConfig::new(2, CovarianceType::Diag).seed(3);
+    let started = std::time::Instant::now();
+    let many = config.clone().threads(Some(10_000)).fit(x).unwrap();
+    assert!(started.elapsed().as_secs_f64() < 10.0, "{:?}", started.elapsed());
+    assert_eq!(many.report.threads, limit);
+    let one = config.threads(Some(1)).fit(x).unwrap();
+    assert_eq!(one.model, many.model);
+}
+
+/// The hierarchical start treats integer sample weights as repetitions (rows of weight 0 take
+/// no part), is deterministic whatever the seed, and later restarts fall back to k-means.
+#[test]
+fn hierarchical_start_weights_are_repetitions() {
+    for &t in &CovarianceType::ALL {
+        let (_, x) = sampled(t, 3, 2, 300, 41);
+        let weights: Vec<f64> = (0..300).map(|i| (i % 3) as f64).collect();
+        let mut repeated = Vec::new();
+        for i in 0..300 {
+            for _ in 0..i % 3 {
+                repeated.extend_from_slice(&x[2 * i..2 * i + 2]);
+            }
+        }
+        let config = EmConfig::new(3, t).init(Init::Hierarchical).max_iter(0);
+        let options = FitOptions { sample_weights: Some(&weights), ..Default::default() };
+        let a = fit(&config, Samples::new(&x, 2).unwrap(), options).unwrap();
+        let b = config.fit(Samples::new(&repeated, 2).unwrap()).unwrap();
+        for (p, q) in a.model.means().iter().zip(b.model.means()) {
+            assert!(close(*p, *q, 1e-9), "{t}: mean {p} vs {q}");
+        }
+        for (p, q) in a.model.covariances().iter().zip(b.model.covariances()) {
+            assert!(close(*p, *q, 1e-9), "{t}: covariance {p} vs {q}");
+        }
+        let c = config.clone().seed(99).fit(Samples::new(&repeated, 2).unwrap()).unwrap();
+        assert_eq!(b.model, c.model, "{t}: the start does not depend on the seed");
+        // Two restarts: the second is k-means (with its own seed), so they differ.
+        let two = config.n_init(2).max_iter(5).fit(Samples::new(&x, 2).unwrap()).unwrap();
+        assert_eq!(two.report.restarts.len(), 2);
+        assert_ne!(two.report.restarts[0].seed, two.report.restarts[1].seed);
+    }
+}
+
+/// On more than 2,000 rows the hierarchy runs on a subsample drawn from the restart's seed
+/// (rows of weight 0 are never drawn), and the start still recovers separated clusters.
+#[test]
+fn hierarchical_start_on_large_data_subsamples() {
+    let truth = GaussianMixture::<f64>::new(
+        CovarianceType::Diag,
+        vec![0.3, 0.7],
+        vec![0.0, 0.0, 20.0, 20.0],
+        vec![1.0; 4],
+    )
+    .unwrap();
+    let (x, _) = truth.sample(6000, 8).unwrap();
+    // Only every tenth row counts.
+    let weights: Vec<f64> = (0..6000).map(|i| if i % 10 == 0 { 1.0 } else { 0.0 }).collect();
+    let config = EmConfig::new(2, CovarianceType::Diag).init(Init::Hierarchical).max_iter(0);
+    for w in [None, Some(weights.as_slice())] {
+        let options = || FitOptions { sample_weights: w, ..Default::default() };
+        let a = fit(&config.clone().seed(1), x.samples(), options()).unwrap();
+        let b = fit(&config.clone().seed(1), x.samples(), options()).unwrap();
+        assert_eq!(a.model, b.model);
+        let mut weights = a.model.weights().to_vec();
+        weights.sort_by(f64::total_cmp);
+        assert!((weights[0] - 0.3).abs() < 0.05, "{weights:?}");
+    }
 }

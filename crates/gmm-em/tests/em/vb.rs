@@ -184,3 +184,48 @@ fn integer_sample_weights_equal_duplicated_rows() {
         }
     }
 }
+
+/// With default settings, variational Bayes prunes (issue 15): ten full components on three
+/// well-separated clusters keep exactly three (they kept ten at the old per-sample 1e-3 after
+/// 14 iterations), and Old Faithful keeps two or three; `Method::resolve` gives VB its own
+/// `max_iter` and `tol` only where the configuration leaves them unset.
+#[test]
+fn default_settings_prune() {
+    use gmm_core::GaussianMixture;
+    use gmm_em::Method;
+    use gmm_em::method::{VB_MAX_ITER, VB_TOL, VbSettings};
+    let truth = GaussianMixture::<f64>::new(
+        CovarianceType::Full,
+        vec![1.0 / 3.0; 3],
+        vec![0.0, 0.0, 8.0, 0.0, 4.0, 7.0],
+        [1.0, 0.3, 0.3, 0.6].repeat(3),
+    )
+    .unwrap();
+    let (x, _) = truth.sample(3000, 7).unwrap();
+    let vb = |concentration| {
+        Method::Vb(VbSettings { weight_concentration: concentration, ..VbSettings::default() })
+    };
+    let config = EmConfig::new(10, CovarianceType::Full).seed(1);
+    for concentration in [Some(0.01), None] {
+        let method = vb(concentration);
+        let fit = gmm_em::fit_with(&config, &method, x.samples(), FitOptions::default()).unwrap();
+        assert!(fit.report.converged, "{concentration:?}: {} iterations", fit.report.n_iter);
+        assert_eq!(active_components(&fit.model, 0.01), 3, "{:?}", fit.model.weights());
+        // The old default stopped early with every component still alive.
+        let early = config.clone().tol(1e-3);
+        let fit = gmm_em::fit_with(&early, &method, x.samples(), FitOptions::default()).unwrap();
+        assert!(active_components(&fit.model, 0.01) > 3, "{:?}", fit.model.weights());
+    }
+    let faithful = data("faithful");
+    let fit =
+        gmm_em::fit_with(&config, &vb(None), faithful.samples(), FitOptions::default()).unwrap();
+    assert!(fit.report.converged);
+    assert!((2..=3).contains(&active_components(&fit.model, 0.01)), "{:?}", fit.model.weights());
+    // Defaults only where unset; EM keeps its own.
+    let resolved = vb(None).resolve(&config);
+    assert_eq!((resolved.get_max_iter(), resolved.get_tol()), (VB_MAX_ITER, VB_TOL));
+    let given = vb(None).resolve(&config.clone().tol(1e-4));
+    assert_eq!((given.get_max_iter(), given.get_tol()), (VB_MAX_ITER, 1e-4));
+    let em = Method::Em.resolve(&config);
+    assert_eq!((em.get_max_iter(), em.get_tol()), (100, 1e-3));
+}
