@@ -27,6 +27,8 @@
 //! * [`init`] — k-means, k-means++, random rows, random responsibilities, given responsibilities;
 //! * [`pass`] — [`e_step`], the fused E-step;
 //! * [`stats`] — [`SuffStats`];
+//! * [`stream`] — passes over data read in chunks, shards and processes ([`stream::Stream`],
+//!   [`stream::PartialStats`]): the same bits as in memory;
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
 //! * [`update`] — the update-rule seam ([`UpdateRule`], [`m_step`]);
 //! * [`driver`] — the one iteration loop ([`driver::Learner`], [`driver::iterate`]);
@@ -55,6 +57,7 @@ mod online_fast;
 pub mod pass;
 pub mod select;
 pub mod stats;
+pub mod stream;
 pub mod update;
 pub mod vb;
 
