@@ -21,6 +21,7 @@ use crate::config::{EmConfig, Init};
 use crate::fit::default_rule;
 use crate::pass::accumulate;
 use crate::stats::{MomentLayout, SuffStats};
+use crate::stream::Data;
 use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
@@ -34,16 +35,12 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
 /// The data's statistics as one component (every responsibility 1), shifted by the first row,
 /// with the second moments in `layout`.
 fn whole_data_stats<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     layout: MomentLayout,
-) -> (SuffStats, Vec<f64>) {
-    let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-    let stats = accumulate(x, sample_weights, 1, layout, &shift, |s, _| {
-        s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
-        s.log_likelihood.fill(T::ZERO);
-    });
-    (stats, shift)
+) -> Result<(SuffStats, Vec<f64>)> {
+    let shift: Vec<f64> = data.rows(&[0])?.iter().map(|v| v.to_f64()).collect();
+    let stats = data.accumulate(1, layout, &shift, &crate::stream::ones::<T>)?;
+    Ok((stats, shift))
 }
 
 /// Weighted mean and per-dimension variance (ddof 0) of the data, in `f64`.
@@ -51,23 +48,47 @@ pub fn data_moments<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Diagonal);
+    data_moments_of(&Data::Memory { x, weights: sample_weights })
+        .expect("a pass over samples in memory does not fail")
+}
+
+/// [`data_moments`] of any data (in memory or streamed).
+pub(crate) fn data_moments_of<T: Real>(data: &Data<'_, T>) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (stats, shift) = whole_data_stats(data, MomentLayout::Diagonal)?;
     let n = stats.counts[0];
     let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
     let mean = shift.iter().zip(&delta).map(|(s, d)| s + d).collect();
     let var = stats.second.iter().zip(&delta).map(|(s, d)| (s / n - d * d).max(0.0)).collect();
-    (mean, var)
+    Ok((mean, var))
+}
+
+/// The data's moment statistics: one component, every responsibility 1, full second moments
+/// around the first row (what the default MAP and VB priors are estimated from).
+pub(crate) fn moment_stats<T: Real>(data: &Data<'_, T>) -> Result<SuffStats> {
+    Ok(whole_data_stats(data, MomentLayout::Full)?.0)
+}
+
+/// Checks that `stats` are data-moment statistics (one component, full layout).
+pub(crate) fn check_moments(stats: &SuffStats) -> Result<()> {
+    if stats.n_components != 1 || stats.layout != MomentLayout::Full {
+        return Err(Error::new(
+            ErrorKind::MismatchedStatistics,
+            format!(
+                "these are statistics of {} components ({:?} moments), not the data's moments: \
+                 accumulate them with gmm acc --moments",
+                stats.n_components, stats.layout
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Total weight `n`, mean and unbiased (`n - 1`, as R's `var` and numpy's `cov`) covariance
-/// (`d x d`, row-major) of the weighted data, in `f64`, from one pass of shifted statistics.
+/// (`d x d`, row-major) of data-moment statistics ([`moment_stats`]), in `f64`.
 /// The covariance is not finite when `n <= 1`: callers check `n` first.
-pub(crate) fn data_covariance<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
-) -> (f64, Vec<f64>, Vec<f64>) {
-    let d = x.n_features();
-    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Full);
+pub(crate) fn covariance_from_moments(stats: &SuffStats) -> (f64, Vec<f64>, Vec<f64>) {
+    let d = stats.n_features;
+    let shift = &stats.shift;
     let n = stats.counts[0];
     let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
     let mean = shift.iter().zip(&delta).map(|(s, e)| s + e).collect();
@@ -110,8 +131,7 @@ pub(crate) fn diagonal_covariances(
 /// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
 /// configuration's guards), the update the fit itself uses.
 pub(crate) fn initial_model<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     config: &EmConfig,
     seed: u64,
     rule: Option<&dyn UpdateRule>,
@@ -119,23 +139,23 @@ pub(crate) fn initial_model<T: Real>(
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
     let reg = config.get_reg_covar();
-    let (mean, variance) = data_moments(x, sample_weights);
+    let (mean, variance) = data_moments_of(data)?;
     let ml = default_rule(config);
     let rule: &dyn UpdateRule = rule.unwrap_or(&ml);
     let layout = MomentLayout::for_covariance(covariance_type);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let d = data.n_features();
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
         let nearest = nearest_centre_model::<T>(&centres, k)?;
-        let stats =
-            accumulate(x, sample_weights, k, layout, &centres, |s, _| hard_assign(&nearest, s));
+        let stats = data.accumulate(k, layout, &centres, &|s, _| hard_assign(&nearest, s))?;
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
         update_with(rule, &stats, &provisional)
     };
     match config.get_init() {
         Init::KMeans | Init::KMeansPlusPlus => {
-            let m = config.get_kmeans_sample_size(x.n_samples());
-            let (rows, weights) = subsample(x, sample_weights, m, &mut rng);
-            let sub = Samples::new(&rows, x.n_features())?;
+            let m = config.get_kmeans_sample_size(data.n_samples());
+            let (rows, weights) = subsample(data, m, &mut rng)?;
+            let sub = Samples::new(&rows, d)?;
             let seeds = kmeans_plus_plus(sub, weights.as_deref(), k, &mut rng);
             if config.get_init() == Init::KMeansPlusPlus {
                 return from_centres(seeds);
@@ -145,10 +165,9 @@ pub(crate) fn initial_model<T: Real>(
             from_centres(centres)
         }
         Init::RandomRows => {
-            let d = x.n_features();
-            let mut rows = rand::seq::index::sample(&mut rng, x.n_samples(), k).into_vec();
+            let mut rows = rand::seq::index::sample(&mut rng, data.n_samples(), k).into_vec();
             rows.sort_unstable();
-            let means: Vec<T> = rows.iter().flat_map(|&r| x.row(r).iter().copied()).collect();
+            let means: Vec<T> = data.rows(&rows)?;
             debug_assert_eq!(means.len(), k * d);
             let covariances = diagonal_covariances(covariance_type, k, &variance, reg)
                 .into_iter()
@@ -160,9 +179,9 @@ pub(crate) fn initial_model<T: Real>(
         }
         Init::RandomResponsibilities => {
             let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
-            let stats = accumulate(x, sample_weights, k, layout, &shift, |s, block| {
+            let stats = data.accumulate(k, layout, &shift, &|s, block| {
                 random_responsibilities(s, k, stream_seed(seed, block as u64))
-            });
+            })?;
             let provisional = provisional(covariance_type, shift, k, &variance, reg);
             update_with(rule, &stats, &provisional)
         }
@@ -252,23 +271,24 @@ pub fn model_from_responsibilities<T: Real>(
     Ok(model)
 }
 
-/// `m` distinct rows of `x` drawn uniformly (in their original order) and their weights; all
-/// rows when `m >= n`.
+/// `m` distinct rows of the data drawn uniformly (in their original order; read by random
+/// access when streamed) and their weights; all rows when `m >= n`.
 fn subsample<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     m: usize,
     rng: &mut Xoshiro256PlusPlus,
-) -> (Vec<T>, Option<Vec<f64>>) {
-    let n = x.n_samples();
-    if m >= n {
-        return (x.as_slice().to_vec(), sample_weights.map(<[f64]>::to_vec));
-    }
-    let mut picked = rand::seq::index::sample(rng, n, m).into_vec();
-    picked.sort_unstable();
-    let rows = picked.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
-    let weights = sample_weights.map(|w| picked.iter().map(|&i| w[i]).collect());
-    (rows, weights)
+) -> Result<(Vec<T>, Option<Vec<f64>>)> {
+    let n = data.n_samples();
+    let picked: Vec<usize> = if m >= n {
+        (0..n).collect()
+    } else {
+        let mut picked = rand::seq::index::sample(rng, n, m).into_vec();
+        picked.sort_unstable();
+        picked
+    };
+    let rows = data.rows(&picked)?;
+    let weights = data.weights().map(|w| picked.iter().map(|&i| w[i]).collect());
+    Ok((rows, weights))
 }
 
 /// A spherical, unit-variance, equal-weight model whose most probable component for a sample

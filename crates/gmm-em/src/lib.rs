@@ -67,8 +67,8 @@ pub use classify::{
 };
 pub use config::{EmConfig, Init};
 pub use driver::IterationInfo;
-pub use fit::{Fit, FitOptions, FitReport, RestartSummary, em_step, fit};
-pub use method::{Method, fit_with};
+pub use fit::{Fit, FitOptions, FitReport, RestartSummary, em_step, fit, fit_stream};
+pub use method::{Method, fit_with, fit_with_stream};
 pub use pass::e_step;
 pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};

@@ -732,6 +732,65 @@ impl<'a, T: Real> Stream<'a, T> {
     }
 }
 
+/// What a learner passes over: samples in memory (with the in-memory passes, unchanged), or a
+/// [`Stream`].
+#[derive(Clone, Copy)]
+pub(crate) enum Data<'a, T: Real> {
+    /// Rows in memory and their optional weights.
+    Memory { x: Samples<'a, T>, weights: Option<&'a [f64]> },
+    /// Rows read chunk by chunk (weights on the stream).
+    Stream(&'a Stream<'a, T>),
+}
+
+impl<T: Real> Data<'_, T> {
+    pub(crate) fn n_samples(&self) -> usize {
+        match self {
+            Self::Memory { x, .. } => x.n_samples(),
+            Self::Stream(s) => s.n_samples(),
+        }
+    }
+
+    pub(crate) fn n_features(&self) -> usize {
+        match self {
+            Self::Memory { x, .. } => x.n_features(),
+            Self::Stream(s) => s.n_features(),
+        }
+    }
+
+    pub(crate) fn weights(&self) -> Option<&[f64]> {
+        match self {
+            Self::Memory { weights, .. } => *weights,
+            Self::Stream(s) => s.get_weights(),
+        }
+    }
+
+    /// The rows `indices`, row-major.
+    pub(crate) fn rows(&self, indices: &[usize]) -> Result<Vec<T>> {
+        match self {
+            Self::Memory { x, .. } => {
+                Ok(indices.iter().flat_map(|&i| x.row(i).iter().copied()).collect())
+            }
+            Self::Stream(s) => s.read_indices(indices),
+        }
+    }
+
+    /// A whole pass's statistics (see [`Stream::accumulate`]).
+    pub(crate) fn accumulate(
+        &self,
+        n_components: usize,
+        layout: MomentLayout,
+        shift: &[f64],
+        fill: &(dyn Fn(&mut BlockScratch<T>, usize) + Sync),
+    ) -> Result<SuffStats> {
+        match self {
+            Self::Memory { x, weights } => {
+                Ok(crate::pass::accumulate(*x, *weights, n_components, layout, shift, fill))
+            }
+            Self::Stream(s) => s.accumulate(n_components, layout, shift, fill),
+        }
+    }
+}
+
 /// Every responsibility 1, no log-likelihood: the data's own moments.
 pub(crate) fn ones<T: Real>(s: &mut BlockScratch<T>, _block: usize) {
     s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
@@ -869,6 +928,43 @@ mod tests {
         assert_eq!(e.kind(), &ErrorKind::MismatchedStatistics, "{e}");
         let e = Stream::new(&s).rows(100..500).err().unwrap();
         assert_eq!(e.kind(), &ErrorKind::InvalidConfig, "{e}");
+    }
+
+    /// Fits over a stream read in small chunks, every init and method: the in-memory model,
+    /// bit for bit.
+    #[test]
+    fn streamed_fits_equal_in_memory_fits() {
+        use crate::config::{EmConfig, Init};
+        use crate::method::{MapSettings, Method, VbSettings};
+        use crate::{FitOptions, fit_with, fit_with_stream};
+        let truth = GaussianMixture::<f64>::random(CovarianceType::Full, 3, 2, 3.0, 4).unwrap();
+        let (x, _) = truth.sample(9_000, 5).unwrap();
+        let s = x.samples();
+        for init in
+            [Init::KMeans, Init::KMeansPlusPlus, Init::RandomRows, Init::RandomResponsibilities]
+        {
+            for method in
+                [Method::Em, Method::Map(MapSettings::default()), Method::Vb(VbSettings::default())]
+            {
+                for t in [CovarianceType::Diag, CovarianceType::Full] {
+                    let config = EmConfig::new(3, t).init(init).max_iter(5).tol(0.0).seed(3);
+                    let config = config.kmeans_sample_size(Some(2000));
+                    let memory = fit_with(&config, &method, s, FitOptions::default()).unwrap();
+                    let stream = Stream::new(&s).chunk_rows(1000);
+                    let streamed =
+                        fit_with_stream(&config, &method, &stream, FitOptions::default()).unwrap();
+                    let what = format!("{init} {} {t}", method.name());
+                    assert_eq!(streamed.model, memory.model, "{what}");
+                    assert_eq!(streamed.report.log_likelihood, memory.report.log_likelihood);
+                    assert_eq!(
+                        streamed.report.final_log_likelihood.to_bits(),
+                        memory.report.final_log_likelihood.to_bits(),
+                        "{what}"
+                    );
+                    assert!(stream.passes().len() >= 5, "{what}");
+                }
+            }
+        }
     }
 
     /// A NaN in a chunk is reported with its global row.
