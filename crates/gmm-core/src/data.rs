@@ -143,6 +143,20 @@ impl<T: Real> RowSource<T> for Samples<'_, T> {
     }
 }
 
+impl<T: Real> RowSource<T> for Matrix<T> {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_cols
+    }
+
+    fn read_rows(&self, first: usize, out: &mut [T]) -> Result<()> {
+        self.samples().read_rows(first, out)
+    }
+}
+
 /// Fails with [`ErrorKind::NonFiniteValue`] naming the first NaN or infinite value of `rows`
 /// (row-major, `d` per row) by its row in the whole data (`first_row` is the row of `rows[0..d]`)
 /// and where it comes from (`describe(row)`).
