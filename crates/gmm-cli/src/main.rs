@@ -6,6 +6,8 @@
 
 mod args;
 mod commands;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod output;
 
 use std::process::ExitCode;
@@ -52,6 +54,9 @@ fn main() -> ExitCode {
         Command::Adapt(args) => commands::adapt::run(args),
         Command::Llr(args) => commands::llr::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Acc(args) => commands::acc::run_acc(args),
+        Command::SumAccs(args) => commands::acc::run_sum(args),
+        Command::Update(args) => commands::acc::run_update(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

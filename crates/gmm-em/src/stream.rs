@@ -62,11 +62,12 @@ use crate::stats::{MomentLayout, SuffStats, fnv1a64};
 pub const DEFAULT_CHUNK_ROWS: usize = 430_080;
 
 /// How the statistics of every process's part become the statistics of the whole pass: each
-/// process calls [`combine`](Combine::combine) with its own part, and every one of them gets the
-/// same whole.
+/// process calls [`combine`](Combine::combine) with its own part — or the error that stopped
+/// it, so that the others learn of it instead of waiting — and every one of them gets the same
+/// whole (or the same error).
 pub trait Combine: Sync {
     /// The whole pass's statistics from this process's part.
-    fn combine(&self, part: PartialStats) -> Result<SuffStats>;
+    fn combine(&self, part: Result<PartialStats>) -> Result<SuffStats>;
 }
 
 /// One process holds every part: the whole is its part, assembled.
@@ -74,8 +75,8 @@ pub trait Combine: Sync {
 pub struct Local;
 
 impl Combine for Local {
-    fn combine(&self, part: PartialStats) -> Result<SuffStats> {
-        part.assemble()
+    fn combine(&self, part: Result<PartialStats>) -> Result<SuffStats> {
+        part?.assemble()
     }
 }
 
@@ -208,7 +209,11 @@ impl PartialStats {
                 _ => rows.push(r),
             }
         }
-        let pieces = parts.into_iter().flat_map(|(_, p)| p.pieces).collect();
+        let mut pieces: Vec<(Piece, SuffStats)> =
+            parts.into_iter().flat_map(|(_, p)| p.pieces).collect();
+        // In grid order, so that the merged form does not depend on the parts' order.
+        let grid = BlockGrid::new(n_blocks(n_rows));
+        pieces.sort_by_key(|(p, _)| (grid.piece_blocks(*p).start, grid.piece_blocks(*p).end));
         let merged = PartialStats { n_rows, rows, pieces };
         if merged.is_complete() && merged.pieces.len() > 1 {
             let grid = merged.grid();
@@ -675,7 +680,7 @@ impl<'a, T: Real> Stream<'a, T> {
         shift: &[f64],
         fill: &(dyn Fn(&mut BlockScratch<T>, usize) + Sync),
     ) -> Result<SuffStats> {
-        self.combine.combine(self.accumulate_part(n_components, layout, shift, fill)?)
+        self.combine.combine(self.accumulate_part(n_components, layout, shift, fill))
     }
 
     /// This part's E-step statistics under `model` (as [`crate::e_step`] computes them).
@@ -692,7 +697,7 @@ impl<'a, T: Real> Stream<'a, T> {
 
     /// The whole pass's E-step statistics (bit-identical to [`crate::e_step`] on all rows).
     pub fn e_step(&self, model: &GaussianMixture<T>) -> Result<SuffStats> {
-        self.combine.combine(self.e_step_part(model)?)
+        self.combine.combine(self.e_step_part(model))
     }
 
     /// This part's data-moment statistics: one component, every responsibility 1, full second
@@ -706,7 +711,7 @@ impl<'a, T: Real> Stream<'a, T> {
 
     /// The whole data's moment statistics (see [`moments_part`](Self::moments_part)).
     pub fn moments(&self) -> Result<SuffStats> {
-        self.combine.combine(self.moments_part()?)
+        self.combine.combine(self.moments_part())
     }
 
     /// Every `step`-th row (rows `0, step, 2 step, ...`) of the whole source, read chunk by
