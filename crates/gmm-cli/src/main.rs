@@ -61,8 +61,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = e.to_string().replace('\n', " ");
-            eprintln!("gmm: error: {message}");
+            // Under MPI every rank holds the same error (a failed rank's error reaches all of
+            // them): rank 0 alone prints it.
+            if !commands::scale::is_silent_rank() {
+                let message = e.to_string().replace('\n', " ");
+                eprintln!("gmm: error: {message}");
+            }
             ExitCode::from(1)
         }
     }

@@ -52,6 +52,13 @@ pub fn data_moments<T: Real>(
         .expect("a pass over samples in memory does not fail")
 }
 
+/// [`data_moments`] of the rows of a stream (the same bits as in memory).
+pub fn data_moments_stream<T: Real>(
+    stream: &crate::stream::Stream<'_, T>,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    data_moments_of(&Data::Stream(stream))
+}
+
 /// [`data_moments`] of any data (in memory or streamed).
 pub(crate) fn data_moments_of<T: Real>(data: &Data<'_, T>) -> Result<(Vec<f64>, Vec<f64>)> {
     let (stats, shift) = whole_data_stats(data, MomentLayout::Diagonal)?;

@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gmm_core::{Error, ErrorKind, Real, Result, RowSource};
 use gmm_em::stream::{Combine, Local, PassProgress, PassRecord, Stream};
@@ -85,6 +86,15 @@ pub fn chunk_memory(budget: Option<u64>) -> u64 {
     budget.unwrap_or(CHUNK_MEMORY).min(CHUNK_MEMORY)
 }
 
+/// Set on MPI ranks other than 0: they end with the same status as rank 0 but print nothing,
+/// so an error is one line.
+static SILENT_RANK: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process is an MPI rank other than 0 (which prints no error).
+pub fn is_silent_rank() -> bool {
+    SILENT_RANK.load(Ordering::Relaxed)
+}
+
 /// The MPI job this process belongs to, or one process alone.
 pub struct Ranks {
     /// This process's rank.
@@ -104,6 +114,7 @@ impl Ranks {
         #[cfg(feature = "mpi")]
         {
             let job = crate::mpi::MpiJob::start()?;
+            SILENT_RANK.store(job.rank() != 0, Ordering::Relaxed);
             Ok(Self { rank: job.rank(), size: job.size(), mpi: Some(job) })
         }
         #[cfg(not(feature = "mpi"))]
