@@ -657,10 +657,21 @@ impl<'a, T: Real> Stream<'a, T> {
             let rows = (blocks.start * BLOCK_ROWS).min(n)..(blocks.end * BLOCK_ROWS).min(n);
             let mut values = reuse.try_recv().unwrap_or_default();
             values.clear();
-            values.resize(rows.len() * d, T::ZERO);
-            let read = self
-                .source
-                .read_rows(rows.start, &mut values)
+            let read = values
+                .try_reserve_exact(rows.len() * d)
+                .map_err(|_| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!(
+                            "cannot allocate a chunk of {} rows: give a smaller memory budget",
+                            rows.len()
+                        ),
+                    )
+                })
+                .and_then(|()| {
+                    values.resize(rows.len() * d, T::ZERO);
+                    self.source.read_rows(rows.start, &mut values)
+                })
                 .and_then(|()| {
                     check_finite_rows(&values, d, rows.start, |r| self.source.describe_row(r))
                 })

@@ -109,12 +109,6 @@ impl AccHeader {
                 other.kind, self.kind
             ));
         }
-        if self.model_fingerprint != other.model_fingerprint {
-            return differs(format!(
-                "they come from different models (fingerprints {:016x} and {:016x})",
-                other.model_fingerprint, self.model_fingerprint
-            ));
-        }
         if (self.n_components, self.n_features) != (other.n_components, other.n_features) {
             return differs(format!(
                 "k x d is {} x {} against {} x {}",
@@ -126,6 +120,12 @@ impl AccHeader {
         }
         if self.f32 != other.f32 {
             return differs(format!("dtype {} against {}", other.dtype(), self.dtype()));
+        }
+        if self.model_fingerprint != other.model_fingerprint {
+            return differs(format!(
+                "they come from different models (fingerprints {:016x} and {:016x})",
+                other.model_fingerprint, self.model_fingerprint
+            ));
         }
         if self.weighted != other.weighted {
             return differs("one was accumulated with sample weights and the other without".into());

@@ -132,7 +132,20 @@ struct Shape {
 /// row-major in native byte order.
 fn read_values<T: Real>(path: &Path, reader: &mut impl Read, shape: Shape) -> Result<Matrix<T>> {
     let n = shape.n_rows * shape.n_cols;
-    let mut values = vec![T::ZERO; n];
+    let mut values = Vec::new();
+    values.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "{}: cannot allocate {} MB to read the data whole: the data is larger than the \
+                 memory this process may use (give a smaller --memory-budget so that it is \
+                 read in chunks)",
+                path.display(),
+                (n * std::mem::size_of::<T>()) >> 20
+            ),
+        )
+    })?;
+    values.resize(n, T::ZERO);
     reader.read_exact(bytemuck::cast_slice_mut::<T, u8>(&mut values)).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             parse_error(path, "the file ended while reading the data (was it truncated?)")

@@ -64,7 +64,7 @@ fn acc_typed<T: Real>(args: &AccArgs, model_path: Option<&Path>, data: &Path) ->
         n_components: model.as_ref().map_or(1, GaussianMixture::n_components),
         n_features: source_features(&stream),
         covariance_type: model.as_ref().map(GaussianMixture::covariance_type),
-        f32: T::NAME == "f32",
+        f32: std::mem::size_of::<T>() == 4,
         weighted: weights.is_some(),
         n_rows: part.n_rows(),
         rows: part.rows().to_vec(),
@@ -144,8 +144,10 @@ pub fn run_update(args: UpdateArgs) -> Result<()> {
 
 fn update_typed<T: Real>(args: &UpdateArgs) -> Result<()> {
     let model = gmm_io::read_model::<T>(&args.model)?;
-    let (header, stats) = read_whole(&args.stats, AccKind::EStep)?;
-    if header.model_fingerprint != gmm_io::model_fingerprint(&model) {
+    let (header, _) = gmm_io::read_acc(&args.stats)?;
+    if header.kind == AccKind::EStep
+        && header.model_fingerprint != gmm_io::model_fingerprint(&model)
+    {
         return Err(Error::new(
             ErrorKind::MismatchedStatistics,
             format!(
@@ -156,6 +158,7 @@ fn update_typed<T: Real>(args: &UpdateArgs) -> Result<()> {
             ),
         ));
     }
+    let (header, stats) = read_whole(&args.stats, AccKind::EStep)?;
     let config = EmConfig::new(model.n_components(), model.covariance_type())
         .reg_covar(args.reg_covar)
         .variance_floor(args.variance_floor);

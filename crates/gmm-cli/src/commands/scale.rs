@@ -81,9 +81,10 @@ pub fn should_stream(paths: &[PathBuf], dtype: Dtype, scale: &ScaleArgs) -> Resu
     Ok(bytes > scale.memory_budget.unwrap_or_else(default_budget))
 }
 
-/// Chunk memory for a budget: the budget itself, at most [`CHUNK_MEMORY`].
+/// Chunk memory for a budget (`None`: the default budget): the budget, at most
+/// [`CHUNK_MEMORY`].
 pub fn chunk_memory(budget: Option<u64>) -> u64 {
-    budget.unwrap_or(CHUNK_MEMORY).min(CHUNK_MEMORY)
+    budget.unwrap_or_else(default_budget).min(CHUNK_MEMORY)
 }
 
 /// Set on MPI ranks other than 0: they end with the same status as rank 0 but print nothing,
