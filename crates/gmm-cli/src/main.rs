@@ -64,8 +64,9 @@ fn main() -> ExitCode {
             // Under MPI every rank holds the same error (a failed rank's error reaches all of
             // them): rank 0 alone prints it.
             if !commands::scale::is_silent_rank() {
-                let message = e.to_string().replace('\n', " ");
-                eprintln!("gmm: error: {message}");
+                // One write, so that no other process's output (mpirun's) lands inside it.
+                let line = format!("gmm: error: {}\n", e.to_string().replace('\n', " "));
+                let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
             }
             ExitCode::from(1)
         }
