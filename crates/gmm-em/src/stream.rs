@@ -221,7 +221,7 @@ impl PartialStats {
             let stats = merged.assemble()?;
             return Ok(PartialStats {
                 n_rows,
-                rows: vec![0..n_rows],
+                rows: std::iter::once(0..n_rows).collect(),
                 pieces: root.into_iter().map(|p| (p, stats.clone())).collect(),
             });
         }
@@ -564,9 +564,9 @@ impl<'a, T: Real> Stream<'a, T> {
             .iter()
             .flat_map(|&piece| match piece {
                 Piece::Node(node) => {
-                    grid.chunks(node, max_blocks).into_iter().map(|c| grid.blocks(c)).collect()
+                    grid.chunks(node, max_blocks).into_iter().map(|c| grid.blocks(c)).collect::<Vec<_>>()
                 }
-                Piece::Block(b) => vec![b..b + 1],
+                Piece::Block(b) => std::iter::once(b..b + 1).collect(),
             })
             .collect();
         let started = Instant::now();

@@ -320,7 +320,7 @@ mod tests {
             f32: true,
             weighted: false,
             n_rows: 1000,
-            rows: vec![0..480],
+            rows: std::iter::once(0..480).collect(),
             data: "x.npy".into(),
         }
     }

@@ -142,7 +142,7 @@ impl<T: Real> RowSource<T> for NpySource<T> {
     fn read_rows(&self, first: usize, out: &mut [T]) -> Result<()> {
         let (n, d) = (self.layout.n_rows, self.layout.n_cols);
         let count = out.len() / d;
-        if out.len() % d != 0 || first.checked_add(count).is_none_or(|end| end > n) {
+        if !out.len().is_multiple_of(d) || first.checked_add(count).is_none_or(|end| end > n) {
             return Err(Error::new(
                 ErrorKind::InvalidParameter,
                 format!(
@@ -322,7 +322,7 @@ mod tests {
         // A Fortran-order big-endian float64 file, written by hand.
         let mut fortran = b"\x93NUMPY\x01\x00".to_vec();
         let mut dict = "{'descr': '>f8', 'fortran_order': True, 'shape': (7, 5), }".to_string();
-        while (10 + dict.len() + 1) % 64 != 0 {
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
             dict.push(' ');
         }
         dict.push('\n');

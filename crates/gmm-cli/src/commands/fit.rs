@@ -341,7 +341,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     } else {
         fit.report.final_log_likelihood * total_weight
     };
-    let bytes = (x.as_slice().len() * std::mem::size_of::<T>()) as u64;
+    let bytes = std::mem::size_of_val(x.as_slice()) as u64;
     let summary = DataSummary { n, d: x.n_cols(), total_weight, log_l, dtype: T::NAME };
     write_outputs(args, &config, &method, &fit, &summary, IoReport::in_memory(n, bytes))
 }

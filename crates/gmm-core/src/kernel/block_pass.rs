@@ -6,7 +6,7 @@
 //!
 //! The rows of the pass — all of `x`, or the rows `rows` of `x` in that order, as if they had
 //! been copied into a matrix first — are cut into blocks of [`BLOCK_ROWS`]. Blocks are grouped
-//! into leaves and leaves are combined by the fixed tree of [`reduce_blocks`]: each leaf starts
+//! into leaves and leaves are combined by the fixed tree of [`reduce_blocks`](crate::par::reduce_blocks): each leaf starts
 //! from an empty accumulator (`leaf()`), visits its blocks in order, and neighbouring leaves are
 //! merged left to right (`merge(left, right)`). The tree's shape depends on the number of
 //! blocks only, so whatever `visit` and `merge` add up is bit-identical for any number of
@@ -145,18 +145,8 @@ impl<'a, T: Real> BlockPass<'a, T> {
         merge: impl Fn(A, A) -> A + Sync,
     ) -> Option<A> {
         let grid = BlockGrid::new(self.n_blocks());
-        match grid.root() {
-            Some(root) => Some(self.run_piece_with(
-                &grid,
-                Piece::Node(root),
-                extra,
-                extra_fits,
-                leaf,
-                visit,
-                merge,
-            )),
-            None => None,
-        }
+        let root = grid.root()?;
+        Some(self.run_piece_with(&grid, Piece::Node(root), extra, extra_fits, leaf, visit, merge))
     }
 
     /// Reduces one piece of `grid` (the global grid this pass's rows are part of, starting at
