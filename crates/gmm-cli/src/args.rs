@@ -114,7 +114,7 @@ pub struct AccArgs {
     /// Threads [default: all cores]; results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Memory the data chunks may take (e.g. 512M) [default: 256M].
+    /// Memory the data chunks may take (e.g. 512M) [default: 192M, or less under ulimit -v].
     #[arg(long, value_parser = parse_bytes)]
     pub memory_budget: Option<u64>,
     /// Where to write the statistics (.acc).

@@ -153,10 +153,6 @@ impl PartialStats {
         BlockGrid::new(n_blocks(self.n_rows))
     }
 
-    fn block_rows(&self, blocks: Range<usize>) -> Range<usize> {
-        (blocks.start * BLOCK_ROWS).min(self.n_rows)..(blocks.end * BLOCK_ROWS).min(self.n_rows)
-    }
-
     /// Merges named parts of one pass (names are for messages: file names, ranks): they must
     /// cover disjoint rows of the same data with statistics of one shape and shift. When they
     /// cover every row the result is assembled into one piece, the whole pass's statistics.
@@ -253,8 +249,10 @@ impl PartialStats {
             SuffStats::empty(t.n_components, t.n_features, t.layout, t.shift.clone())
         };
         let missing = self.missing();
-        let block_rows = |b: Range<usize>| self.block_rows(b);
-        let result = grid.assemble(self.pieces.clone(), empty, |mut a, b| {
+        let block_rows = move |b: Range<usize>| {
+            (b.start * BLOCK_ROWS).min(n_rows)..(b.end * BLOCK_ROWS).min(n_rows)
+        };
+        let result = grid.assemble(self.pieces, empty, |mut a, b| {
             a.add(&b);
             a
         });
@@ -563,9 +561,11 @@ impl<'a, T: Real> Stream<'a, T> {
         let chunks: Vec<Range<usize>> = pieces
             .iter()
             .flat_map(|&piece| match piece {
-                Piece::Node(node) => {
-                    grid.chunks(node, max_blocks).into_iter().map(|c| grid.blocks(c)).collect::<Vec<_>>()
-                }
+                Piece::Node(node) => grid
+                    .chunks(node, max_blocks)
+                    .into_iter()
+                    .map(|c| grid.blocks(c))
+                    .collect::<Vec<_>>(),
                 Piece::Block(b) => std::iter::once(b..b + 1).collect(),
             })
             .collect();

@@ -270,3 +270,14 @@ fn bad_statistics_files_are_one_line_errors_and_write_nothing() {
     assert_ok(&s.gmm(&["sum-accs", "z02.acc", "a1.acc", "-o", "z.acc"]));
     assert!(bytes(&s, "x.acc") == bytes(&s, "z.acc"));
 }
+
+/// Without the `mpi` feature, `--mpi` says how to get it.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn mpi_without_the_feature_is_a_one_line_error() {
+    let s = Scratch::new();
+    let data = headline("headline.npy");
+    let out = s.gmm(&["fit", &data, "-k", "2", "--mpi", "-o", "out/m.json"]);
+    assert_one_line_error(&out, &["--mpi", "--features mpi"]);
+    s.assert_no_output();
+}
