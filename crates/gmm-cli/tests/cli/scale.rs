@@ -194,7 +194,10 @@ fn out_of_core_fit_runs_under_a_low_address_space_limit() {
     assert_ok(&s.gmm(&[fit.split(' ').collect::<Vec<_>>(), vec!["-o", "free.json"]].concat()));
     let gmm = env!("CARGO_BIN_EXE_gmm");
     let limited = |extra: &str, out: &str| {
+        // glibc reserves 64 MB of address space for each thread's malloc arena, which
+        // `ulimit -v` counts: one arena keeps this small limit about the data.
         Command::new("bash")
+            .env("MALLOC_ARENA_MAX", "1")
             .arg("-c")
             .arg(format!("ulimit -v 120000 && exec {gmm} {fit} {extra} -o {out}"))
             .current_dir(s.path(""))
