@@ -43,6 +43,162 @@ pub enum Command {
     Llr(LlrArgs),
     /// Write zeroth- and centred first-order Baum-Welch statistics per input file (.npy).
     Stats(StatsArgs),
+    /// Accumulate the E-step statistics of one shard of DATA under MODEL into a .acc file
+    /// (or, with --moments, the data's moments for the MAP and VB priors).
+    Acc(AccArgs),
+    /// Sum .acc files of one pass (any order, same bytes) into one.
+    SumAccs(SumAccsArgs),
+    /// Apply an update rule to summed statistics: the next model.
+    Update(UpdateArgs),
+}
+
+/// Options of the out-of-core and distributed routes, shared by the data commands.
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    /// Memory the data may take (e.g. 512M, 8G): a .npy file larger than this is read in
+    /// chunks instead of whole [default: a quarter of the memory, at most half the address
+    /// space limit].
+    #[arg(long, value_parser = parse_bytes)]
+    pub memory_budget: Option<u64>,
+    /// Run as one rank of an MPI job (mpirun -np P gmm ...): each rank reads its share of the
+    /// rows, statistics are combined exactly, rank 0 writes the outputs. Needs a gmm built with
+    /// --features mpi.
+    #[arg(long)]
+    pub mpi: bool,
+}
+
+/// A byte count: a number with an optional K, M, G or T suffix (powers of 1024; "B", "iB"
+/// allowed).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let t = t.strip_suffix("iB").or_else(|| t.strip_suffix('B')).unwrap_or(t);
+    let (number, factor) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * (factor as f64) < 1.8e19 => {
+            Ok((v * factor as f64) as u64)
+        }
+        _ => Err(format!("{text:?} is not a size: use bytes with an optional K, M, G or T suffix")),
+    }
+}
+
+/// `gmm acc`.
+#[derive(Debug, Args)]
+pub struct AccArgs {
+    /// Model file (JSON) the statistics are accumulated under (not with --moments).
+    #[arg(required_unless_present = "moments")]
+    pub model: Option<PathBuf>,
+    /// Data: .npy (streamed) or a text file.
+    pub data: Option<PathBuf>,
+    /// Accumulate the data's moments (for --method map and vb priors) instead: then the only
+    /// positional argument is DATA.
+    #[arg(long)]
+    pub moments: bool,
+    /// This process's shard I of N (from 0): the rows split at leaf boundaries of the block grid.
+    #[arg(long, value_parser = parse_shard, conflicts_with = "rows")]
+    pub shard: Option<(usize, usize)>,
+    /// These rows A:B instead (A and B multiples of 240, or B the last row).
+    #[arg(long, value_parser = parse_rows)]
+    pub rows: Option<(usize, usize)>,
+    /// Per-sample weights of every row: .npy (1-D) or a one-column text file.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Compute in this precision [default: the data's].
+    #[arg(long, value_enum)]
+    pub dtype: Option<Dtype>,
+    /// Threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Memory the data chunks may take (e.g. 512M) [default: 192M, or less under ulimit -v].
+    #[arg(long, value_parser = parse_bytes)]
+    pub memory_budget: Option<u64>,
+    /// Where to write the statistics (.acc).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("{text:?} is not a shard: use I/N with 0 <= I < N (e.g. 0/4)");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) =
+        (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+fn parse_rows(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("{text:?} is not a row range: use A:B with A <= B (e.g. 0:48000)");
+    let (a, b) = text.split_once(':').ok_or_else(bad)?;
+    let (a, b): (usize, usize) =
+        (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+    if a > b {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+/// `gmm sum-accs`.
+#[derive(Debug, Args)]
+pub struct SumAccsArgs {
+    /// Statistics files of one pass (disjoint row ranges).
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Where to write their sum (.acc).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+}
+
+/// `gmm update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The model the statistics were accumulated under (JSON).
+    pub model: PathBuf,
+    /// The summed statistics of every row (.acc).
+    pub stats: PathBuf,
+    /// Update rule: em (maximum likelihood), map or vb.
+    #[arg(long, value_enum, default_value = "em")]
+    pub method: Method,
+    /// The data's moments (gmm acc --moments, summed): needed by --method map and vb.
+    #[arg(long)]
+    pub moments: Option<PathBuf>,
+    /// Added to every variance in every M-step.
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    pub reg_covar: f64,
+    /// Lower bound on variances after --reg-covar.
+    #[arg(long, allow_negative_numbers = true)]
+    pub variance_floor: Option<f64>,
+    /// The last round: write the model a fit returns (for vb its posterior point estimate;
+    /// the same as the next model for em and map).
+    #[arg(long)]
+    pub finish: bool,
+    /// vb: prior on the weights.
+    #[arg(long, value_enum, default_value = "dirichlet-process")]
+    pub prior: WeightPriorArg,
+    /// vb: weight concentration prior [default: 1/k].
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_concentration: Option<f64>,
+    /// vb: precision prior on the means (beta0) [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub mean_precision: Option<f64>,
+    /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub dof: Option<f64>,
+    /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    pub shrinkage: Option<f64>,
+    /// Where to write the next model (JSON).
+    #[arg(short = 'o', long)]
+    pub output: PathBuf,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// `--covariance`: the names of [`CovarianceType::ALL`] (listed in the help with their
@@ -159,6 +315,9 @@ pub struct FitArgs {
     /// of maximum likelihood.
     #[arg(long)]
     pub prior_map: bool,
+    /// Out of core and MPI.
+    #[command(flatten)]
+    pub scale: ScaleArgs,
 }
 
 /// `gmm fit --method`.
@@ -196,6 +355,9 @@ pub struct ScoreArgs {
     /// Compute in this precision [default: the data's].
     #[arg(long, value_enum)]
     pub dtype: Option<Dtype>,
+    /// Out of core and MPI.
+    #[command(flatten)]
+    pub scale: ScaleArgs,
 }
 
 /// `gmm predict`.
@@ -511,6 +673,9 @@ pub struct UbmArgs {
     #[arg(short = 'o', long)]
     pub output: PathBuf,
     /// No summary.
+    /// Out of core and MPI.
+    #[command(flatten)]
+    pub scale: ScaleArgs,
     #[arg(short, long)]
     pub quiet: bool,
 }

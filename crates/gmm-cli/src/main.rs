@@ -6,6 +6,8 @@
 
 mod args;
 mod commands;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod output;
 
 use std::process::ExitCode;
@@ -52,12 +54,20 @@ fn main() -> ExitCode {
         Command::Adapt(args) => commands::adapt::run(args),
         Command::Llr(args) => commands::llr::run(args),
         Command::Stats(args) => commands::stats::run(args),
+        Command::Acc(args) => commands::acc::run_acc(args),
+        Command::SumAccs(args) => commands::acc::run_sum(args),
+        Command::Update(args) => commands::acc::run_update(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = e.to_string().replace('\n', " ");
-            eprintln!("gmm: error: {message}");
+            // Under MPI every rank holds the same error (a failed rank's error reaches all of
+            // them): rank 0 alone prints it.
+            if !commands::scale::is_silent_rank() {
+                // One write, so that no other process's output (mpirun's) lands inside it.
+                let line = format!("gmm: error: {}\n", e.to_string().replace('\n', " "));
+                let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+            }
             ExitCode::from(1)
         }
     }

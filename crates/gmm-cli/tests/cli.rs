@@ -812,6 +812,8 @@ fn float32_input_fits_in_float32() {
     assert_rel(a, b, 1e-5, "float32 vs float64");
 }
 
+#[path = "cli/scale.rs"]
+mod scale;
 #[path = "cli/select_classify.rs"]
 mod select_classify;
 // ---------------------------------------------------------------------------------------------

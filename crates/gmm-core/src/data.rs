@@ -91,6 +91,91 @@ impl<'a, T: Real> Samples<'a, T> {
     }
 }
 
+/// Rows that a pass reads a range at a time, or picks at random: a file, a list of files, a
+/// matrix in memory. What the streaming passes of `gmm-em` read instead of a [`Samples`] when
+/// the data does not fit in memory (gmm-io implements it for `.npy` files and lists of them).
+pub trait RowSource<T>: Sync {
+    /// Rows in the source.
+    fn n_rows(&self) -> usize;
+
+    /// Values per row.
+    fn n_features(&self) -> usize;
+
+    /// Reads the rows `first..first + out.len() / n_features()` into `out` (row-major). The
+    /// values are not checked for NaN or infinity.
+    ///
+    /// # Errors
+    /// An I/O or parse error naming the file, or [`ErrorKind::InvalidParameter`] for rows out
+    /// of range.
+    fn read_rows(&self, first: usize, out: &mut [T]) -> Result<()>;
+
+    /// Where row `row` comes from, for messages ("x.npy row 17"); by default "row `row`".
+    fn describe_row(&self, row: usize) -> String {
+        format!("row {row}")
+    }
+}
+
+impl<T: Real> RowSource<T> for Samples<'_, T> {
+    fn n_rows(&self) -> usize {
+        self.n_samples
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn read_rows(&self, first: usize, out: &mut [T]) -> Result<()> {
+        let start = first.checked_mul(self.n_features);
+        match start.and_then(|s| Some(s..s.checked_add(out.len())?)) {
+            Some(range) if range.end <= self.data.len() => {
+                out.copy_from_slice(&self.data[range]);
+                Ok(())
+            }
+            _ => Err(Error::new(
+                ErrorKind::InvalidParameter,
+                format!(
+                    "rows from {first} ({} values) are out of range for {} rows",
+                    out.len(),
+                    self.n_samples
+                ),
+            )),
+        }
+    }
+}
+
+impl<T: Real> RowSource<T> for Matrix<T> {
+    fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_cols
+    }
+
+    fn read_rows(&self, first: usize, out: &mut [T]) -> Result<()> {
+        self.samples().read_rows(first, out)
+    }
+}
+
+/// Fails with [`ErrorKind::NonFiniteValue`] naming the first NaN or infinite value of `rows`
+/// (row-major, `d` per row) by its row in the whole data (`first_row` is the row of `rows[0..d]`)
+/// and where it comes from (`describe(row)`).
+pub fn check_finite_rows<T: Real>(
+    rows: &[T],
+    d: usize,
+    first_row: usize,
+    describe: impl Fn(usize) -> String,
+) -> Result<()> {
+    match rows.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(at) => {
+            let (row, column) = (first_row + at / d, at % d);
+            let plain = non_finite(rows[at], row, column);
+            Err(Error::new(plain.kind().clone(), format!("{}: {}", describe(row), plain.message())))
+        }
+    }
+}
+
 /// The error for a NaN or infinite `value` at (`row`, `column`).
 fn non_finite<T: Real>(value: T, row: usize, column: usize) -> Error {
     Error::new(

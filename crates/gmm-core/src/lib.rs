@@ -53,7 +53,7 @@ pub mod score;
 pub mod scratch;
 
 pub use covariance::CovarianceType;
-pub use data::{Matrix, Samples};
+pub use data::{Matrix, RowSource, Samples};
 pub use error::{Error, ErrorKind, Result};
 pub use kernel::isa;
 pub use mixture::GaussianMixture;

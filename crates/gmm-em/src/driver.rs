@@ -46,6 +46,7 @@ use gmm_core::{GaussianMixture, Real, Result, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::pass::e_step_unchecked;
 use crate::stats::SuffStats;
+use crate::stream::{Data, Stream};
 use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// When the driver stops (see the module docs).
@@ -229,8 +230,7 @@ pub fn iterate_scikit_learn<T: Real, L: Learner<T> + ?Sized>(
 /// statistics feed the next advance), each advance `rule`'s update of them. The model about to
 /// be returned is scored by a plain scoring pass unless the rule has its own objective.
 pub struct BatchEm<'a, T: Real> {
-    x: Samples<'a, T>,
-    sample_weights: Option<&'a [f64]>,
+    data: Data<'a, T>,
     rule: &'a dyn UpdateRule,
     pending: Option<SuffStats>,
     used: Option<(SuffStats, Parameters)>,
@@ -256,7 +256,26 @@ impl<'a, T: Real> BatchEm<'a, T> {
         sample_weights: Option<&'a [f64]>,
         rule: &'a dyn UpdateRule,
     ) -> Self {
-        Self { x, sample_weights, rule, pending: None, used: None }
+        Self { data: Data::Memory { x, weights: sample_weights }, rule, pending: None, used: None }
+    }
+
+    /// Batch EM over the rows of `stream` (read chunk by chunk, or this process's shard of
+    /// them combined with the others'), with `rule`: bit-identical to [`BatchEm::new`] on the
+    /// same rows in memory. Values are checked as they are read.
+    pub fn streamed(stream: &'a Stream<'a, T>, rule: &'a dyn UpdateRule) -> Self {
+        Self::from_data(Data::Stream(stream), rule)
+    }
+
+    pub(crate) fn from_data(data: Data<'a, T>, rule: &'a dyn UpdateRule) -> Self {
+        Self { data, rule, pending: None, used: None }
+    }
+
+    /// The E-step of `model` over the data.
+    fn e_step(&self, model: &GaussianMixture<T>) -> Result<SuffStats> {
+        match self.data {
+            Data::Memory { x, weights } => Ok(e_step_unchecked(model, x, weights)),
+            Data::Stream(s) => s.e_step(model),
+        }
     }
 
     /// The statistics behind the last advance and the rule's parameters from them (in `f64`,
@@ -268,12 +287,16 @@ impl<'a, T: Real> BatchEm<'a, T> {
 
 impl<T: Real> Learner<T> for BatchEm<'_, T> {
     fn evaluate(&mut self, model: &GaussianMixture<T>, then_advance: bool) -> Result<f64> {
-        model.check_samples(self.x)?;
-        if !then_advance && !self.rule.has_objective() {
-            let (ll, total) = model.weighted_log_likelihood(self.x, self.sample_weights)?;
-            return Ok(ll / total);
+        if let Data::Memory { x, weights } = self.data {
+            model.check_samples(x)?;
+            if !then_advance && !self.rule.has_objective() {
+                let (ll, total) = model.weighted_log_likelihood(x, weights)?;
+                return Ok(ll / total);
+            }
         }
-        let stats = e_step_unchecked(model, self.x, self.sample_weights);
+        // (A streamed pass scores the last model with the E-step: its log-likelihood has the
+        // bits of the scoring pass, which sums the same values by the same tree.)
+        let stats = self.e_step(model)?;
         let value = if self.rule.has_objective() {
             self.rule.objective(&stats, &Parameters::from_model(model))?
         } else {
@@ -290,7 +313,7 @@ impl<T: Real> Learner<T> for BatchEm<'_, T> {
     ) -> Result<(GaussianMixture<T>, GuardCounts)> {
         let stats = match self.pending.take() {
             Some(stats) => stats,
-            None => e_step_unchecked(model, self.x, self.sample_weights),
+            None => self.e_step(model)?,
         };
         let rule = self.rule;
         let (parameters, guards) = rule

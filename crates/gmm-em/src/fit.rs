@@ -37,6 +37,7 @@ use crate::config::EmConfig;
 use crate::driver::{BatchEm, StopRule, Trajectory, iterate_restart};
 use crate::init::{StartTree, initial_model, stream_seed};
 use crate::pass::e_step_unchecked;
+use crate::stream::{Data, Stream};
 use crate::update::{GuardCounts, MaximumLikelihood, Regularisation, UpdateRule, m_step};
 
 pub use crate::driver::IterationInfo;
@@ -128,7 +129,8 @@ pub fn fit<T: Real>(
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
     check_inputs(config, x, &options)?;
-    with_threads(config.get_threads(), || run(config, x, options, None))
+    let data = Data::Memory { x, weights: options.sample_weights };
+    with_threads(config.get_threads(), || run(config, data, options, None))
 }
 
 /// [`fit()`] on the current pool, its hierarchical starts cut from `tree` (model selection
@@ -136,11 +138,72 @@ pub fn fit<T: Real>(
 pub(crate) fn fit_on_tree<T: Real>(
     config: &EmConfig,
     x: Samples<'_, T>,
-    tree: Option<&StartTree>,
+    tree: Option<&StartTree<T>>,
 ) -> Result<Fit<T>> {
     let options = FitOptions::default();
     check_inputs(config, x, &options)?;
-    run(config, x, options, tree)
+    run(config, Data::Memory { x, weights: None }, options, tree)
+}
+/// [`fit`] over the rows of `stream` (read chunk by chunk, and with [`Stream::combine`] one
+/// shard of several processes): the same model, bit for bit, as [`fit`] on the same rows in
+/// memory. Sample weights go on the stream ([`Stream::weights`]); `options.sample_weights`
+/// must be `None`. Inits read what they need by random access (k-means: a uniform subsample)
+/// and otherwise pass over the stream like EM.
+pub fn fit_stream<T: Real>(
+    config: &EmConfig,
+    stream: &Stream<'_, T>,
+    options: FitOptions<'_, T>,
+) -> Result<Fit<T>> {
+    config.validate()?;
+    if options.sample_weights.is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "a streamed fit takes its sample weights from the stream: set Stream::weights",
+        ));
+    }
+    let (n, k) = (stream.n_samples(), config.get_n_components());
+    if n < k {
+        return Err(Error::new(
+            ErrorKind::TooFewSamples { n_samples: n, n_components: k },
+            format!(
+                "{n} samples cannot fit {k} components: use at most {n} components or more data"
+            ),
+        ));
+    }
+    if let Some(w) = stream.get_weights() {
+        check_sample_weights(w, n, ZeroWeights::Refused)?;
+    }
+    if let Some(start) = options.start {
+        check_start(config, start, stream.n_features())?;
+    }
+    with_threads(config.get_threads(), || run(config, Data::Stream(stream), options, None))
+}
+
+fn check_start<T: Real>(config: &EmConfig, start: &GaussianMixture<T>, d: usize) -> Result<()> {
+    let k = config.get_n_components();
+    if start.n_features() != d {
+        return Err(Error::new(
+            ErrorKind::DimensionMismatch { expected: start.n_features(), found: d },
+            format!(
+                "the data has {d} features but the start model {}: use data of the model's \
+                 dimension",
+                start.n_features()
+            ),
+        ));
+    }
+    if start.n_components() != k || start.covariance_type() != config.get_covariance_type() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "the start model has {} {} components but the configuration asks for {k} {}: \
+                 make them agree",
+                start.n_components(),
+                start.covariance_type(),
+                config.get_covariance_type()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The checks every fit of `x` runs before it starts.
@@ -225,9 +288,9 @@ where
 
 fn run<T: Real>(
     config: &EmConfig,
-    x: Samples<'_, T>,
+    data: Data<'_, T>,
     mut options: FitOptions<'_, T>,
-    tree: Option<&StartTree>,
+    tree: Option<&StartTree<T>>,
 ) -> Result<Fit<T>> {
     let started = Instant::now();
     let n_restarts = if options.start.is_some() { 1 } else { config.get_n_init() };
@@ -239,12 +302,9 @@ fn run<T: Real>(
         let seed = stream_seed(config.get_seed(), restart as u64);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => {
-                let w = options.sample_weights;
-                initial_model(x, w, config, seed, restart, options.update, tree)?
-            }
+            None => initial_model(&data, config, seed, restart, options.update, tree)?,
         };
-        let (model, outcome) = run_restart(config, x, &mut options, start, restart)?;
+        let (model, outcome) = run_restart(config, data, &mut options, start, restart)?;
         let mut restart_totals = init_guards;
         restart_totals.add(outcome.guards);
         // The returned model's guards: its last update's, or the start's when none ran.
@@ -315,14 +375,14 @@ pub(crate) fn default_rule(config: &EmConfig) -> MaximumLikelihood {
 
 fn run_restart<T: Real>(
     config: &EmConfig,
-    x: Samples<'_, T>,
+    data: Data<'_, T>,
     options: &mut FitOptions<'_, T>,
     start: GaussianMixture<T>,
     restart: usize,
 ) -> Result<(GaussianMixture<T>, RestartRun)> {
     let ml = default_rule(config);
     let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);
-    let mut em = BatchEm::new_unchecked(x, options.sample_weights, rule);
+    let mut em = BatchEm::from_data(data, rule);
     let stop =
         StopRule { max_iter: config.get_max_iter(), tol: config.get_tol(), score_last: true };
     let callback = options.on_iteration.as_deref_mut();

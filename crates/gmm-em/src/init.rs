@@ -30,6 +30,7 @@ use crate::fit::default_rule;
 use crate::hierarchy::{Hierarchy, MAX_ROWS};
 use crate::pass::accumulate;
 use crate::stats::{MomentLayout, SuffStats};
+use crate::stream::Data;
 use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
@@ -43,16 +44,12 @@ pub fn stream_seed(seed: u64, stream: u64) -> u64 {
 /// The data's statistics as one component (every responsibility 1), shifted by the first row,
 /// with the second moments in `layout`.
 fn whole_data_stats<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     layout: MomentLayout,
-) -> (SuffStats, Vec<f64>) {
-    let shift: Vec<f64> = x.row(0).iter().map(|v| v.to_f64()).collect();
-    let stats = accumulate(x, None, sample_weights, 1, layout, &shift, |s, _| {
-        s.log_density[..BLOCK_ROWS].fill(T::from_f64(1.0));
-        s.log_likelihood.fill(T::ZERO);
-    });
-    (stats, shift)
+) -> Result<(SuffStats, Vec<f64>)> {
+    let shift: Vec<f64> = data.rows(&[0])?.iter().map(|v| v.to_f64()).collect();
+    let stats = data.accumulate(1, layout, &shift, &crate::stream::ones::<T>)?;
+    Ok((stats, shift))
 }
 
 /// Weighted mean and per-dimension variance (ddof 0) of the data, in `f64`.
@@ -60,23 +57,54 @@ pub fn data_moments<T: Real>(
     x: Samples<'_, T>,
     sample_weights: Option<&[f64]>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Diagonal);
+    data_moments_of(&Data::Memory { x, weights: sample_weights })
+        .expect("a pass over samples in memory does not fail")
+}
+
+/// [`data_moments`] of the rows of a stream (the same bits as in memory).
+pub fn data_moments_stream<T: Real>(
+    stream: &crate::stream::Stream<'_, T>,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    data_moments_of(&Data::Stream(stream))
+}
+
+/// [`data_moments`] of any data (in memory or streamed).
+pub(crate) fn data_moments_of<T: Real>(data: &Data<'_, T>) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (stats, shift) = whole_data_stats(data, MomentLayout::Diagonal)?;
     let n = stats.counts[0];
     let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
     let mean = shift.iter().zip(&delta).map(|(s, d)| s + d).collect();
     let var = stats.second.iter().zip(&delta).map(|(s, d)| (s / n - d * d).max(0.0)).collect();
-    (mean, var)
+    Ok((mean, var))
+}
+
+/// The data's moment statistics: one component, every responsibility 1, full second moments
+/// around the first row (what the default MAP and VB priors are estimated from).
+pub(crate) fn moment_stats<T: Real>(data: &Data<'_, T>) -> Result<SuffStats> {
+    Ok(whole_data_stats(data, MomentLayout::Full)?.0)
+}
+
+/// Checks that `stats` are data-moment statistics (one component, full layout).
+pub(crate) fn check_moments(stats: &SuffStats) -> Result<()> {
+    if stats.n_components != 1 || stats.layout != MomentLayout::Full {
+        return Err(Error::new(
+            ErrorKind::MismatchedStatistics,
+            format!(
+                "these are statistics of {} components ({:?} moments), not the data's moments: \
+                 accumulate them with gmm acc --moments",
+                stats.n_components, stats.layout
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Total weight `n`, mean and unbiased (`n - 1`, as R's `var` and numpy's `cov`) covariance
-/// (`d x d`, row-major) of the weighted data, in `f64`, from one pass of shifted statistics.
+/// (`d x d`, row-major) of data-moment statistics ([`moment_stats`]), in `f64`.
 /// The covariance is not finite when `n <= 1`: callers check `n` first.
-pub(crate) fn data_covariance<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
-) -> (f64, Vec<f64>, Vec<f64>) {
-    let d = x.n_features();
-    let (stats, shift) = whole_data_stats(x, sample_weights, MomentLayout::Full);
+pub(crate) fn covariance_from_moments(stats: &SuffStats) -> (f64, Vec<f64>, Vec<f64>) {
+    let d = stats.n_features;
+    let shift = &stats.shift;
     let n = stats.counts[0];
     let delta: Vec<f64> = stats.first.iter().map(|f| f / n).collect();
     let mean = shift.iter().zip(&delta).map(|(s, e)| s + e).collect();
@@ -119,28 +147,26 @@ pub(crate) fn diagonal_covariances(
 /// Responsibilities become a model through `rule` (`None`: maximum likelihood with the
 /// configuration's guards), the update the fit itself uses.
 pub(crate) fn initial_model<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     config: &EmConfig,
     seed: u64,
     restart: usize,
     rule: Option<&dyn UpdateRule>,
-    tree: Option<&StartTree>,
+    tree: Option<&StartTree<T>>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
     let k = config.get_n_components();
     let covariance_type = config.get_covariance_type();
     let reg = config.get_reg_covar();
-    let (mean, variance) = data_moments(x, sample_weights);
+    let (mean, variance) = data_moments_of(data)?;
     let ml = default_rule(config);
     let rule: &dyn UpdateRule = rule.unwrap_or(&ml);
     let layout = MomentLayout::for_covariance(covariance_type);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let d = data.n_features();
     let scale = distance_scale(&variance);
     let from_centres = |centres: Vec<f64>| -> Result<(GaussianMixture<T>, GuardCounts)> {
         let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
-        let stats = accumulate(x, None, sample_weights, k, layout, &centres, |s, _| {
-            hard_assign(&nearest, s)
-        });
+        let stats = data.accumulate(k, layout, &centres, &|s, _| hard_assign(&nearest, s))?;
         let provisional = provisional(covariance_type, centres, k, &variance, reg);
         update_with(rule, &stats, &provisional)
     };
@@ -156,16 +182,16 @@ pub(crate) fn initial_model<T: Real>(
             let tree = match tree {
                 Some(tree) => tree,
                 None => {
-                    built = StartTree::new(x, sample_weights, &mut rng)?;
+                    built = StartTree::new(data, &mut rng)?;
                     &built
                 }
             };
-            hierarchical_start(x, sample_weights, shape, moments, reg, rule, tree)
+            hierarchical_start(shape, moments, reg, rule, tree)
         }
         Init::KMeans | Init::KMeansPlusPlus => {
-            let m = config.get_kmeans_sample_size(x.n_samples());
-            let (rows, weights) = subsample(x, sample_weights, m, &mut rng);
-            let sub = Samples::new(&rows, x.n_features())?;
+            let m = config.get_kmeans_sample_size(data.n_samples());
+            let (rows, weights) = subsample(data, m, &mut rng)?;
+            let sub = Samples::new(&rows, d)?;
             let seeds = kmeans_plus_plus(sub, weights.as_deref(), k, &mut rng);
             if init == Init::KMeansPlusPlus {
                 return from_centres(seeds);
@@ -176,10 +202,9 @@ pub(crate) fn initial_model<T: Real>(
             from_centres(centres)
         }
         Init::RandomRows => {
-            let d = x.n_features();
-            let mut rows = rand::seq::index::sample(&mut rng, x.n_samples(), k).into_vec();
+            let mut rows = rand::seq::index::sample(&mut rng, data.n_samples(), k).into_vec();
             rows.sort_unstable();
-            let means: Vec<T> = rows.iter().flat_map(|&r| x.row(r).iter().copied()).collect();
+            let means: Vec<T> = data.rows(&rows)?;
             debug_assert_eq!(means.len(), k * d);
             let covariances = diagonal_covariances(covariance_type, k, &variance, reg)
                 .into_iter()
@@ -191,9 +216,9 @@ pub(crate) fn initial_model<T: Real>(
         }
         Init::RandomResponsibilities => {
             let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
-            let stats = accumulate(x, None, sample_weights, k, layout, &shift, |s, block| {
+            let stats = data.accumulate(k, layout, &shift, &|s, block| {
                 random_responsibilities(s, k, stream_seed(seed, block as u64))
-            });
+            })?;
             let provisional = provisional(covariance_type, shift, k, &variance, reg);
             update_with(rule, &stats, &provisional)
         }
@@ -202,27 +227,29 @@ pub(crate) fn initial_model<T: Real>(
 
 /// The hierarchical agglomeration behind [`Init::Hierarchical`] starts, over a uniform
 /// subsample of at most [`MAX_ROWS`] rows (all rows of smaller data) less those of weight 0:
-/// built once, it serves every `k` (model selection shares one across its cells).
+/// built once, it serves every `k` (model selection shares one across its cells). It keeps
+/// its rows (read once, by random access when the data is streamed) and their weights.
 #[derive(Debug, Clone)]
-pub(crate) struct StartTree {
-    /// The rows of the data that took part, in order.
-    rows: Vec<usize>,
+pub(crate) struct StartTree<T: Real> {
+    /// The rows that took part, in data order, row-major.
+    rows: Vec<T>,
+    /// The number of features.
+    d: usize,
+    /// Their weights (`None`: all 1).
+    weights: Option<Vec<f64>>,
     /// Their tree (over positions in `rows`).
     tree: Hierarchy,
 }
 
-impl StartTree {
-    /// The tree of `x`'s rows, subsampled with `rng` when there are more than [`MAX_ROWS`].
-    pub(crate) fn new<T: Real>(
-        x: Samples<'_, T>,
-        sample_weights: Option<&[f64]>,
-        rng: &mut Xoshiro256PlusPlus,
-    ) -> Result<Self> {
-        let d = x.n_features();
+impl<T: Real> StartTree<T> {
+    /// The tree of `data`'s rows, subsampled with `rng` when there are more than [`MAX_ROWS`].
+    pub(crate) fn new(data: &Data<'_, T>, rng: &mut Xoshiro256PlusPlus) -> Result<Self> {
+        let d = data.n_features();
+        let sample_weights = data.weights();
         // Rows of weight 0 take no part (nor a place in the subsample).
         let live: Vec<usize> =
-            (0..x.n_samples()).filter(|&i| sample_weights.is_none_or(|w| w[i] > 0.0)).collect();
-        let rows: Vec<usize> = if live.len() > MAX_ROWS {
+            (0..data.n_samples()).filter(|&i| sample_weights.is_none_or(|w| w[i] > 0.0)).collect();
+        let picked: Vec<usize> = if live.len() > MAX_ROWS {
             let mut picked = rand::seq::index::sample(rng, live.len(), MAX_ROWS).into_vec();
             picked.sort_unstable();
             picked.into_iter().map(|i| live[i]).collect()
@@ -230,10 +257,14 @@ impl StartTree {
             live
         };
         let weights: Option<Vec<f64>> =
-            sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-        let sub: Vec<T> = rows.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
-        let tree = Hierarchy::ward(Samples::new(&sub, d)?, weights.as_deref());
-        Ok(Self { rows, tree })
+            sample_weights.map(|w| picked.iter().map(|&i| w[i]).collect());
+        let rows = data.rows(&picked)?;
+        let tree = Hierarchy::ward(Samples::new(&rows, d)?, weights.as_deref());
+        Ok(Self { rows, d, weights, tree })
+    }
+
+    fn samples(&self) -> Samples<'_, T> {
+        Samples::new(&self.rows, self.d).expect("the tree's rows are whole rows")
     }
 }
 
@@ -241,26 +272,25 @@ impl StartTree {
 /// subsample of at most [`crate::hierarchy::MAX_ROWS`] of) the rows: their hard labels make
 /// statistics over those rows, and `rule` a model.
 fn hierarchical_start<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
     (k, covariance_type): (usize, CovarianceType),
     (mean, variance): (&[f64], &[f64]),
     reg: f64,
     rule: &dyn UpdateRule,
-    tree: &StartTree,
+    tree: &StartTree<T>,
 ) -> Result<(GaussianMixture<T>, GuardCounts)> {
-    let d = x.n_features();
+    let x = tree.samples();
+    let d = mean.len();
     let layout = MomentLayout::for_covariance(covariance_type);
-    let rows = &tree.rows;
     let labels = tree.tree.partition(k);
-    let weight = |r: usize| sample_weights.map_or(1.0, |w| w[rows[r]]);
+    let weights = tree.weights.as_deref();
+    let weight = |r: usize| weights.map_or(1.0, |w| w[r]);
     // Cluster means, the statistics' shift (a cluster the tree cannot form — fewer rows than
     // k — stays empty and keeps the provisional model's data mean).
     let mut centres = vec![0.0; k * d];
     let mut mass = vec![0.0; k];
     for (r, &l) in labels.iter().enumerate() {
         mass[l] += weight(r);
-        for (c, v) in centres[l * d..(l + 1) * d].iter_mut().zip(x.row(rows[r])) {
+        for (c, v) in centres[l * d..(l + 1) * d].iter_mut().zip(x.row(r)) {
             *c += weight(r) * v.to_f64();
         }
     }
@@ -269,20 +299,16 @@ fn hierarchical_start<T: Real>(
             centres[c * d + j] = if mass[c] > 0.0 { centres[c * d + j] / mass[c] } else { mean[j] };
         }
     }
-    let row_weights: Option<Vec<f64>> =
-        sample_weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-    let stats =
-        accumulate(x, Some(rows), row_weights.as_deref(), k, layout, &centres, |s, block| {
-            let start = block * BLOCK_ROWS;
-            for b in 0..s.len {
-                let label = labels[start + b];
-                for c in 0..k {
-                    s.log_density[c * BLOCK_ROWS + b] =
-                        T::from_f64(if c == label { 1.0 } else { 0.0 });
-                }
+    let stats = accumulate(x, None, weights, k, layout, &centres, |s, block| {
+        let start = block * BLOCK_ROWS;
+        for b in 0..s.len {
+            let label = labels[start + b];
+            for c in 0..k {
+                s.log_density[c * BLOCK_ROWS + b] = T::from_f64(if c == label { 1.0 } else { 0.0 });
             }
-            s.log_likelihood.fill(T::ZERO);
-        });
+        }
+        s.log_likelihood.fill(T::ZERO);
+    });
     let provisional = provisional(covariance_type, centres, k, variance, reg);
     update_with(rule, &stats, &provisional)
 }
@@ -370,23 +396,24 @@ pub fn model_from_responsibilities<T: Real>(
     Ok(model)
 }
 
-/// `m` distinct rows of `x` drawn uniformly (in their original order) and their weights; all
-/// rows when `m >= n`.
+/// `m` distinct rows of the data drawn uniformly (in their original order; read by random
+/// access when streamed) and their weights; all rows when `m >= n`.
 fn subsample<T: Real>(
-    x: Samples<'_, T>,
-    sample_weights: Option<&[f64]>,
+    data: &Data<'_, T>,
     m: usize,
     rng: &mut Xoshiro256PlusPlus,
-) -> (Vec<T>, Option<Vec<f64>>) {
-    let n = x.n_samples();
-    if m >= n {
-        return (x.as_slice().to_vec(), sample_weights.map(<[f64]>::to_vec));
-    }
-    let mut picked = rand::seq::index::sample(rng, n, m).into_vec();
-    picked.sort_unstable();
-    let rows = picked.iter().flat_map(|&i| x.row(i).iter().copied()).collect();
-    let weights = sample_weights.map(|w| picked.iter().map(|&i| w[i]).collect());
-    (rows, weights)
+) -> Result<(Vec<T>, Option<Vec<f64>>)> {
+    let n = data.n_samples();
+    let picked: Vec<usize> = if m >= n {
+        (0..n).collect()
+    } else {
+        let mut picked = rand::seq::index::sample(rng, n, m).into_vec();
+        picked.sort_unstable();
+        picked
+    };
+    let rows = data.rows(&picked)?;
+    let weights = data.weights().map(|w| picked.iter().map(|&i| w[i]).collect());
+    Ok((rows, weights))
 }
 
 /// The variance of the spherical model that assigns samples to their nearest centre: the

@@ -28,6 +28,8 @@
 //!   hierarchical agglomeration ([`hierarchy`]);
 //! * [`pass`] — [`e_step`], the fused E-step;
 //! * [`stats`] — [`SuffStats`];
+//! * [`stream`] — passes over data read in chunks, shards and processes ([`stream::Stream`],
+//!   [`stream::PartialStats`]): the same bits as in memory;
 //! * [`mstep`] — the maximum-likelihood update, its guards and the empty-component policy;
 //! * [`update`] — the update-rule seam ([`UpdateRule`], [`m_step`]);
 //! * [`driver`] — the one iteration loop ([`driver::Learner`], [`driver::iterate`]);
@@ -57,6 +59,7 @@ mod online_fast;
 pub mod pass;
 pub mod select;
 pub mod stats;
+pub mod stream;
 pub mod update;
 pub mod vb;
 
@@ -66,8 +69,8 @@ pub use classify::{
 };
 pub use config::{EmConfig, Init};
 pub use driver::IterationInfo;
-pub use fit::{Fit, FitOptions, FitReport, RestartSummary, em_step, fit};
-pub use method::{Method, fit_with};
+pub use fit::{Fit, FitOptions, FitReport, RestartSummary, em_step, fit, fit_stream};
+pub use method::{Method, fit_with, fit_with_stream};
 pub use pass::e_step;
 pub use select::{Candidate, CandidateScore, Criterion, SelectConfig, Selection, select};
 pub use stats::{MomentLayout, SuffStats};

@@ -60,8 +60,9 @@
 
 use gmm_core::{CovarianceType, Error, ErrorKind, Real, Result, Samples};
 
-use crate::init::data_covariance;
+use crate::init::{check_moments, covariance_from_moments, moment_stats};
 use crate::mstep::total_weight;
+use crate::stream::Data;
 
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{GuardCounts, Parameters, Regularisation, UpdateRule};
@@ -89,11 +90,23 @@ impl ConjugatePrior {
         n_components: usize,
         covariance_type: CovarianceType,
     ) -> Result<Self> {
-        let d = x.n_features();
-        let (n, mean, cov) = data_covariance(x, sample_weights);
+        let moments = moment_stats(&Data::Memory { x, weights: sample_weights })?;
+        Self::mclust_default_from_moments(&moments, n_components, covariance_type)
+    }
+
+    /// [`ConjugatePrior::mclust_default`] from the data's moment statistics
+    /// ([`crate::stream::Stream::moments`]), as the statistics-file route estimates it.
+    pub fn mclust_default_from_moments(
+        moments: &SuffStats,
+        n_components: usize,
+        covariance_type: CovarianceType,
+    ) -> Result<Self> {
+        check_moments(moments)?;
+        let d = moments.n_features();
+        let (n, mean, cov) = covariance_from_moments(moments);
         if n.is_nan() || n <= 1.0 {
             return Err(Error::new(
-                ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
+                ErrorKind::TooFewSamples { n_samples: n as usize, n_components },
                 format!(
                     "the data's total weight is {n}: the default prior needs more than one sample \
                      to estimate a variance"

@@ -29,9 +29,12 @@
 use gmm_core::{Error, ErrorKind, Real, Result, Samples};
 
 use crate::config::{DEFAULT_MAX_ITER, DEFAULT_TOL, EmConfig};
-use crate::fit::{Fit, FitOptions, fit};
+use crate::fit::{Fit, FitOptions, fit, fit_stream};
+use crate::init::moment_stats;
 use crate::map::{ConjugatePrior, MapRule};
 use crate::online::{OnlineConfig, fit_online};
+use crate::stats::SuffStats;
+use crate::stream::{Data, Stream};
 use crate::update::{MaximumLikelihood, Regularisation, UpdateRule};
 use crate::vb::{VariationalRule, VbPrior, WeightPrior};
 
@@ -149,6 +152,11 @@ impl Method {
         config
     }
 
+    /// Whether the rule needs priors estimated from the data (MAP and VB).
+    pub fn needs_moments(&self) -> bool {
+        matches!(self, Self::Map(_) | Self::Vb(_) | Self::Online { map: Some(_), .. })
+    }
+
     /// The update rule this method fits `x` (weighted by `sample_weights`) with, its priors
     /// estimated from the data (maximum likelihood takes `config`'s guards).
     pub fn rule<T: Real>(
@@ -157,13 +165,42 @@ impl Method {
         x: Samples<'_, T>,
         sample_weights: Option<&[f64]>,
     ) -> Result<Box<dyn UpdateRule>> {
-        let (k, t, d) = (config.get_n_components(), config.get_covariance_type(), x.n_features());
+        let moments = match self.needs_moments() {
+            true => Some(moment_stats(&Data::Memory { x, weights: sample_weights })?),
+            false => None,
+        };
+        self.rule_from_moments(config, moments.as_ref())
+    }
+
+    /// [`Method::rule`] from the data's moment statistics ([`Stream::moments`], or `gmm acc
+    /// --moments` summed over shards) instead of the data: the same rule, bit for bit. `None`
+    /// is enough for maximum likelihood.
+    pub fn rule_from_moments(
+        &self,
+        config: &EmConfig,
+        moments: Option<&SuffStats>,
+    ) -> Result<Box<dyn UpdateRule>> {
+        let (k, t) = (config.get_n_components(), config.get_covariance_type());
         let regularisation = Regularisation {
             reg_covar: config.get_reg_covar(),
             variance_floor: config.get_variance_floor(),
         };
+        let moments = || {
+            moments.ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidConfig,
+                    format!(
+                        "--method {} estimates its prior from the data: give the data's moment \
+                         statistics (gmm acc --moments, summed like the others)",
+                        self.name()
+                    ),
+                )
+            })
+        };
         let map_rule = |settings: &MapSettings| -> Result<Box<dyn UpdateRule>> {
-            let mut prior = ConjugatePrior::mclust_default(x, sample_weights, k, t)?;
+            let moments = moments()?;
+            let d = moments.n_features();
+            let mut prior = ConjugatePrior::mclust_default_from_moments(moments, k, t)?;
             if let Some(v) = settings.shrinkage {
                 prior.shrinkage = v;
             }
@@ -179,8 +216,10 @@ impl Method {
             }
             Self::Map(settings) | Self::Online { map: Some(settings), .. } => map_rule(settings),
             Self::Vb(settings) => {
+                let moments = moments()?;
+                let d = moments.n_features();
                 let mut prior =
-                    VbPrior::sklearn_default(x, sample_weights, k, t, settings.weight_prior)?;
+                    VbPrior::sklearn_default_from_moments(moments, k, t, settings.weight_prior)?;
                 if let Some(v) = settings.weight_concentration {
                     prior.weight_concentration = v;
                 }
@@ -195,6 +234,44 @@ impl Method {
             }
         }
     }
+}
+
+/// [`fit_with`] over the rows of `stream` (see [`crate::fit::fit_stream`]): priors from a
+/// streamed moment pass, then batch EM over the stream. Online EM needs the data in memory.
+pub fn fit_with_stream<T: Real>(
+    config: &EmConfig,
+    method: &Method,
+    stream: &Stream<'_, T>,
+    options: FitOptions<'_, T>,
+) -> Result<Fit<T>> {
+    if options.update.is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "fit_with_stream chooses the update rule from the method: leave FitOptions::update \
+             empty, or call gmm_em::fit::fit_stream with your rule",
+        ));
+    }
+    if let Method::Online { .. } = method {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "online EM reads the data in memory: give a --memory-budget the data fits in, or \
+             use --method em, map or vb",
+        ));
+    }
+    config.validate()?;
+    let moments = match method.needs_moments() {
+        true => Some(fit_threads(config, || stream.moments())?),
+        false => None,
+    };
+    let rule = method.rule_from_moments(config, moments.as_ref())?;
+    let FitOptions { sample_weights, start, on_iteration, .. } = options;
+    let on_iteration = on_iteration.map(|f| f as &mut (dyn FnMut(&crate::IterationInfo) + Send));
+    let options = FitOptions { sample_weights, start, on_iteration, update: Some(rule.as_ref()) };
+    fit_stream(config, stream, options)
+}
+
+fn fit_threads<R: Send>(config: &EmConfig, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+    crate::fit::with_threads(config.get_threads(), f)
 }
 
 /// Fits `x` by `method` (see the module docs). `options.update` must be `None`: the method

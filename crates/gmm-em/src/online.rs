@@ -85,6 +85,7 @@ use crate::init::{initial_model, stream_seed};
 use crate::online_fast::Stepwise;
 use crate::pass::{e_step_rows, e_step_unchecked};
 use crate::stats::{MomentLayout, SuffStats};
+use crate::stream::Data;
 use crate::update::{GuardCounts, Parameters, UpdateRule};
 
 /// Settings of online EM (see the module docs).
@@ -633,7 +634,10 @@ pub fn fit_online<T: Real>(
         let seed = stream_seed(config.get_seed(), 0);
         let (start, init_guards) = match options.start {
             Some(model) => (model.clone(), GuardCounts::default()),
-            None => initial_model(x, weights, config, seed, 0, options.update, None)?,
+            None => {
+                let data = Data::Memory { x, weights };
+                initial_model(&data, config, seed, 0, options.update, None)?
+            }
         };
         let ml = default_rule(config);
         let rule: &dyn UpdateRule = options.update.unwrap_or(&ml);

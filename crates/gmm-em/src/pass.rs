@@ -29,6 +29,7 @@
 use gmm_core::kernel::{
     BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
+use gmm_core::par::{BlockGrid, Piece};
 use gmm_core::{GaussianMixture, Real, Samples};
 
 use crate::checks::{ZeroWeights, check_sample_weights};
@@ -75,7 +76,42 @@ where
     let (d, k) = (x.n_features(), n_components);
     let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
     let pass = BlockPass::new(x, k).rows(rows);
-    pass.run_with(
+    match BlockGrid::new(pass.n_blocks()).root() {
+        Some(root) => accumulate_piece(
+            pass,
+            &BlockGrid::new(pass.n_blocks()),
+            Piece::Node(root),
+            sample_weights,
+            layout,
+            shift,
+            fill,
+        ),
+        None => empty(),
+    }
+}
+
+/// The statistics of one piece of `grid` (the global grid of a pass that `pass`'s rows are
+/// part of; see [`BlockPass::first_block`]): what the whole pass's tree holds at that node or
+/// block, bit for bit. `fill` gets global block indices; `sample_weights` are indexed by
+/// position in `pass`.
+pub(crate) fn accumulate_piece<T, F>(
+    pass: BlockPass<'_, T>,
+    grid: &BlockGrid,
+    piece: Piece,
+    sample_weights: Option<&[f64]>,
+    layout: MomentLayout,
+    shift: &[f64],
+    fill: F,
+) -> SuffStats
+where
+    T: Real,
+    F: Fn(&mut BlockScratch<T>, usize) + Sync,
+{
+    let (d, k) = (shift.len() / pass.n_components().max(1), pass.n_components());
+    let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
+    pass.run_piece_with(
+        grid,
+        piece,
         || StatsScratch::new(d, k),
         |_| true,
         empty,
@@ -107,6 +143,8 @@ where
                     }
                 }
             }
+            // One addition per block into the leaf's sums (here and in the moment kernel):
+            // what lets a leaf split between parts be refolded from its blocks' values.
             let (ll, weight) = block_scratch.log_likelihood_sums(weights);
             stats.log_likelihood += ll;
             stats.total_weight += weight;
@@ -117,7 +155,6 @@ where
             a
         },
     )
-    .unwrap_or_else(empty)
 }
 
 /// The fused E-step over `x`: responsibilities under `model`, statistics shifted by its means,

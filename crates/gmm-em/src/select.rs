@@ -95,6 +95,7 @@ use crate::config::{EmConfig, Init};
 use crate::fit::{fit_on_tree, with_threads};
 use crate::hierarchy::symmetric_eigen;
 use crate::init::{StartTree, data_moments, stream_seed};
+use crate::stream::Data;
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -410,7 +411,7 @@ fn run<T: Real>(config: &SelectConfig, x: Samples<'_, T>) -> Result<Selection<T>
         Init::Hierarchical => {
             let mut rng =
                 Xoshiro256PlusPlus::seed_from_u64(stream_seed(config.em.get_seed(), u64::MAX));
-            Some(StartTree::new(x, None, &mut rng)?)
+            Some(StartTree::new(&Data::Memory { x, weights: None }, &mut rng)?)
         }
         _ => None,
     };
@@ -458,7 +459,7 @@ fn fit_cell<T: Real>(
     em: &EmConfig,
     x: Samples<'_, T>,
     variance: &[f64],
-    tree: Option<&StartTree>,
+    tree: Option<&StartTree<T>>,
 ) -> Result<(CandidateScore, GaussianMixture<T>)> {
     let fit = fit_on_tree(em, x, tree)?;
     let start = match em.get_init() {

@@ -485,7 +485,7 @@ const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 48;
 
 /// FNV-1a, 64 bits (see the module docs for why it is written here).
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes
         .iter()
         .fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))

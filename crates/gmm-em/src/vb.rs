@@ -61,8 +61,9 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, 
 use statrs::function::beta::ln_beta;
 use statrs::function::gamma::{digamma, ln_gamma};
 
-use crate::init::data_covariance;
+use crate::init::{check_moments, covariance_from_moments, moment_stats};
 use crate::mstep::total_weight;
+use crate::stream::Data;
 
 use crate::stats::{MomentLayout, SuffStats};
 use crate::update::{GuardCounts, Parameters, UpdateRule};
@@ -105,11 +106,24 @@ impl VbPrior {
         covariance_type: CovarianceType,
         weight_prior: WeightPrior,
     ) -> Result<Self> {
-        let d = x.n_features();
-        let (n, mean, cov) = data_covariance(x, sample_weights);
+        let moments = moment_stats(&Data::Memory { x, weights: sample_weights })?;
+        Self::sklearn_default_from_moments(&moments, n_components, covariance_type, weight_prior)
+    }
+
+    /// [`VbPrior::sklearn_default`] from the data's moment statistics
+    /// ([`crate::stream::Stream::moments`]), as the statistics-file route estimates it.
+    pub fn sklearn_default_from_moments(
+        moments: &SuffStats,
+        n_components: usize,
+        covariance_type: CovarianceType,
+        weight_prior: WeightPrior,
+    ) -> Result<Self> {
+        check_moments(moments)?;
+        let d = moments.n_features();
+        let (n, mean, cov) = covariance_from_moments(moments);
         if n.is_nan() || n <= 1.0 || n_components == 0 {
             return Err(Error::new(
-                ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components },
+                ErrorKind::TooFewSamples { n_samples: n as usize, n_components },
                 "the default VB prior needs data of total weight above 1 and k >= 1",
             ));
         }

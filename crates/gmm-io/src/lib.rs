@@ -14,6 +14,11 @@
 //!   and models, every file written atomically — to a temporary file in the destination's
 //!   directory, then renamed — so a file is complete or absent, never half-written.
 //!
+//! * **Streaming** ([`stream`]): [`NpySource`] reads any rows of a `.npy` file by positioned
+//!   reads, [`StackedSource`] puts files end to end: row sources for out-of-core passes.
+//! * **Statistics files** ([`acc`]): the versioned, self-describing, checksummed `.acc` files of
+//!   `gmm acc`, `gmm sum-accs` and `gmm update`.
+//!
 //! Every function returns [`gmm_core::Error`] on bad input instead of panicking: `Io` with the
 //! path and the operating system's message (the [`std::io::Error`] itself is the error's
 //! [`source`](std::error::Error::source), as are the JSON and CSV parsers' errors), `Parse` naming the file and the position (line and
@@ -36,6 +41,7 @@
 //! # Ok::<(), gmm_core::Error>(())
 //! ```
 
+pub mod acc;
 pub mod atomic;
 pub mod data;
 mod data_matrix;
@@ -44,8 +50,10 @@ pub mod labelled;
 pub mod model_json;
 pub mod npy;
 mod npy_header;
+pub mod stream;
 pub mod text;
 
+pub use acc::{AccHeader, AccKind, model_fingerprint, read_acc, write_acc};
 pub use atomic::{write_atomic, write_atomic_with, write_text};
 pub use data::{DataMatrix, read_matrix, read_vector};
 pub use labelled::{
@@ -54,4 +62,5 @@ pub use labelled::{
 };
 pub use model_json::{model_to_json, parse_model, read_model, write_model};
 pub use npy::{read_npy, write_npy_f32, write_npy_f64, write_npy_labels, write_npy_vector};
+pub use stream::{NpyInfo, NpySource, StackedSource, npy_info};
 pub use text::{Delimiter, read_csv, read_delimited, read_text_matrix, write_csv_matrix};

@@ -23,7 +23,7 @@
 //! vectors and `float64` vectors. All writes are atomic (see [`crate::atomic`]).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek, Write};
 use std::path::Path;
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
@@ -46,9 +46,39 @@ const ACCEPTED_DTYPES: &str = "float32 or float64 ('<f4', '<f8', '>f4' or '>f8')
 ///   (naming the expected and found byte counts);
 /// * [`ErrorKind::EmptyData`] when the array has no rows or no columns.
 pub fn read_npy(path: &Path) -> Result<DataMatrix> {
+    let (file, layout) = open_npy(path)?;
+    let mut reader = BufReader::new(file);
+    reader.seek(io::SeekFrom::Start(layout.data_start)).map_err(|e| Error::io(path, "read", e))?;
+    let shape = Shape {
+        n_rows: layout.n_rows,
+        n_cols: layout.n_cols,
+        big_endian: layout.big_endian,
+        fortran: layout.fortran,
+    };
+    if layout.is_f32 {
+        read_values::<f32>(path, &mut reader, shape).map(DataMatrix::F32)
+    } else {
+        read_values::<f64>(path, &mut reader, shape).map(DataMatrix::F64)
+    }
+}
+
+/// Where and how a checked `.npy` file holds its matrix.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NpyLayout {
+    pub(crate) n_rows: usize,
+    pub(crate) n_cols: usize,
+    pub(crate) is_f32: bool,
+    pub(crate) big_endian: bool,
+    pub(crate) fortran: bool,
+    pub(crate) data_start: u64,
+}
+
+/// Opens `path` and checks its header (dtype, shape, that the file holds the data), as
+/// [`read_npy`] does, without reading the data.
+pub(crate) fn open_npy(path: &Path) -> Result<(File, NpyLayout)> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, "read", e))?.len();
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::new(&file);
     let header = read_header(path, &mut reader, file_len)?;
     let (is_f32, big_endian) = float_dtype(path, &header.descr)?;
     let (n_rows, n_cols) = matrix_shape(path, &header.shape)?;
@@ -77,12 +107,16 @@ pub fn read_npy(path: &Path) -> Result<DataMatrix> {
     }
     let n_rows = usize::try_from(n_rows).map_err(|_| too_big())?;
     let n_cols = usize::try_from(n_cols).map_err(|_| too_big())?;
-    let shape = Shape { n_rows, n_cols, big_endian, fortran: header.fortran_order };
-    if is_f32 {
-        read_values::<f32>(path, &mut reader, shape).map(DataMatrix::F32)
-    } else {
-        read_values::<f64>(path, &mut reader, shape).map(DataMatrix::F64)
-    }
+    drop(reader);
+    let layout = NpyLayout {
+        n_rows,
+        n_cols,
+        is_f32,
+        big_endian,
+        fortran: header.fortran_order,
+        data_start: header.data_start,
+    };
+    Ok((file, layout))
 }
 
 /// Layout of the data bytes after the header.
@@ -98,7 +132,20 @@ struct Shape {
 /// row-major in native byte order.
 fn read_values<T: Real>(path: &Path, reader: &mut impl Read, shape: Shape) -> Result<Matrix<T>> {
     let n = shape.n_rows * shape.n_cols;
-    let mut values = vec![T::ZERO; n];
+    let mut values = Vec::new();
+    values.try_reserve_exact(n).map_err(|_| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "{}: cannot allocate {} MB to read the data whole: the data is larger than the \
+                 memory this process may use (give a smaller --memory-budget so that it is \
+                 read in chunks)",
+                path.display(),
+                (n * std::mem::size_of::<T>()) >> 20
+            ),
+        )
+    })?;
+    values.resize(n, T::ZERO);
     reader.read_exact(bytemuck::cast_slice_mut::<T, u8>(&mut values)).map_err(|e| {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             parse_error(path, "the file ended while reading the data (was it truncated?)")

@@ -49,7 +49,8 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, 
 
 use gmm_em::driver::{BatchEm, StopRule, iterate};
 use gmm_em::fit::with_threads;
-use gmm_em::init::data_moments;
+use gmm_em::init::{data_moments, data_moments_stream};
+use gmm_em::stream::Stream;
 use gmm_em::update::{HoldLowCounts, MaximumLikelihood, Regularisation};
 
 /// Settings of UBM training (see the module docs).
@@ -203,41 +204,84 @@ pub fn train_ubm<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFi
         return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
     }
     x.check_finite()?;
-    with_threads(config.threads, || train(config, x))
+    with_threads(config.threads, || train(config, Frames::Memory(x)))
 }
 
-fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {
-    let started = Instant::now();
-    let d = x.n_features();
-    let subsampled;
-    let x = match config.max_frames {
-        Some(max) if x.n_samples() > max => {
-            let step = x.n_samples().div_ceil(max);
-            let rows: Vec<T> =
-                (0..x.n_samples()).step_by(step).flat_map(|i| x.row(i).iter().copied()).collect();
-            subsampled = gmm_core::Matrix::from_vec(rows, d)?;
-            subsampled.samples()
+/// [`train_ubm`] over frames read chunk by chunk (and, with the stream's
+/// [`Combine`](gmm_em::stream::Combine), one rank's share of them): every pass streams, and the
+/// model is the one [`train_ubm`] gives on the same frames in memory, bit for bit. With
+/// [`UbmConfig::max_frames`] the subsample is read once and trained on in memory.
+pub fn train_ubm_stream<T: Real>(config: &UbmConfig, stream: &Stream<'_, T>) -> Result<UbmFit<T>> {
+    config.validate()?;
+    if stream.n_samples() == 0 {
+        return Err(Error::new(ErrorKind::EmptyData, "no frames: give at least one"));
+    }
+    if stream.get_weights().is_some() {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "UBM training weighs every frame 1: give a stream without sample weights",
+        ));
+    }
+    with_threads(config.threads, || match config.max_frames {
+        Some(max) if stream.n_samples() > max => {
+            let rows = stream.every_nth(stream.n_samples().div_ceil(max))?;
+            let x = gmm_core::Matrix::from_vec(rows, stream.n_features())?;
+            train(config, Frames::Memory(x.samples()))
         }
-        _ => x,
+        _ => train(config, Frames::Stream(stream)),
+    })
+}
+
+/// The frames a UBM is trained on.
+enum Frames<'a, T: Real> {
+    Memory(Samples<'a, T>),
+    Stream(&'a Stream<'a, T>),
+}
+
+fn train<T: Real>(config: &UbmConfig, frames: Frames<'_, T>) -> Result<UbmFit<T>> {
+    let started = Instant::now();
+    let subsampled;
+    let frames = match frames {
+        Frames::Memory(x) => match config.max_frames {
+            Some(max) if x.n_samples() > max => {
+                let d = x.n_features();
+                let step = x.n_samples().div_ceil(max);
+                let rows: Vec<T> = (0..x.n_samples())
+                    .step_by(step)
+                    .flat_map(|i| x.row(i).iter().copied())
+                    .collect();
+                subsampled = gmm_core::Matrix::from_vec(rows, d)?;
+                Frames::Memory(subsampled.samples())
+            }
+            _ => Frames::Memory(x),
+        },
+        frames => frames,
+    };
+    let n_frames = match &frames {
+        Frames::Memory(x) => x.n_samples(),
+        Frames::Stream(s) => s.n_samples(),
     };
     let target = config.n_components;
-    if x.n_samples() < target {
+    if n_frames < target {
         return Err(Error::new(
-            ErrorKind::TooFewSamples { n_samples: x.n_samples(), n_components: target },
+            ErrorKind::TooFewSamples { n_samples: n_frames, n_components: target },
             format!(
-                "{} frames cannot train {target} components: use fewer components or more frames",
-                x.n_samples()
+                "{n_frames} frames cannot train {target} components: use fewer components or \
+                 more frames"
             ),
         ));
     }
-    let (mean, var) = data_moments(x, None);
+    let (mean, var) = match &frames {
+        Frames::Memory(x) => data_moments(*x, None),
+        Frames::Stream(s) => data_moments_stream(s)?,
+    };
     let mut params = DiagParams {
         weights: vec![1.0],
         means: mean,
         variances: var.iter().map(|v| v + config.reg_covar).collect(),
     };
     let mut report = UbmReport {
-        frames_used: x.n_samples(),
+        frames_used: n_frames,
         sizes: vec![1],
         log_likelihood: Vec::new(),
         not_updated: 0,
@@ -253,7 +297,10 @@ fn train<T: Real>(config: &UbmConfig, x: Samples<'_, T>) -> Result<UbmFit<T>> {
         min_count: config.min_occupancy,
         min_weight: config.min_weight,
     };
-    let mut em = BatchEm::new(x, None, &rule)?;
+    let mut em = match &frames {
+        Frames::Memory(x) => BatchEm::new(*x, None, &rule)?,
+        Frames::Stream(s) => BatchEm::streamed(s, &rule),
+    };
     let mut low = vec![false; 1];
     loop {
         let k = params.weights.len();
@@ -388,6 +435,22 @@ mod tests {
         assert_eq!(found, vec![(-10, -10), (-10, 10), (10, -10), (10, 10)]);
         let truth_ll = truth.score(x.samples()).unwrap();
         assert!(fit.model.score(x.samples()).unwrap() >= truth_ll - 0.01);
+    }
+
+    /// Streamed in small chunks (and subsampled from a stream): the in-memory UBM, bit for bit.
+    #[test]
+    fn streamed_training_equals_in_memory_training() {
+        let truth = GaussianMixture::<f32>::random(CovarianceType::Diag, 6, 3, 3.0, 2).unwrap();
+        let (x, _) = truth.sample(12_000, 4).unwrap();
+        let s = x.samples();
+        for config in [UbmConfig::new(8), UbmConfig::new(5).max_frames(Some(5000))] {
+            let memory = train_ubm(&config, s).unwrap();
+            let stream = Stream::new(&s).chunk_rows(1500);
+            let streamed = train_ubm_stream(&config, &stream).unwrap();
+            assert_eq!(streamed.model, memory.model);
+            assert_eq!(streamed.report.log_likelihood, memory.report.log_likelihood);
+            assert_eq!(streamed.report.removed, memory.report.removed);
+        }
     }
 
     #[test]

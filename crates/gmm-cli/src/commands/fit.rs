@@ -14,7 +14,9 @@ use serde::Serialize;
 use gmm_io::DataMatrix;
 
 use super::load_data;
-use crate::args::{FitArgs, Method, WeightPriorArg};
+use super::scale::{IoReport, PassDisplay, Ranks, chunk_memory, file_precision, should_stream};
+use crate::args::{Dtype, FitArgs, Method, WeightPriorArg};
+use gmm_io::StackedSource;
 
 /// VB components with a weight below this have faded out (not counted as active).
 const ACTIVE_WEIGHT: f64 = 0.01;
@@ -62,6 +64,8 @@ struct Report<'a> {
     best_restart: usize,
     threads: usize,
     fit_seconds: f64,
+    /// Passes over the data, rows and bytes read, seconds per pass.
+    io: IoReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,11 +78,87 @@ struct RestartReport {
 
 /// Runs `gmm fit`.
 pub fn run(args: FitArgs) -> Result<()> {
-    let data = load_data(&args.data, args.dtype)?;
-    match data {
-        DataMatrix::F32(x) => fit_typed(&args, x),
-        DataMatrix::F64(x) => fit_typed(&args, x),
+    let ranks = Ranks::start(args.scale.mpi)?;
+    let dtype = file_precision(&args.data, args.dtype);
+    let stream = dtype
+        .as_ref()
+        .ok()
+        .map(|&d| should_stream(std::slice::from_ref(&args.data), d, &args.scale));
+    match (dtype, stream) {
+        (Ok(Dtype::F32), Some(Ok(true))) => fit_streamed::<f32>(&args, &ranks),
+        (Ok(Dtype::F64), Some(Ok(true))) => fit_streamed::<f64>(&args, &ranks),
+        (Err(e), _) | (_, Some(Err(e))) => Err(e),
+        _ => match load_data(&args.data, args.dtype)? {
+            DataMatrix::F32(x) => fit_typed(&args, x),
+            DataMatrix::F64(x) => fit_typed(&args, x),
+        },
     }
+}
+
+/// `gmm fit` on data read in chunks (larger than the memory budget, or one rank's share
+/// under MPI): the same model as in memory.
+fn fit_streamed<T: Real>(args: &FitArgs, ranks: &Ranks) -> Result<()> {
+    let display = PassDisplay::new(!args.quiet && ranks.is_root());
+    let update = |p: &gmm_em::stream::PassProgress| display.update(p);
+    let setup = || -> Result<_> {
+        if args.init_resp.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                "--init-resp needs the data in memory: raise --memory-budget, or start from \
+                 --init",
+            ));
+        }
+        let source = StackedSource::<T>::open(std::slice::from_ref(&args.data))?;
+        let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
+        let (start, config) = start_and_config::<T>(args, None)?;
+        let method = method(args)?;
+        Ok((source, weights, start, config, method))
+    };
+    let setup = setup();
+    let status = setup.as_ref().map(|_| ()).map_err(Clone::clone);
+    let (source, weights, start, config, method) = match ranks.agree(status) {
+        Ok(()) => setup?,
+        Err(e) => return Err(e),
+    };
+    let stream = ranks
+        .stream(&source)?
+        .memory_budget(chunk_memory(args.scale.memory_budget))
+        .weights(weights.as_deref())
+        .map_err(|e| e.context(args.data.display()))?
+        .on_progress(&update);
+    let options = FitOptions {
+        sample_weights: None,
+        start: start.as_ref(),
+        on_iteration: None,
+        update: None,
+    };
+    let fit = gmm_em::fit_with_stream(&config, &method, &stream, options);
+    display.finish();
+    let fit = fit.map_err(|e| e.context(args.data.display()))?;
+    let n = stream.n_samples();
+    let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
+    let is_vb = matches!(method, gmm_em::Method::Vb(_));
+    let log_l = if is_vb {
+        gmm_em::fit::with_threads(config.get_threads(), || stream.e_step(&fit.model))?
+            .log_likelihood()
+    } else {
+        fit.report.final_log_likelihood * total_weight
+    };
+    let io = IoReport::streamed(&stream.passes(), ranks.size, stream.get_chunk_rows());
+    if !ranks.is_root() {
+        return Ok(());
+    }
+    let summary = DataSummary { n, d: stream.n_features(), total_weight, log_l, dtype: T::NAME };
+    write_outputs(args, &config, &method, &fit, &summary, io)
+}
+
+/// What the outputs say about the data.
+struct DataSummary {
+    n: usize,
+    d: usize,
+    total_weight: f64,
+    log_l: f64,
+    dtype: &'static str,
 }
 
 /// The start: a method name, or a model file whose k and type override the defaults.
@@ -264,17 +344,33 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         bar.finish_and_clear();
     }
     let fit = fit.map_err(|e| e.context(args.data.display()))?;
-    let model = &fit.model;
-    let r = &fit.report;
     let n = x.n_rows();
     let total_weight = weights.as_ref().map_or(n as f64, |w| w.iter().sum::<f64>());
     let is_vb = matches!(method, gmm_em::Method::Vb(_));
     // VB reports its bound; BIC and AIC use the returned model's log-likelihood.
     let log_l = if is_vb {
-        model.weighted_log_likelihood(x.samples(), weights.as_deref())?.0
+        fit.model.weighted_log_likelihood(x.samples(), weights.as_deref())?.0
     } else {
-        r.final_log_likelihood * total_weight
+        fit.report.final_log_likelihood * total_weight
     };
+    let bytes = std::mem::size_of_val(x.as_slice()) as u64;
+    let summary = DataSummary { n, d: x.n_cols(), total_weight, log_l, dtype: T::NAME };
+    write_outputs(args, &config, &method, &fit, &summary, IoReport::in_memory(n, bytes))
+}
+
+/// The model, the report and the summary line of a fit.
+fn write_outputs<T: Real>(
+    args: &FitArgs,
+    config: &EmConfig,
+    method: &gmm_em::Method,
+    fit: &gmm_em::Fit<T>,
+    data: &DataSummary,
+    io: IoReport,
+) -> Result<()> {
+    let model = &fit.model;
+    let r = &fit.report;
+    let (n, total_weight, log_l) = (data.n, data.total_weight, data.log_l);
+    let is_vb = matches!(method, gmm_em::Method::Vb(_));
     let criteria = Criteria::from_log_likelihood(log_l, model.n_parameters(), n, total_weight);
     let (bic, aic) = (criteria.bic(), criteria.aic());
     let json = gmm_io::model_to_json(model);
@@ -289,10 +385,11 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             objective: method.objective_name(),
             active_components: is_vb.then(|| active_components(model, ACTIVE_WEIGHT)),
             n_samples: n,
-            n_features: x.n_cols(),
+            n_features: data.d,
             n_components: model.n_components(),
             covariance_type: model.covariance_type().as_str(),
-            dtype: T::NAME,
+            dtype: data.dtype,
+            io,
             init: args.init.clone(),
             seed: config.get_seed(),
             n_init: r.restarts.len(),
@@ -336,8 +433,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {:.10}, BIC {:.4}, {:.3} s on \
              {} threads{}",
             n,
-            x.n_cols(),
-            T::NAME,
+            data.d,
+            data.dtype,
             model.n_components(),
             model.covariance_type(),
             method.name(),

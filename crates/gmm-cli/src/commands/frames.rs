@@ -4,8 +4,6 @@ use std::path::{Path, PathBuf};
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
-use gmm_io::DataMatrix;
-
 use crate::args::Dtype;
 
 /// Whether `path` names a list file (`.list`, `.lst`, `.scp`).
@@ -44,15 +42,9 @@ pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The precision to compute in: `dtype`, or the first file's.
+/// The precision to compute in: `dtype`, or the first file's (from a `.npy` header alone).
 pub fn precision(first: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
-    Ok(match dtype {
-        Some(d) => d,
-        None => match gmm_io::read_matrix(first)? {
-            DataMatrix::F32(_) => Dtype::F32,
-            DataMatrix::F64(_) => Dtype::F64,
-        },
-    })
+    super::scale::file_precision(first, dtype)
 }
 
 /// Loads one file as `T`.

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what they share: loading data in the requested precision.
 
+pub mod acc;
 pub mod adapt;
 pub mod classify;
 pub mod fit;
@@ -8,6 +9,7 @@ pub mod llr;
 pub mod plot;
 pub mod predict;
 pub mod sample;
+pub mod scale;
 pub mod score;
 pub mod select;
 pub mod stats;

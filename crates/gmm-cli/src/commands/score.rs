@@ -5,15 +5,48 @@ use gmm_core::{Matrix, Real, Result};
 use gmm_io::DataMatrix;
 
 use super::load_data;
+use super::scale::{Ranks, chunk_memory, file_precision, needs_one_process, should_stream};
+use crate::args::Dtype;
 use crate::args::ScoreArgs;
 use crate::output::write_values;
+use gmm_io::StackedSource;
 
 /// Runs `gmm score`.
 pub fn run(args: ScoreArgs) -> Result<()> {
+    let ranks = Ranks::start(args.scale.mpi)?;
+    let dtype = file_precision(&args.data, args.dtype)?;
+    if should_stream(std::slice::from_ref(&args.data), dtype, &args.scale)? {
+        if args.per_sample.is_some() {
+            return Err(needs_one_process("--per-sample with streamed data (one value per row)"));
+        }
+        return match dtype {
+            Dtype::F32 => score_streamed::<f32>(&args, &ranks),
+            Dtype::F64 => score_streamed::<f64>(&args, &ranks),
+        };
+    }
     match load_data(&args.data, args.dtype)? {
         DataMatrix::F32(x) => score_typed(&args, x),
         DataMatrix::F64(x) => score_typed(&args, x),
     }
+}
+
+/// The mean log-likelihood of data read in chunks (or by MPI ranks): the E-step's
+/// log-likelihood, summed by the one tree.
+fn score_streamed<T: Real>(args: &ScoreArgs, ranks: &Ranks) -> Result<()> {
+    let setup = || -> Result<_> {
+        let model = gmm_io::read_model::<T>(&args.model)?;
+        let source = StackedSource::<T>::open(std::slice::from_ref(&args.data))?;
+        Ok((model, source))
+    };
+    let setup = setup();
+    ranks.agree(setup.as_ref().map(|_| ()).map_err(Clone::clone))?;
+    let (model, source) = setup?;
+    let stream = ranks.stream(&source)?.memory_budget(chunk_memory(args.scale.memory_budget));
+    let stats = stream.e_step(&model).map_err(|e| e.context(args.data.display()))?;
+    if ranks.is_root() {
+        println!("{}", stats.log_likelihood() / stream.n_samples() as f64);
+    }
+    Ok(())
 }
 
 fn score_typed<T: Real>(args: &ScoreArgs, x: Matrix<T>) -> Result<()> {

@@ -1,18 +1,84 @@
 //! `gmm ubm`: a diagonal universal background model by component splitting.
 
 use gmm_core::{Real, Result};
-use gmm_speech::ubm::{UbmConfig, train_ubm};
+use gmm_io::StackedSource;
+use gmm_speech::ubm::{UbmConfig, train_ubm, train_ubm_stream};
 
 use super::frames::{expand, load_stacked, precision};
+use super::scale::{PassDisplay, Ranks, chunk_memory, should_stream};
 use crate::args::{Dtype, UbmArgs};
 
 /// Runs `gmm ubm`.
 pub fn run(args: UbmArgs) -> Result<()> {
+    let ranks = Ranks::start(args.scale.mpi)?;
     let files = expand(&args.frames)?;
-    match precision(&files[0], args.dtype)? {
-        Dtype::F32 => typed::<f32>(&args, &files),
-        Dtype::F64 => typed::<f64>(&args, &files),
+    let dtype = precision(&files[0], args.dtype)?;
+    let streamed = should_stream(&files, dtype, &args.scale)?;
+    match (dtype, streamed) {
+        (Dtype::F32, false) => typed::<f32>(&args, &files),
+        (Dtype::F64, false) => typed::<f64>(&args, &files),
+        (Dtype::F32, true) => streamed_typed::<f32>(&args, &files, &ranks),
+        (Dtype::F64, true) => streamed_typed::<f64>(&args, &files, &ranks),
     }
+}
+
+fn config(args: &UbmArgs) -> UbmConfig {
+    UbmConfig::new(args.k)
+        .iters_per_split(args.iters_per_split)
+        .final_iters(args.final_iters)
+        .max_frames(args.max_frames)
+        .min_occupancy(args.min_occupancy)
+        .remove_low_count(!args.keep_low_count)
+        .reg_covar(args.reg_covar)
+        .threads(args.threads)
+}
+
+/// Frames read in chunks, file by file (larger than the memory budget, or one rank's share
+/// under MPI): the same UBM as in memory.
+fn streamed_typed<T: Real>(
+    args: &UbmArgs,
+    files: &[std::path::PathBuf],
+    ranks: &Ranks,
+) -> Result<()> {
+    let display = PassDisplay::new(!args.quiet && ranks.is_root());
+    let update = |p: &gmm_em::stream::PassProgress| display.update(p);
+    let source = StackedSource::<T>::open(files);
+    let status = source.as_ref().map(|_| ()).map_err(Clone::clone);
+    ranks.agree(status)?;
+    let source = source?;
+    let stream = ranks
+        .stream(&source)?
+        .memory_budget(chunk_memory(args.scale.memory_budget))
+        .on_progress(&update);
+    let fit = train_ubm_stream(&config(args), &stream);
+    display.finish();
+    let fit = fit?;
+    if !ranks.is_root() {
+        return Ok(());
+    }
+    gmm_io::write_model(&args.output, &fit.model)?;
+    if !args.quiet {
+        let passes = stream.passes();
+        let seconds: Vec<f64> = passes.iter().map(|p| p.seconds).collect();
+        let bytes: u64 = passes.iter().map(|p| p.bytes).sum();
+        eprintln!(
+            "ubm: {} components ({} removed) from {} frames x {} (streamed, {} rank{}, {} rows a \
+             chunk) in {:.2} s; sizes {:?}; {} passes reading {:.1} MB; last pass {:.3} s",
+            fit.model.n_components(),
+            fit.report.removed,
+            fit.report.frames_used,
+            stream.n_features(),
+            ranks.size,
+            if ranks.size == 1 { "" } else { "s" },
+            stream.get_chunk_rows(),
+            fit.report.seconds,
+            fit.report.sizes,
+            passes.len(),
+            bytes as f64 / 1e6,
+            seconds.last().copied().unwrap_or(0.0),
+        );
+    }
+    Ok(())
 }
 
 fn typed<T: Real>(args: &UbmArgs, files: &[std::path::PathBuf]) -> Result<()> {

@@ -6,7 +6,7 @@
 //!
 //! The rows of the pass — all of `x`, or the rows `rows` of `x` in that order, as if they had
 //! been copied into a matrix first — are cut into blocks of [`BLOCK_ROWS`]. Blocks are grouped
-//! into leaves and leaves are combined by the fixed tree of [`reduce_blocks`]: each leaf starts
+//! into leaves and leaves are combined by the fixed tree of [`reduce_blocks`](crate::par::reduce_blocks): each leaf starts
 //! from an empty accumulator (`leaf()`), visits its blocks in order, and neighbouring leaves are
 //! merged left to right (`merge(left, right)`). The tree's shape depends on the number of
 //! blocks only, so whatever `visit` and `merge` add up is bit-identical for any number of
@@ -54,7 +54,7 @@ use std::ops::Range;
 
 use super::{BLOCK_ROWS, BlockScratch, n_blocks};
 use crate::data::Samples;
-use crate::par::reduce_blocks;
+use crate::par::{BlockGrid, Piece};
 use crate::real::Real;
 use crate::scratch::with_cached;
 
@@ -65,12 +65,21 @@ pub struct BlockPass<'a, T> {
     x: Samples<'a, T>,
     rows: Option<&'a [usize]>,
     n_components: usize,
+    first_block: usize,
 }
 
 impl<'a, T: Real> BlockPass<'a, T> {
     /// A pass over every row of `x`, in order, for a model of `n_components` components.
     pub fn new(x: Samples<'a, T>, n_components: usize) -> Self {
-        Self { x, rows: None, n_components }
+        Self { x, rows: None, n_components, first_block: 0 }
+    }
+
+    /// The pass's rows are the rows of blocks `first_block..` of a larger pass's global grid
+    /// (a chunk of a file, one shard's rows): block indices given to `visit` and to
+    /// [`block_rows`](Self::block_rows) are then global, and
+    /// [`run_piece_with`](Self::run_piece_with) reduces pieces of that grid.
+    pub fn first_block(self, first_block: usize) -> Self {
+        Self { first_block, ..self }
     }
 
     /// The same pass over the rows `rows` of `x` instead, in that order (`None`: every row):
@@ -83,6 +92,11 @@ impl<'a, T: Real> BlockPass<'a, T> {
         Self { rows, ..self }
     }
 
+    /// Components the kernels compute per row.
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
     /// Rows in the pass.
     pub fn n_rows(&self) -> usize {
         self.rows.map_or(self.x.n_samples(), <[usize]>::len)
@@ -93,9 +107,10 @@ impl<'a, T: Real> BlockPass<'a, T> {
         n_blocks(self.n_rows())
     }
 
-    /// The positions in the pass (in `rows` for a pass over some rows) of block `block`'s rows.
+    /// The positions in the pass (in `rows` for a pass over some rows) of block `block`'s rows
+    /// (`block` counted in the global grid: see [`first_block`](Self::first_block)).
     pub fn block_rows(&self, block: usize) -> Range<usize> {
-        let start = block * BLOCK_ROWS;
+        let start = (block - self.first_block) * BLOCK_ROWS;
         start..(start + BLOCK_ROWS).min(self.n_rows())
     }
 
@@ -129,29 +144,52 @@ impl<'a, T: Real> BlockPass<'a, T> {
         visit: impl Fn(&mut A, &mut BlockScratch<T>, &mut X, usize) + Sync,
         merge: impl Fn(A, A) -> A + Sync,
     ) -> Option<A> {
+        let grid = BlockGrid::new(self.n_blocks());
+        let root = grid.root()?;
+        Some(self.run_piece_with(&grid, Piece::Node(root), extra, extra_fits, leaf, visit, merge))
+    }
+
+    /// Reduces one piece of `grid` (the global grid this pass's rows are part of, starting at
+    /// block [`first_block`](Self::first_block)) as the whole pass over the grid would: the
+    /// piece's blocks must be among the pass's. Otherwise as [`run_with`](Self::run_with).
+    ///
+    /// # Panics
+    /// If the piece has blocks outside the pass.
+    pub fn run_piece_with<X: 'static, A: Send>(
+        &self,
+        grid: &BlockGrid,
+        piece: Piece,
+        extra: impl Fn() -> X + Sync,
+        extra_fits: impl Fn(&X) -> bool + Sync,
+        leaf: impl Fn() -> A + Sync,
+        visit: impl Fn(&mut A, &mut BlockScratch<T>, &mut X, usize) + Sync,
+        merge: impl Fn(A, A) -> A + Sync,
+    ) -> A {
         let (x, rows) = (self.x, self.rows);
         let (d, k) = (x.n_features(), self.n_components);
-        reduce_blocks(
-            self.n_blocks(),
-            |blocks| {
-                with_cached(
-                    |(block, own): &(BlockScratch<T>, X)| block.fits(d, k) && extra_fits(own),
-                    || (BlockScratch::new(d, k), extra()),
-                    |(scratch, own)| {
-                        let mut acc = leaf();
-                        for block in blocks {
-                            match rows {
-                                Some(rows) => scratch.load_rows(x, &rows[self.block_rows(block)]),
-                                None => scratch.load(x, block),
-                            }
-                            visit(&mut acc, scratch, own, block);
+        let blocks = grid.piece_blocks(piece);
+        assert!(
+            blocks.start >= self.first_block && blocks.end <= self.first_block + self.n_blocks(),
+            "piece {blocks:?} outside the pass's blocks"
+        );
+        let leaf = |blocks: Range<usize>| {
+            with_cached(
+                |(block, own): &(BlockScratch<T>, X)| block.fits(d, k) && extra_fits(own),
+                || (BlockScratch::new(d, k), extra()),
+                |(scratch, own)| {
+                    let mut acc = leaf();
+                    for block in blocks {
+                        match rows {
+                            Some(rows) => scratch.load_rows(x, &rows[self.block_rows(block)]),
+                            None => scratch.load(x, block - self.first_block),
                         }
-                        acc
-                    },
-                )
-            },
-            merge,
-        )
+                        visit(&mut acc, scratch, own, block);
+                    }
+                    acc
+                },
+            )
+        };
+        grid.reduce_piece(piece, &leaf, &merge)
     }
 }
 
