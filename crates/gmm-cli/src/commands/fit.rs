@@ -13,8 +13,9 @@ use serde::Serialize;
 
 use gmm_io::DataMatrix;
 
-use super::load_data;
+use super::precision::{self, Loaded};
 use crate::args::{FitArgs, Method, WeightPriorArg};
+use crate::output::{self, Paths};
 
 /// VB components with a weight below this have faded out (not counted as active).
 const ACTIVE_WEIGHT: f64 = 0.01;
@@ -68,10 +69,23 @@ struct RestartReport {
 
 /// Runs `gmm fit`.
 pub fn run(args: FitArgs) -> Result<()> {
-    let data = load_data(&args.data, args.dtype)?;
+    let init = Path::new(&args.init);
+    let init_is_file = args.init.parse::<Init>().is_err();
+    Paths::new()
+        .input("DATA", &args.data)
+        .maybe_input("--weights", args.weights.as_deref())
+        .maybe_input("--init", init_is_file.then_some(init))
+        .maybe_input("--init-resp", args.init_resp.as_deref())
+        .output(
+            if args.output.is_some() { "-o" } else { "the model (no -o)" },
+            Some(args.output.as_deref().unwrap_or(Path::new("-"))),
+        )
+        .output("--report", args.report.as_deref())
+        .check()?;
+    let Loaded { data, shift } = precision::load(&args.data, args.dtype)?;
     match data {
-        DataMatrix::F32(x) => fit_typed(&args, x),
-        DataMatrix::F64(x) => fit_typed(&args, x),
+        DataMatrix::F32(x) => fit_typed(&args, x, shift.as_deref()),
+        DataMatrix::F64(x) => fit_typed(&args, x, shift.as_deref()),
     }
 }
 
@@ -79,6 +93,7 @@ pub fn run(args: FitArgs) -> Result<()> {
 fn start_and_config<T: Real>(
     args: &FitArgs,
     resp_columns: Option<usize>,
+    shift: Option<&[f64]>,
 ) -> Result<(Option<GaussianMixture<T>>, EmConfig)> {
     let method: Option<Init> = args.init.parse().ok();
     let start = match method {
@@ -95,7 +110,7 @@ fn start_and_config<T: Real>(
                     ),
                 ));
             }
-            Some(gmm_io::read_model::<T>(path)?)
+            Some(precision::read_model::<T>(path, shift)?)
         }
     };
     let (k, cov) = match &start {
@@ -186,7 +201,7 @@ fn method(args: &FitArgs) -> Result<gmm_em::Method> {
     })
 }
 
-fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
+fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>, shift: Option<&[f64]>) -> Result<()> {
     let resp =
         args.init_resp.as_deref().map(gmm_io::read_matrix).transpose()?.map(|m| m.into_f64());
     if resp.is_some() && args.init != "kmeans" {
@@ -195,7 +210,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             "--init and --init-resp both name a start: give one of them",
         ));
     }
-    let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
+    let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()), shift)?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
     let method = method(args)?;
     let start = match &resp {
@@ -265,10 +280,14 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
     };
     let criteria = Criteria::from_log_likelihood(log_l, model.n_parameters(), n, total_weight);
     let (bic, aic) = (criteria.bic(), criteria.aic());
-    let json = gmm_io::model_to_json(model);
+    // Data centred for float32 gives a model in the centred frame: moved back in float64.
+    let json = match shift {
+        Some(_) => gmm_io::model_to_json(&precision::shifted::<T, f64>(model, shift, 1.0)?),
+        None => gmm_io::model_to_json(model),
+    };
     match &args.output {
         Some(path) => gmm_io::write_text(path, &json)?,
-        None => println!("{json}"),
+        None => output::print(&format!("{json}\n"))?,
     }
     if let Some(path) = &args.report {
         let report = Report {
@@ -318,9 +337,9 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         gmm_io::write_text(path, &(text + "\n"))?;
     }
     if !args.quiet {
-        eprintln!(
-            "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {:.10}, BIC {:.4}, {:.3} s on \
-             {} threads{}",
+        output::note(&format!(
+            "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {}, BIC {}, {:.3} s on {} \
+             threads{}\n",
             n,
             x.n_cols(),
             T::NAME,
@@ -338,8 +357,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             } else {
                 "mean log-likelihood".to_string()
             },
-            r.final_log_likelihood,
-            bic,
+            output::fixed(r.final_log_likelihood, 10),
+            output::fixed(bic, 4),
             r.fit_seconds,
             r.threads,
             match r.empty_components + r.floored_variances {
@@ -349,7 +368,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
                     r.empty_components, r.floored_variances
                 ),
             }
-        );
+        ));
     }
     Ok(())
 }
