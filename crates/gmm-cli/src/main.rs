@@ -35,8 +35,9 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
             if matches!(e.kind(), DisplayHelp | DisplayVersion) {
                 return match output::print(&e.to_string()) {
-                    Err(e) if !output::is_broken_pipe(&e) => fail(&e),
-                    _ => ExitCode::SUCCESS,
+                    Err(e) if output::is_broken_pipe(&e) => broken_pipe(),
+                    Err(e) => fail(&e),
+                    Ok(()) => ExitCode::SUCCESS,
                 };
             }
             let text = e.to_string();

@@ -1008,3 +1008,9 @@ fn bad_method_options_fail_cleanly() {
     assert_fit_fails(&s, &data, "6", &["--init-resp", &resp], &["responsibilities"]);
     assert_fit_fails(&s, &data, "3", &["--init-resp", &resp], &["disagrees"]);
 }
+
+#[path = "cli/walkthrough.rs"]
+mod walkthrough;
+
+#[path = "cli/hardening.rs"]
+mod hardening;

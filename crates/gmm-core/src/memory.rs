@@ -54,7 +54,10 @@ pub fn check(bytes: Option<u128>, what: &str, fix: &str) -> Result<()> {
 /// [`check`] against a given limit (`None`: unknown, only overflows refused).
 pub fn check_against(bytes: Option<u128>, limit: Option<u64>, what: &str, fix: &str) -> Result<()> {
     let too_large = |needs: String, limit: String| {
-        Err(Error::new(ErrorKind::TooLarge, format!("{what} needs {needs}, more than {limit}: {fix}")))
+        Err(Error::new(
+            ErrorKind::TooLarge,
+            format!("{what} needs {needs}, more than {limit}: {fix}"),
+        ))
     };
     match (bytes, limit) {
         (None, _) => too_large("more than 2^128 bytes".into(), "any machine has".into()),
@@ -140,8 +143,9 @@ mod tests {
     fn limits_refuse_with_size_and_limit() {
         let ok = check_against(Some(1000), Some(2000), "x", "y");
         assert!(ok.is_ok());
-        let err = check_against(Some(3_000_000_000), Some(2_000_000_000), "sampling", "ask for less")
-            .unwrap_err();
+        let err =
+            check_against(Some(3_000_000_000), Some(2_000_000_000), "sampling", "ask for less")
+                .unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::TooLarge);
         assert_eq!(
             err.message(),

@@ -383,7 +383,15 @@ pub fn write_csv_matrix(path: &Path, matrix: &Matrix<f64>, header: Option<&[&str
             format!("{} column names for a matrix with {} columns", names.len(), matrix.n_cols()),
         ));
     }
-    let to_io = |e: csv::Error| std::io::Error::other(e);
+    // The writer's own I/O error as it is (a closed pipe stays `BrokenPipe`), others wrapped.
+    let to_io = |e: csv::Error| {
+        if e.is_io_error()
+            && let csv::ErrorKind::Io(io) = e.into_kind()
+        {
+            return io;
+        }
+        std::io::Error::other("the CSV writer failed")
+    };
     let mut cell = String::new();
     write_atomic_with(path, |w| {
         let mut writer = csv::Writer::from_writer(w);
