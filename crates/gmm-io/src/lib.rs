@@ -47,6 +47,8 @@ pub mod atomic;
 pub mod data;
 mod data_matrix;
 mod errors;
+#[cfg(test)]
+mod fuzz;
 mod input;
 pub mod labelled;
 pub mod model_json;

@@ -1,6 +1,5 @@
 //! `remove_temporary_files`, in a process of its own (it removes every write in progress).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use gmm_core::ErrorKind;

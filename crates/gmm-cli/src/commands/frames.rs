@@ -417,4 +417,27 @@ mod tests {
         let err = utterances(&[PathBuf::from("a.npy")], &no_segments).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::InvalidConfig);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The segments parser's fuzz harness: any text, as Kaldi lines or as a CSV index,
+        /// with or without filters and a template, gives utterances or an error, never a panic.
+        #[test]
+        fn segments_parser_takes_any_text(
+            text in "(([a-z0-9_,.{}= \\t-]|\\n){0,120})",
+            filter in proptest::option::of("[a-z]{1,3}=[a-z0-9]{0,2}"),
+            template in proptest::option::of("[a-z{}.]{0,10}"),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            for name in ["segments", "index.csv"] {
+                let path = dir.path().join(name);
+                std::fs::write(&path, &text).unwrap();
+                let filters: Vec<&str> = filter.iter().map(String::as_str).collect();
+                if let Ok(utts) = utterances(&[], &args(&path, &filters, template.as_deref())) {
+                    proptest::prop_assert!(utts.iter().all(|u| u.rows.is_some_and(|(_, n)| n > 0)));
+                }
+            }
+        }
+    }
 }
