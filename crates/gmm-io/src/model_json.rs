@@ -158,7 +158,7 @@ fn cast<T: Real>(values: Vec<f64>, key: &str) -> Result<Vec<T>> {
         .map(|(i, v)| {
             let t = T::from_f64(v);
             if v.is_finite() && !t.to_f64().is_finite() {
-                return Err(invalid(&format!(
+                return Err(invalid(format!(
                     "\"{key}\" holds {v:e} (value {i} in reading order), which overflows {} \
                      (largest {:e}): use a float64 computation (--dtype f64)",
                     T::NAME,

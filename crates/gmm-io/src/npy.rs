@@ -52,7 +52,7 @@ pub fn read_npy(path: &Path) -> Result<DataMatrix> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, "read", e))?;
     // A FIFO, a device or standard input has no size: it is read as a stream.
-    let file_len = meta.is_file().then(|| meta.len());
+    let file_len = meta.is_file().then_some(meta.len());
     read_npy_from(path, &mut BufReader::new(file), file_len)
 }
 

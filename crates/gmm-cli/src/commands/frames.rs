@@ -260,10 +260,12 @@ fn fill(
     Ok(out)
 }
 
-/// The precision to compute in: `dtype`, or the first file's.
+/// The precision to compute in: `dtype`, or the first file's (float64 for standard input,
+/// which can be read only once).
 pub fn precision(first: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
     Ok(match dtype {
         Some(d) => d,
+        None if gmm_io::is_stdio(first) => Dtype::F64,
         None => match gmm_io::read_matrix(first)? {
             DataMatrix::F32(_) => Dtype::F32,
             DataMatrix::F64(_) => Dtype::F64,
