@@ -10,7 +10,7 @@
 //! | a symbolic link (chain) to a regular file or to nothing | the link is followed and its **target** is written atomically as above; the link stays a link |
 //! | a character device, a FIFO, a socket (`/dev/null`, a terminal, a named pipe) | written **through** in place: opened for writing, never replaced, never created |
 //! | a link through `/proc` or `/dev/fd` (`/dev/stdout`, `/dev/stderr`, `/proc/self/fd/N`) | written through, truncating a regular file as the shell's `>` does: the process's own descriptors are never renamed over |
-//! | a directory | an [`ErrorKind::Io`](gmm_core::ErrorKind::Io) error |
+//! | a directory | an [`ErrorKind::Io`] error |
 //!
 //! If anything fails on the way to an atomic write, the temporary file is removed and the
 //! destination is left as it was, so a reader never sees a half-written model or data file and
@@ -139,7 +139,7 @@ fn is_descriptor_link(path: &Path) -> bool {
 /// Writes `bytes` to `path` by the output policy (see the [module docs](self)).
 ///
 /// # Errors
-/// [`ErrorKind::Io`](gmm_core::ErrorKind::Io) naming `path` and the operating system's message
+/// [`ErrorKind::Io`] naming `path` and the operating system's message
 /// (missing directory, permission denied, disk full, destination is a directory, ...).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))

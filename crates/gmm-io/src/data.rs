@@ -3,9 +3,9 @@
 //! | extension | reader | layout |
 //! |-----------|--------|--------|
 //! | `.npy` | [`read_npy`] | float32 or float64, 1-D or 2-D |
-//! | `.csv` | [`read_csv`] | comma-separated, optional header row |
-//! | `.tsv` | [`read_delimited`] with [`Delimiter::Tab`] | tab-separated, optional header row |
-//! | `.txt` | [`read_delimited`], comma-separated if the first line has a comma, else whitespace-separated (`numpy.savetxt`'s default) | optional header row, `#` comments |
+//! | `.csv` | [`read_csv`](crate::read_csv) | comma-separated, optional header row |
+//! | `.tsv` | [`read_delimited`](crate::read_delimited) with [`Delimiter::Tab`] | tab-separated, optional header row |
+//! | `.txt` | [`read_delimited`](crate::read_delimited), comma-separated if the first line has a comma, else whitespace-separated (`numpy.savetxt`'s default) | optional header row, `#` comments |
 //!
 //! Extensions are matched without regard to case. `-` is standard input: an `.npy` array if it
 //! starts with the `.npy` magic string, text (as `.txt`) otherwise.

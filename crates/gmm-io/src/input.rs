@@ -87,7 +87,7 @@ pub(crate) fn read_checked(
     Ok(bytes)
 }
 
-/// Reads a whole text input as UTF-8 (see [`read_text_bytes`]); for list files and the like.
+/// Reads a whole text input as UTF-8; for list files and the like.
 ///
 /// Lines are bounded by [`MAX_LINE_BYTES`] and a NUL byte is refused, so a path that reads
 /// forever (`/dev/zero`, a link to it) ends in an error at once instead of filling memory.
