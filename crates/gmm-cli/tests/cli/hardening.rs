@@ -29,6 +29,15 @@ fn mknod(path: &Path, major: u32, minor: u32) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Releases a helper thread still blocked opening the FIFO at `path` because `gmm` never
+/// opened it (a failure would otherwise hang the test): opens both ends without blocking.
+fn unblock(path: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    const O_NONBLOCK: i32 = 0o4000; // Linux
+    let _ = std::fs::File::options().read(true).custom_flags(O_NONBLOCK).open(path);
+    let _ = std::fs::File::options().write(true).custom_flags(O_NONBLOCK).open(path);
+}
+
 /// Reads a FIFO to its end in a thread.
 fn drain(path: PathBuf) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
@@ -82,7 +91,9 @@ fn outputs_through_a_fifo_are_written_not_replaced() {
     let s = Scratch::new();
     mkfifo(&s.path("pipe.json"));
     let reader = drain(s.path("pipe.json"));
-    assert_ok(&s.gmm(&["fit", &faithful(), "-k", "2", "-o", "pipe.json", "-q"]));
+    let out = s.gmm(&["fit", &faithful(), "-k", "2", "-o", "pipe.json", "-q"]);
+    unblock(&s.path("pipe.json"));
+    assert_ok(&out);
     let text = String::from_utf8(reader.join().unwrap()).unwrap();
     assert!(text.contains("\"covariance_type\": \"full\""), "{text}");
     assert!(std::fs::symlink_metadata(s.path("pipe.json")).unwrap().file_type().is_fifo());
@@ -95,7 +106,9 @@ fn outputs_through_a_fifo_are_written_not_replaced() {
         vec!["sample", "m.json", "-n", "5", "-o", "pipe.txt"],
     ] {
         let reader = drain(s.path("pipe.txt"));
-        assert_ok(&s.gmm(&args));
+        let out = s.gmm(&args);
+        unblock(&s.path("pipe.txt"));
+        assert_ok(&out);
         assert!(!reader.join().unwrap().is_empty(), "{args:?}");
         assert!(std::fs::symlink_metadata(s.path("pipe.txt")).unwrap().file_type().is_fifo());
     }
@@ -361,16 +374,18 @@ fn inputs_that_read_forever_stop_at_once() {
         mkfifo(&fifo);
         let _ = std::fs::remove_file(s.path("in").join(name));
         std::os::unix::fs::symlink("zero.fifo", s.path("in").join(name)).unwrap();
-        let writer = feed(fifo, vec![0u8; 1 << 16], 1 << 34);
+        let writer = feed(fifo.clone(), vec![0u8; 1 << 16], 1 << 34);
         let out = s.gmm(&args);
+        unblock(&fifo);
         assert_one_line_error(&out, &[needle]);
         assert!(writer.join().unwrap() < 1 << 28, "{name}: read far too much");
     }
     // A line that never ends.
     let fifo = s.path("in/ones.csv");
     mkfifo(&fifo);
-    let writer = feed(fifo, vec![b'1'; 1 << 16], 1 << 34);
+    let writer = feed(fifo.clone(), vec![b'1'; 1 << 16], 1 << 34);
     let out = s.gmm(&["fit", "in/ones.csv", "-k", "1", "-o", "out/m.json"]);
+    unblock(&fifo);
     assert_one_line_error(&out, &["line 1 is longer than 64 MiB"]);
     assert!(writer.join().unwrap() < 1 << 28);
     s.assert_no_output();
@@ -385,7 +400,9 @@ fn an_npy_file_from_a_fifo_is_read() {
     mkfifo(&s.path("pipe.npy"));
     let writer = feed(s.path("pipe.npy"), bytes.clone(), bytes.len());
     s.write("m.json", MODEL);
-    let from_fifo = assert_ok(&s.gmm(&["score", "m.json", "pipe.npy"]));
+    let out = s.gmm(&["score", "m.json", "pipe.npy"]);
+    unblock(&s.path("pipe.npy"));
+    let from_fifo = assert_ok(&out);
     writer.join().unwrap();
     assert_eq!(from_fifo, assert_ok(&s.gmm(&["score", "m.json", "x.npy"])));
 }
