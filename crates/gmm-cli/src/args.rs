@@ -111,8 +111,9 @@ pub struct AccArgs {
     /// Compute in this precision [default: the data's].
     #[arg(long, value_enum)]
     pub dtype: Option<Dtype>,
-    /// Threads [default: all cores]; results do not depend on it.
-    #[arg(long)]
+    /// Threads [default: all cores; more than the machine runs at once are capped]; results do
+    /// not depend on it.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub threads: Option<usize>,
     /// Memory the data chunks may take (e.g. 512M) [default: 192M, or less under ulimit -v].
     #[arg(long, value_parser = parse_bytes)]
@@ -214,6 +215,21 @@ fn init_method() -> impl TypedValueParser<Value = gmm_em::Init> {
     PossibleValuesParser::new(names).try_map(|name| name.parse::<gmm_em::Init>())
 }
 
+/// A whole number option (`--seed`, `-k`, `-n`, ...): negative values reach this parser (clap
+/// would otherwise read `-1` as an unknown option) and are refused in words.
+pub fn whole<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.trim().parse::<T>().map_err(|_| {
+        let t = text.trim();
+        if t.starts_with('-') && t[1..].parse::<f64>().is_ok() {
+            format!("{t} is negative: give a whole number from 0")
+        } else if t.parse::<f64>().is_ok_and(|v| v.is_finite() && v > 0.0 && v.fract() == 0.0) {
+            format!("{t} is too large")
+        } else {
+            format!("{t:?} is not a whole number (such as 3)")
+        }
+    })
+}
+
 /// Precision of the computation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Dtype {
@@ -229,7 +245,7 @@ pub struct FitArgs {
     /// Data: .npy (float32 or float64, C or Fortran order) or .csv/.tsv/.txt (header optional).
     pub data: PathBuf,
     /// Number of components (taken from the model file when --init names one).
-    #[arg(short = 'k', long = "components")]
+    #[arg(short = 'k', long = "components", allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub k: Option<usize>,
     /// Covariance structure [default: full] (taken from the model file with --init MODEL.json).
     #[arg(long, value_parser = covariance_type())]
@@ -239,27 +255,27 @@ pub struct FitArgs {
     #[arg(long, default_value = "kmeans")]
     pub init: String,
     /// Maximum EM iterations [default: 100; vb: 1000].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub max_iter: Option<usize>,
     /// Stop when the mean log-likelihood per sample (vb: the lower bound per sample) changes
     /// by less than this (0: run exactly --max-iter iterations) [default: 1e-3; vb: 1e-6].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub tol: Option<f64>,
     /// Added to every variance in every M-step.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-6, allow_hyphen_values = true)]
     pub reg_covar: f64,
     /// Lower bound on variances after --reg-covar.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub variance_floor: Option<f64>,
     /// Restarts, each from its own seed; the best is kept.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub n_init: usize,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     pub seed: u64,
     /// Threads [default: all cores; more than the machine runs at once are capped]; results do
     /// not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub threads: Option<usize>,
     /// Per-sample weights: .npy (1-D) or a one-column text file.
     #[arg(long)]
@@ -285,31 +301,31 @@ pub struct FitArgs {
     #[arg(long)]
     pub init_resp: Option<PathBuf>,
     /// online: samples per mini-batch (1: per-sample recursive EM).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub batch_size: usize,
     /// online: step size (t + t0)^-kappa, kappa in (0.5, 1].
-    #[arg(long, default_value_t = 0.6, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.6, allow_hyphen_values = true)]
     pub step_kappa: f64,
     /// online: step-size offset t0 >= 0.
-    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 2.0, allow_hyphen_values = true)]
     pub step_t0: f64,
     /// online: passes over the data (each in a fresh order from --seed).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub epochs: usize,
     /// vb: prior on the weights.
     #[arg(long, value_enum, default_value = "dirichlet-process")]
     pub prior: WeightPriorArg,
     /// vb: weight concentration prior [default: 1/k].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub weight_concentration: Option<f64>,
     /// vb: precision prior on the means (beta0) [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub mean_precision: Option<f64>,
     /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub dof: Option<f64>,
     /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub shrinkage: Option<f64>,
     /// online: update with MAP's prior (mclust's default, --shrinkage and --dof apply) instead
     /// of maximum likelihood.
@@ -384,10 +400,10 @@ pub struct SampleArgs {
     /// Model file (JSON).
     pub model: PathBuf,
     /// Number of samples.
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub n: usize,
     /// Seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     pub seed: u64,
     /// Output file: .npy (float64) or .csv.
     #[arg(short = 'o', long)]
@@ -461,23 +477,23 @@ pub struct EmArgs {
     pub init: Option<gmm_em::Init>,
     /// Restarts per fit, each from its own seed; the best is kept [default: select 2 (the
     /// hierarchical start and a k-means one), classify 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub n_init: Option<usize>,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     pub seed: u64,
     /// Maximum EM iterations.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub max_iter: usize,
     /// Stop when the mean log-likelihood per sample changes by less than this.
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
     pub tol: f64,
     /// Added to every variance in every M-step.
-    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-6, allow_hyphen_values = true)]
     pub reg_covar: f64,
     /// Threads [default: all cores; more than the machine runs at once are capped]; results do
     /// not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub threads: Option<usize>,
 }
 
@@ -487,7 +503,7 @@ pub struct SelectArgs {
     /// Data: .npy or .csv/.tsv/.txt (numbers only, header optional).
     pub data: PathBuf,
     /// Component counts: A..B (inclusive) and/or a comma list, e.g. 1..8 or 1,2,4.
-    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1..8")]
+    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1..8", allow_hyphen_values = true)]
     pub k: Components,
     /// Covariance types to try, comma-separated.
     #[arg(
@@ -549,7 +565,7 @@ pub struct ClassifyTrainArgs {
     #[arg(long)]
     pub label_column: String,
     /// Components per class (with --select: the counts to choose from, e.g. 1..4).
-    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1")]
+    #[arg(short = 'k', long = "components", value_parser = parse_components, default_value = "1", allow_hyphen_values = true)]
     pub k: Components,
     /// Covariance type per class (with --select: the types to choose from, comma-separated).
     #[arg(long, value_parser = covariance_type(), value_delimiter = ',', default_value = "full")]
@@ -561,7 +577,7 @@ pub struct ClassifyTrainArgs {
     #[arg(long, value_enum, default_value = "frequencies")]
     pub priors: PriorsArg,
     /// Also run stratified k-fold cross-validation with this many folds and print its accuracy.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub cv: Option<usize>,
     /// EM settings.
     #[command(flatten)]
@@ -603,16 +619,16 @@ pub struct PlotArgs {
     #[arg(short = 'o', long)]
     pub output: PathBuf,
     /// Probability level of the confidence ellipses, strictly between 0 and 1.
-    #[arg(long, default_value_t = 0.75, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.75, allow_hyphen_values = true)]
     pub level: f64,
     /// Draw no ellipses.
     #[arg(long)]
     pub no_ellipses: bool,
     /// The two dimensions to draw, x then y (zero-based).
-    #[arg(long, default_value = "0,1", value_delimiter = ',')]
+    #[arg(long, default_value = "0,1", value_delimiter = ',', allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub dims: Vec<usize>,
     /// Number of isodensity contour levels (0: none).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub contours: usize,
     /// Colour the data by each sample's most probable component.
     #[arg(long)]
@@ -627,11 +643,30 @@ pub struct PlotArgs {
     #[arg(long)]
     pub title: Option<String>,
     /// Width in pixels.
-    #[arg(long, default_value_t = 800)]
+    #[arg(long, default_value_t = 800, allow_negative_numbers = true, value_parser = whole::<u32>)]
     pub width: u32,
     /// Height in pixels.
-    #[arg(long, default_value_t = 650)]
+    #[arg(long, default_value_t = 650, allow_negative_numbers = true, value_parser = whole::<u32>)]
     pub height: u32,
+}
+
+/// Utterances as row ranges of frame files, for `ubm`, `adapt`, `llr` and `stats`.
+#[derive(Debug, Args, Default)]
+pub struct SegmentArgs {
+    /// Utterances as row ranges of frame files: Kaldi-style lines `UTTERANCE FILE FIRST-ROW
+    /// ROW-COUNT` (rows from 0), or a CSV index with a header (`.csv`: columns utterance,
+    /// frame_start, frame_count and file or --file-template; FSDD's index.csv is one). Files
+    /// are relative to the segments file.
+    #[arg(long)]
+    pub segments: Option<PathBuf>,
+    /// With --segments: keep the utterances whose COLUMN is VALUE (repeatable, all must hold),
+    /// e.g. --where split=train --where speaker=george.
+    #[arg(long = "where", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+    /// With a CSV index: the frame file of a row from its columns, e.g. '{speaker}.npy'
+    /// [default: the file column].
+    #[arg(long)]
+    pub file_template: Option<String>,
 }
 
 /// `gmm ubm`.
@@ -639,32 +674,35 @@ pub struct PlotArgs {
 pub struct UbmArgs {
     /// Frame files (.npy, f32 or f64, or text), or list files (.list/.lst/.scp: one path per
     /// line, relative to the list); all are stacked.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "segments")]
     pub frames: Vec<PathBuf>,
+    /// Utterances as row ranges (--segments, --where, --file-template).
+    #[command(flatten)]
+    pub segments: SegmentArgs,
     /// Number of components.
-    #[arg(short = 'k', long = "components")]
+    #[arg(short = 'k', long = "components", allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub k: usize,
     /// EM iterations after every split.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub iters_per_split: usize,
     /// EM iterations at the final size.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub final_iters: usize,
     /// Use at most about this many frames (every n-th one).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub max_frames: Option<usize>,
     /// Occupancy below which a component is not updated.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, allow_hyphen_values = true)]
     pub min_occupancy: f64,
     /// Keep low-count components at the end instead of removing them.
     #[arg(long)]
     pub keep_low_count: bool,
     /// Added to every variance in every M-step.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_hyphen_values = true)]
     pub reg_covar: f64,
     /// Threads [default: all cores; more than the machine runs at once are capped]; results do
     /// not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub threads: Option<usize>,
     /// Compute in this precision [default: the first file's].
     #[arg(long, value_enum)]
@@ -686,10 +724,13 @@ pub struct AdaptArgs {
     /// The UBM (JSON).
     pub ubm: PathBuf,
     /// The speaker's frame files or list files (stacked).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "segments")]
     pub frames: Vec<PathBuf>,
+    /// Utterances as row ranges (--segments, --where, --file-template).
+    #[command(flatten)]
+    pub segments: SegmentArgs,
     /// Relevance factor r.
-    #[arg(long, default_value_t = 16.0)]
+    #[arg(long, default_value_t = 16.0, allow_hyphen_values = true)]
     pub relevance: f64,
     /// Keep the UBM means (by default they are adapted).
     #[arg(long)]
@@ -712,15 +753,18 @@ pub struct LlrArgs {
     pub speaker: PathBuf,
     /// The UBM (JSON).
     pub ubm: PathBuf,
-    /// Frame files or list files; one score per frame file, in input order.
-    #[arg(required = true)]
+    /// Frame files or list files; one score per frame file (then per segment), in input order.
+    #[arg(required_unless_present = "segments")]
     pub frames: Vec<PathBuf>,
+    /// Utterances as row ranges (--segments, --where, --file-template).
+    #[command(flatten)]
+    pub segments: SegmentArgs,
     /// Score with the C best UBM components of every frame instead of all of them.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub top_c: Option<usize>,
     /// With --top-c: keep only components within this many nats of the frame's best (e.g.
     /// `--top-c 16 --beam 8`: up to 16, usually far fewer).
-    #[arg(long, requires = "top_c")]
+    #[arg(long, requires = "top_c", allow_hyphen_values = true)]
     pub beam: Option<f64>,
 }
 
@@ -729,9 +773,13 @@ pub struct LlrArgs {
 pub struct StatsArgs {
     /// The UBM (JSON).
     pub ubm: PathBuf,
-    /// Frame files or list files; one row of statistics per frame file, in input order.
-    #[arg(required = true)]
+    /// Frame files or list files; one row of statistics per frame file (then per segment), in
+    /// input order.
+    #[arg(required_unless_present = "segments")]
     pub frames: Vec<PathBuf>,
+    /// Utterances as row ranges (--segments, --where, --file-template).
+    #[command(flatten)]
+    pub segments: SegmentArgs,
     /// Output prefix: writes PREFIX.zeroth.npy (files x k) and PREFIX.first.npy
     /// (files x k*d, centred on the UBM means).
     #[arg(short = 'o', long, default_value = "stats")]

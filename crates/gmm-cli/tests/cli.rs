@@ -1013,3 +1013,9 @@ fn bad_method_options_fail_cleanly() {
 
 #[path = "cli/defaults_limits.rs"]
 mod defaults_limits;
+
+#[path = "cli/walkthrough.rs"]
+mod walkthrough;
+
+#[path = "cli/hardening.rs"]
+mod hardening;

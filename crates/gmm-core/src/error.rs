@@ -91,6 +91,9 @@ pub enum ErrorKind {
     MismatchedStatistics,
     /// A run stopped on request between iterations (a front end's Ctrl-C).
     Interrupted,
+    /// A computation or its data would need more memory than the machine has (checked before
+    /// allocating; the message names the size and the limit).
+    TooLarge,
 }
 
 /// The cause of an [`Error`], shared so that errors can be cloned.

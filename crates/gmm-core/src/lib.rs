@@ -43,6 +43,7 @@ pub mod error;
 pub mod geometry;
 #[doc(hidden)]
 pub mod kernel;
+pub mod memory;
 pub mod mixture;
 #[doc(hidden)]
 pub mod par;

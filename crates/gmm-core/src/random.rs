@@ -81,6 +81,12 @@ impl<T: Real> GaussianMixture<T> {
             return Err(Error::invalid_config("asked for 0 samples: ask for at least one"));
         }
         let (k, d) = (self.n_components(), self.n_features());
+        let bytes = crate::memory::bytes_of(n as u128, d * std::mem::size_of::<T>() + 8);
+        crate::memory::check(
+            bytes,
+            &format!("drawing {n} samples of {d} features"),
+            "ask for fewer samples (and write them in several runs with different seeds)",
+        )?;
         let factors: Vec<Vec<f64>> =
             (0..k).map(|c| self.covariance_factor(c)).collect::<Result<_>>()?;
         let mut cumulative = Vec::with_capacity(k);

@@ -206,6 +206,21 @@ fn check_start<T: Real>(config: &EmConfig, start: &GaussianMixture<T>, d: usize)
     Ok(())
 }
 
+/// Refuses a fit whose working memory would exceed what the machine has (one line naming the
+/// size and the limit, instead of an aborted allocation).
+pub(crate) fn check_memory<T: Real>(config: &EmConfig, d: usize) -> Result<()> {
+    let threads = config.get_threads().unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    gmm_core::memory::check_fit(
+        d,
+        config.get_n_components(),
+        config.get_covariance_type(),
+        threads,
+        std::mem::size_of::<T>(),
+    )
+}
+
 /// The checks every fit of `x` runs before it starts.
 pub(crate) fn check_inputs<T: Real>(
     config: &EmConfig,
@@ -214,6 +229,7 @@ pub(crate) fn check_inputs<T: Real>(
 ) -> Result<()> {
     config.validate()?;
     x.check_finite()?;
+    check_memory::<T>(config, x.n_features())?;
     let k = config.get_n_components();
     if x.n_samples() < k {
         return Err(Error::new(

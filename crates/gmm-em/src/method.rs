@@ -292,6 +292,7 @@ pub fn fit_with<T: Real>(
     let config = &method.resolve(config);
     config.validate()?;
     x.check_finite()?;
+    crate::fit::check_memory::<T>(config, x.n_features())?;
     let rule = method.rule(config, x, options.sample_weights)?;
     let FitOptions { sample_weights, start, on_iteration, .. } = options;
     // (The callback's trait object is reborrowed for the rule's shorter lifetime.)

@@ -3,38 +3,93 @@
 //! | extension | reader | layout |
 //! |-----------|--------|--------|
 //! | `.npy` | [`read_npy`] | float32 or float64, 1-D or 2-D |
-//! | `.csv` | [`read_csv`] | comma-separated, optional header row |
-//! | `.tsv` | [`read_delimited`] with [`Delimiter::Tab`] | tab-separated, optional header row |
-//! | `.txt` | [`read_delimited`], comma-separated if the first line has a comma, else whitespace-separated (`numpy.savetxt`'s default) | optional header row, `#` comments |
+//! | `.csv` | [`read_csv`](crate::read_csv) | comma-separated, optional header row |
+//! | `.tsv` | [`read_delimited`](crate::read_delimited) with [`Delimiter::Tab`] | tab-separated, optional header row |
+//! | `.txt` | [`read_delimited`](crate::read_delimited), comma-separated if the first line has a comma, else whitespace-separated (`numpy.savetxt`'s default) | optional header row, `#` comments |
 //!
-//! Extensions are matched without regard to case.
+//! Extensions are matched without regard to case. `-` is standard input: an `.npy` array if it
+//! starts with the `.npy` magic string, text (as `.txt`) otherwise.
 
+use std::io::Read;
 use std::path::Path;
 
-use gmm_core::{ErrorKind, Result};
+use gmm_core::{Error, ErrorKind, Result};
 
+use crate::atomic::is_stdio;
 pub use crate::data_matrix::DataMatrix;
 use crate::errors::file_error;
-use crate::npy::read_npy;
-use crate::text::{Delimiter, read_csv, read_delimited, read_text_matrix};
+use crate::input::{TextLimits, read_checked, read_text_bytes};
+use crate::npy::{read_npy, read_npy_from};
+use crate::text::{Delimiter, parse_named_table, parse_named_text_matrix};
 
-/// Reads a data matrix, choosing the format by extension (see the [module docs](self)).
+/// Reads a data matrix, choosing the format by extension (see the [module docs](self)); `-`
+/// reads standard input, as an `.npy` array if it starts with the `.npy` magic string and as
+/// text (like a `.txt` file) otherwise.
 ///
 /// # Errors
 /// [`ErrorKind::InvalidConfig`] for an unsupported extension (the message lists the supported
-/// ones); otherwise the errors of the chosen reader.
+/// ones; a list file gets its own hint); otherwise the errors of the chosen reader.
 pub fn read_matrix(path: &Path) -> Result<DataMatrix> {
+    read_matrix_with_names(path).map(|(m, _)| m)
+}
+
+/// [`read_matrix`], also returning the column names of a text file's header row (`None` for
+/// `.npy` files and text without a header).
+///
+/// # Errors
+/// As [`read_matrix`].
+pub fn read_matrix_with_names(path: &Path) -> Result<(DataMatrix, Option<Vec<String>>)> {
+    let text = |delimiter: Option<Delimiter>| -> Result<(DataMatrix, Option<Vec<String>>)> {
+        let bytes = read_text_bytes(path, TextLimits::LINES)?;
+        let (m, names) = match delimiter {
+            Some(delimiter) => parse_named_table(path, &bytes, delimiter)?,
+            None => parse_named_text_matrix(path, &bytes)?,
+        };
+        Ok((DataMatrix::F64(m), names))
+    };
+    if is_stdio(path) {
+        return read_stdin(path);
+    }
     match extension(path).as_deref() {
-        Some("npy") => read_npy(path),
-        Some("csv") => read_csv(path).map(DataMatrix::F64),
-        Some("tsv") => read_delimited(path, Delimiter::Tab).map(DataMatrix::F64),
-        Some("txt") => read_text_matrix(path).map(DataMatrix::F64),
+        Some("npy") => Ok((read_npy(path)?, None)),
+        Some("csv") => text(Some(Delimiter::Comma)),
+        Some("tsv") => text(Some(Delimiter::Tab)),
+        Some("txt") => text(None),
+        Some("list" | "lst" | "scp") => Err(file_error(
+            path,
+            ErrorKind::InvalidConfig,
+            "a list file cannot name another list file: name the data files (.npy, .csv, .tsv \
+             or .txt) in it",
+        )),
         _ => Err(file_error(
             path,
             ErrorKind::InvalidConfig,
             "unsupported file type: use .npy (float32 or float64), .csv, .tsv or .txt",
         )),
     }
+}
+
+/// Standard input: `.npy` if it starts with the magic string, text otherwise.
+fn read_stdin(path: &Path) -> Result<(DataMatrix, Option<Vec<String>>)> {
+    let mut stdin = std::io::stdin().lock();
+    let mut prefix = [0u8; 6];
+    let mut got = 0;
+    while got < prefix.len() {
+        match stdin.read(&mut prefix[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, "read", e)),
+        }
+    }
+    let mut reader = std::io::Cursor::new(prefix[..got].to_vec()).chain(stdin);
+    if prefix[..got] == *b"\x93NUMPY" {
+        let mut reader = std::io::BufReader::new(reader);
+        return Ok((read_npy_from(path, &mut reader, None)?, None));
+    }
+    let bytes = read_checked(path, &mut reader, TextLimits::LINES)?;
+    let (m, names) = parse_named_text_matrix(path, &bytes)?;
+    Ok((DataMatrix::F64(m), names))
 }
 
 /// Reads a vector of per-sample values (e.g. sample weights): a 1-D or `n x 1` `.npy` array, or

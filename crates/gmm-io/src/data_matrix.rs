@@ -4,7 +4,7 @@
 //! extension ([`crate::data`]) wrap the text readers' matrices in it. It depends on no reader,
 //! so those modules depend on it and not on each other.
 
-use gmm_core::{Matrix, Real};
+use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
 /// A data matrix as stored in a file: `.npy` files keep their precision, text files are read as
 /// `f64`.
@@ -60,6 +60,36 @@ impl DataMatrix {
     }
 }
 
+impl DataMatrix {
+    /// [`into_real`](Self::into_real), refusing a value that overflows `T` (1e39 in float32)
+    /// instead of turning it into infinity.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NonFiniteValue`] naming the first such value's (zero-based) row and column,
+    /// the value, and the fix (compute in float64).
+    pub fn try_into_real<T: Real>(self) -> Result<Matrix<T>> {
+        if std::mem::size_of::<T>() == 4
+            && let Self::F64(m) = &self
+            && let Some(at) = m
+                .as_slice()
+                .iter()
+                .position(|&v| v.is_finite() && !T::from_f64(v).to_f64().is_finite())
+        {
+            let (row, column) = (at / m.n_cols(), at % m.n_cols());
+            let value = m.as_slice()[at];
+            return Err(Error::new(
+                ErrorKind::NonFiniteValue { row, column },
+                format!(
+                    "row {row}, column {column}: {value:e} overflows float32 (largest {:e}): \
+                     compute in float64 (--dtype f64) or rescale the data",
+                    f32::MAX
+                ),
+            ));
+        }
+        Ok(self.into_real())
+    }
+}
+
 /// `m` value by value in another precision (`B::from_f64(a.to_f64())`).
 fn convert<A: Real, B: Real>(m: Matrix<A>) -> Matrix<B> {
     let n_cols = m.n_cols();
@@ -83,6 +113,18 @@ mod tests {
         assert_eq!(m64.as_slice(), &[f64::from(0.1f32), 2.0, 3.0]);
         let m = DataMatrix::F64(m64);
         assert_eq!((m.n_rows(), m.n_cols(), m.dtype_name()), (3, 1, "float64"));
+    }
+
+    #[test]
+    fn float32_overflow_is_named() {
+        let m = DataMatrix::F64(Matrix::from_vec(vec![1.0, 2.0, 3.0, -1e39], 2).unwrap());
+        let err = m.clone().try_into_real::<f32>().unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::NonFiniteValue { row: 1, column: 1 });
+        assert!(err.message().contains("-1e39 overflows float32"), "{err}");
+        assert!(err.message().contains("row 1, column 1"), "{err}");
+        assert_eq!(m.try_into_real::<f64>().unwrap().as_slice()[3], -1e39);
+        let fine = DataMatrix::F64(Matrix::from_vec(vec![3e38, 1e-50], 1).unwrap());
+        assert_eq!(fine.try_into_real::<f32>().unwrap().as_slice(), &[3e38f32, 0.0]);
     }
 
     #[test]

@@ -45,8 +45,9 @@ use serde_json::Value;
 
 use crate::atomic::write_text;
 use crate::errors::{file_error, parse_error};
+use crate::input::{TextLimits, read_json_text, read_text_bytes};
 use crate::model_json::{model_to_json, parse_model};
-use crate::text::{for_each_record, is_missing, parse_number, quote};
+use crate::text::{for_each_record, is_header_row, is_missing, parse_number, quote};
 
 /// Which column holds the labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub struct LabelledTable {
 ///   file, line and column;
 /// * [`ErrorKind::EmptyData`] when there are no data rows or no numeric columns.
 pub fn read_labelled_csv(path: &Path, label: LabelColumn<'_>) -> Result<LabelledTable> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    let bytes = read_text_bytes(path, TextLimits::LINES)?;
     let separator =
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) { b'\t' } else { b',' };
     let (name, required) = match label {
@@ -103,7 +104,8 @@ pub fn read_labelled_csv(path: &Path, label: LabelColumn<'_>) -> Result<Labelled
                     if j == 0 { f.trim_start_matches('\u{feff}') } else { f }.to_string()
                 })
                 .collect();
-            let is_header = names.iter().any(|f| f.parse::<f64>().is_err() && !is_missing(f));
+            let cells: Vec<&str> = names.iter().map(String::as_str).collect();
+            let is_header = is_header_row(&cells);
             if is_header {
                 label_at = names.iter().position(|n| n == name);
                 header = Some(names);
@@ -277,13 +279,7 @@ pub fn write_classifier<T: Real>(path: &Path, file: &ClassifierFile<T>) -> Resul
 /// [`ErrorKind::Io`] when the file cannot be read; otherwise those of [`parse_classifier`]
 /// with the file name in front.
 pub fn read_classifier<T: Real>(path: &Path) -> Result<ClassifierFile<T>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::InvalidData {
-            parse_error(path, "the file is not UTF-8 text, so not a JSON classifier").with_source(e)
-        } else {
-            Error::io(path, "read", e)
-        }
-    })?;
+    let text = read_json_text(path, "a JSON classifier")?;
     parse_classifier(&text).map_err(|e| e.context(path.display()))
 }
 

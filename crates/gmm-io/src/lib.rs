@@ -11,8 +11,15 @@
 //!   with a text label column; [`read_classifier`] / [`write_classifier`] store a classifier's
 //!   parts ([`LabelledModels`]: classes, priors, one model per class in the model layout).
 //! * **Output** ([`atomic`], [`npy`], [`text`]): `.npy` matrices, labels and vectors, CSV, text
-//!   and models, every file written atomically — to a temporary file in the destination's
-//!   directory, then renamed — so a file is complete or absent, never half-written.
+//!   and models, every file written by one policy ([`OutputTarget`]): a regular file atomically
+//!   — to a temporary file in the destination's directory, then renamed, keeping an existing
+//!   file's permissions and following symbolic links to their target — so a file is complete
+//!   or absent, never half-written; a device or a FIFO written through in place, never
+//!   replaced; `-` to standard output.
+//! * **Input bounds** ([`read_text_file`]): text is read with its lines bounded
+//!   ([`MAX_LINE_BYTES`]) and NUL bytes refused, `.npy` headers bounded
+//!   ([`MAX_NPY_HEADER_BYTES`]), so no path (`/dev/zero`, a FIFO) makes a reader run forever;
+//!   `-` reads standard input.
 //!
 //! * **Streaming** ([`stream`]): [`NpySource`] reads any rows of a `.npy` file by positioned
 //!   reads, [`StackedSource`] puts files end to end: row sources for out-of-core passes.
@@ -46,6 +53,9 @@ pub mod atomic;
 pub mod data;
 mod data_matrix;
 mod errors;
+#[cfg(test)]
+mod fuzz;
+mod input;
 pub mod labelled;
 pub mod model_json;
 pub mod npy;
@@ -54,8 +64,11 @@ pub mod stream;
 pub mod text;
 
 pub use acc::{AccHeader, AccKind, model_fingerprint, read_acc, write_acc};
-pub use atomic::{write_atomic, write_atomic_with, write_text};
-pub use data::{DataMatrix, read_matrix, read_vector};
+pub use atomic::{
+    OutputTarget, is_stdio, remove_temporary_files, write_atomic, write_atomic_with, write_text,
+};
+pub use data::{DataMatrix, read_matrix, read_matrix_with_names, read_vector};
+pub use input::{MAX_LINE_BYTES, MAX_NPY_HEADER_BYTES, read_text_file};
 pub use labelled::{
     ClassifierFile, LabelColumn, LabelledModels, LabelledTable, classifier_to_json,
     parse_classifier, read_classifier, read_labelled_csv, write_classifier,

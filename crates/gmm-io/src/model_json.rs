@@ -43,7 +43,7 @@ use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result};
 use serde_json::{Map, Value};
 
 use crate::atomic::write_text;
-use crate::errors::parse_error;
+use crate::input::read_json_text;
 
 /// Reads a model from a JSON file (see the [module docs](self) for the layout).
 ///
@@ -51,13 +51,7 @@ use crate::errors::parse_error;
 /// [`ErrorKind::Io`] when the file cannot be read; otherwise the errors of [`parse_model`],
 /// with the file name in front of the message.
 pub fn read_model<T: Real>(path: &Path) -> Result<GaussianMixture<T>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::InvalidData {
-            parse_error(path, "the file is not UTF-8 text, so not a JSON model").with_source(e)
-        } else {
-            Error::io(path, "read", e)
-        }
-    })?;
+    let text = read_json_text(path, "a JSON model")?;
     parse_model(&text).map_err(|e| e.context(path.display()))
 }
 
@@ -143,8 +137,37 @@ pub fn parse_model<T: Real>(json: &str) -> Result<GaussianMixture<T>> {
         }
     }
 
-    let cast = |v: Vec<f64>| v.into_iter().map(T::from_f64).collect::<Vec<T>>();
-    GaussianMixture::new(covariance_type, cast(weights), cast(means), cast(covariances))
+    GaussianMixture::new(
+        covariance_type,
+        cast::<T>(weights, "weights")?,
+        cast::<T>(means, "means")?,
+        cast::<T>(covariances, "covariances")?,
+    )
+}
+
+/// The largest finite value of `T`, as `f64`.
+pub(crate) fn largest<T: Real>() -> f64 {
+    if std::mem::size_of::<T>() == 4 { f64::from(f32::MAX) } else { f64::MAX }
+}
+
+/// `values` in precision `T`, refusing a finite value that `T` cannot hold (1e39 in float32).
+fn cast<T: Real>(values: Vec<f64>, key: &str) -> Result<Vec<T>> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let t = T::from_f64(v);
+            if v.is_finite() && !t.to_f64().is_finite() {
+                return Err(invalid(format!(
+                    "\"{key}\" holds {v:e} (value {i} in reading order), which overflows {} \
+                     (largest {:e}): use a float64 computation (--dtype f64)",
+                    T::NAME,
+                    largest::<T>()
+                )));
+            }
+            Ok(t)
+        })
+        .collect()
 }
 
 /// The model as pretty-printed JSON (see the [module docs](self)); the same model always gives
@@ -518,6 +541,17 @@ mod tests {
         assert!(err.message().contains("line 1 column"), "{err}");
         let err = shape_err("");
         assert_eq!(err.kind(), &ErrorKind::Parse);
+    }
+
+    #[test]
+    fn float32_overflow_is_named() {
+        let json = r#"{"covariance_type": "diag", "weights": [1.0], "means": [[0.0, 1e39]],
+            "covariances": [[1.0, 1.0]]}"#;
+        let err = parse_model::<f32>(json).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidParameter);
+        assert!(err.message().contains("\"means\" holds 1e39"), "{err}");
+        assert!(err.message().contains("overflows float32"), "{err}");
+        assert!(parse_model::<f64>(json).is_ok());
     }
 
     #[test]

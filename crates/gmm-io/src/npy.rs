@@ -23,12 +23,12 @@
 //! vectors and `float64` vectors. All writes are atomic (see [`crate::atomic`]).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::Path;
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
-use crate::atomic::write_atomic_with;
+use crate::atomic::{is_stdio, write_atomic_with};
 use crate::data_matrix::DataMatrix;
 use crate::errors::{file_error, parse_error};
 use crate::npy_header::read_header;
@@ -46,24 +46,46 @@ const ACCEPTED_DTYPES: &str = "float32 or float64 ('<f4', '<f8', '>f4' or '>f8')
 ///   (naming the expected and found byte counts);
 /// * [`ErrorKind::EmptyData`] when the array has no rows or no columns.
 pub fn read_npy(path: &Path) -> Result<DataMatrix> {
-    let (file, layout) = open_npy(path)?;
-    let mut reader = BufReader::new(file);
-    reader.seek(io::SeekFrom::Start(layout.data_start)).map_err(|e| Error::io(path, "read", e))?;
+    if is_stdio(path) {
+        return read_npy_from(path, &mut BufReader::new(io::stdin().lock()), None);
+    }
+    let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, "read", e))?;
+    // A FIFO, a device or standard input has no size: it is read as a stream.
+    let file_len = meta.is_file().then_some(meta.len());
+    read_npy_from(path, &mut BufReader::new(file), file_len)
+}
+
+/// Reads an `.npy` array from `reader` (`file_len`: the size of a regular file, `None` for a
+/// stream, whose length is only known at its end); `path` names it in errors.
+pub(crate) fn read_npy_from(
+    path: &Path,
+    reader: &mut impl Read,
+    file_len: Option<u64>,
+) -> Result<DataMatrix> {
+    let layout = check_layout(path, reader, file_len)?;
     let shape = Shape {
         n_rows: layout.n_rows,
         n_cols: layout.n_cols,
         big_endian: layout.big_endian,
         fortran: layout.fortran,
+        in_file: file_len.is_some(),
     };
-    if layout.is_f32 {
-        read_values::<f32>(path, &mut reader, shape).map(DataMatrix::F32)
+    let result = if layout.is_f32 {
+        read_values::<f32>(path, reader, shape).map(DataMatrix::F32)
     } else {
-        read_values::<f64>(path, &mut reader, shape).map(DataMatrix::F64)
-    }
+        read_values::<f64>(path, reader, shape).map(DataMatrix::F64)
+    };
+    result.map_err(|e| {
+        match std::error::Error::source(&e).and_then(|s| s.downcast_ref::<StreamEnded>()) {
+            Some(ended) => layout.truncated(path, &ended.0.to_string()),
+            None => e,
+        }
+    })
 }
 
 /// Where and how a checked `.npy` file holds its matrix.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct NpyLayout {
     pub(crate) n_rows: usize,
     pub(crate) n_cols: usize,
@@ -71,52 +93,111 @@ pub(crate) struct NpyLayout {
     pub(crate) big_endian: bool,
     pub(crate) fortran: bool,
     pub(crate) data_start: u64,
+    /// The header's shape as written, for messages.
+    shape_text: String,
 }
 
-/// Opens `path` and checks its header (dtype, shape, that the file holds the data), as
-/// [`read_npy`] does, without reading the data.
+impl NpyLayout {
+    /// The error for data that ends after `available` bytes.
+    fn truncated(&self, path: &Path, available: &str) -> Error {
+        let item_size = if self.is_f32 { 4 } else { 8 };
+        let needed = (self.n_rows * self.n_cols * item_size).to_string();
+        truncated_error(path, &self.shape_text, self.is_f32, self.data_start, &needed, available)
+    }
+}
+
+fn truncated_error(
+    path: &Path,
+    shape: &str,
+    is_f32: bool,
+    data_start: u64,
+    needed: &str,
+    available: &str,
+) -> Error {
+    parse_error(
+        path,
+        format!(
+            "the file is truncated: its header says shape {shape} of {}, which needs {needed} \
+             data bytes, but only {available} bytes follow the {data_start}-byte header",
+            if is_f32 { "float32" } else { "float64" },
+        ),
+    )
+}
+
+/// Opens the regular file `path` and checks its header (dtype, shape, that the file holds the
+/// data), as [`read_npy`] does, without reading the data (the streaming reader's start).
 pub(crate) fn open_npy(path: &Path) -> Result<(File, NpyLayout)> {
     let file = File::open(path).map_err(|e| Error::io(path, "open", e))?;
     let file_len = file.metadata().map_err(|e| Error::io(path, "read", e))?.len();
-    let mut reader = BufReader::new(&file);
-    let header = read_header(path, &mut reader, file_len)?;
+    let layout = check_layout(path, &mut BufReader::new(&file), Some(file_len))?;
+    Ok((file, layout))
+}
+
+/// Reads and checks the header from `reader` (dtype, shape, and — for a regular file of
+/// `file_len` bytes — that the file holds the data).
+fn check_layout(path: &Path, reader: &mut impl Read, file_len: Option<u64>) -> Result<NpyLayout> {
+    let header = read_header(path, reader, file_len)?;
     let (is_f32, big_endian) = float_dtype(path, &header.descr)?;
     let (n_rows, n_cols) = matrix_shape(path, &header.shape)?;
     let item_size: u64 = if is_f32 { 4 } else { 8 };
-    let available = file_len.saturating_sub(header.data_start);
     let needed = n_rows.checked_mul(n_cols).and_then(|n| n.checked_mul(item_size));
     let too_big = || parse_error(path, "the array is too large for this platform's memory");
-    match needed {
-        Some(needed) if needed <= available => {
+    match (needed, file_len) {
+        (Some(needed), Some(len)) if needed <= len.saturating_sub(header.data_start) => {
             // The data fits in the file, so this only fails on 32-bit targets.
             usize::try_from(needed).map_err(|_| too_big())?;
         }
-        _ => {
+        (Some(needed), None) => {
+            usize::try_from(needed).map_err(|_| too_big())?;
+        }
+        (_, len) => {
+            let available = len.map_or(0, |len| len.saturating_sub(header.data_start));
             let needed = needed.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string());
-            return Err(parse_error(
+            return Err(truncated_error(
                 path,
-                format!(
-                    "the file is truncated: its header says shape {} of {}, which needs \
-                     {needed} data bytes, but only {available} bytes follow the {}-byte header",
-                    shape_text(&header.shape),
-                    if is_f32 { "float32" } else { "float64" },
-                    header.data_start,
-                ),
+                &shape_text(&header.shape),
+                is_f32,
+                header.data_start,
+                &needed,
+                &available.to_string(),
             ));
         }
     }
-    let n_rows = usize::try_from(n_rows).map_err(|_| too_big())?;
-    let n_cols = usize::try_from(n_cols).map_err(|_| too_big())?;
-    drop(reader);
-    let layout = NpyLayout {
-        n_rows,
-        n_cols,
+    Ok(NpyLayout {
+        n_rows: usize::try_from(n_rows).map_err(|_| too_big())?,
+        n_cols: usize::try_from(n_cols).map_err(|_| too_big())?,
         is_f32,
         big_endian,
         fortran: header.fortran_order,
         data_start: header.data_start,
-    };
-    Ok((file, layout))
+        shape_text: shape_text(&header.shape),
+    })
+}
+
+/// The data of a stream ended early, after this many bytes.
+#[derive(Debug)]
+struct StreamEnded(u64);
+
+impl std::fmt::Display for StreamEnded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the data ended after {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for StreamEnded {}
+
+/// Reads until `buf` is full or the input ends; returns the bytes read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Layout of the data bytes after the header.
@@ -126,14 +207,15 @@ struct Shape {
     n_cols: usize,
     big_endian: bool,
     fortran: bool,
+    /// Whether the data is known to be there (a regular file, checked against its size).
+    in_file: bool,
 }
 
 /// Reads `n_rows * n_cols` values of `T` (already checked to be in the file) and returns them
 /// row-major in native byte order.
 fn read_values<T: Real>(path: &Path, reader: &mut impl Read, shape: Shape) -> Result<Matrix<T>> {
     let n = shape.n_rows * shape.n_cols;
-    let mut values = Vec::new();
-    values.try_reserve_exact(n).map_err(|_| {
+    let out_of_memory = || {
         Error::new(
             ErrorKind::Io,
             format!(
@@ -144,16 +226,28 @@ fn read_values<T: Real>(path: &Path, reader: &mut impl Read, shape: Shape) -> Re
                 (n * std::mem::size_of::<T>()) >> 20
             ),
         )
-    })?;
-    values.resize(n, T::ZERO);
-    reader.read_exact(bytemuck::cast_slice_mut::<T, u8>(&mut values)).map_err(|e| {
-        if e.kind() == io::ErrorKind::UnexpectedEof {
-            parse_error(path, "the file ended while reading the data (was it truncated?)")
-                .with_source(e)
-        } else {
-            Error::io(path, "read", e)
+    };
+    // Filled a chunk at a time, so a stream that ends early (a FIFO whose header lies) never
+    // makes the reader hold much more than the stream gave. A regular file is known to hold
+    // the data: its memory is reserved at once. Either way, memory the process may not have
+    // is an error, not an abort.
+    const CHUNK: usize = 1 << 20;
+    let mut values: Vec<T> = Vec::new();
+    if shape.in_file {
+        values.try_reserve_exact(n).map_err(|_| out_of_memory())?;
+    }
+    while values.len() < n {
+        let start = values.len();
+        let step = (n - start).min(CHUNK);
+        values.try_reserve(step).map_err(|_| out_of_memory())?;
+        values.resize(start + step, T::ZERO);
+        let bytes = bytemuck::cast_slice_mut::<T, u8>(&mut values[start..]);
+        let got = read_full(reader, bytes).map_err(|e| Error::io(path, "read", e))?;
+        if got < bytes.len() {
+            let read = (start * std::mem::size_of::<T>() + got) as u64;
+            return Err(parse_error(path, "the data ended early").with_source(StreamEnded(read)));
         }
-    })?;
+    }
     if shape.big_endian != cfg!(target_endian = "big") {
         let size = std::mem::size_of::<T>();
         for value in bytemuck::cast_slice_mut::<T, u8>(&mut values).chunks_exact_mut(size) {
@@ -541,6 +635,47 @@ mod tests {
                 let _ = read_npy(&path);
             }
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reads_from_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.npy");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let bytes = npy_bytes(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }",
+            &f64_le(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+        );
+        let feed = |bytes: Vec<u8>| {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut out = File::options().write(true).open(fifo).unwrap();
+                let _ = out.write_all(&bytes);
+            })
+        };
+        let writer = feed(bytes.clone());
+        let (n, d, v) = f64_matrix(read_npy(&fifo).unwrap());
+        writer.join().unwrap();
+        assert_eq!((n, d, v), (3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        // A stream that ends early: truncated, with the byte counts.
+        let writer = feed(bytes[..bytes.len() - 12].to_vec());
+        let err = read_npy(&fifo).unwrap_err();
+        writer.join().unwrap();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
+        assert!(err.message().contains("truncated") && err.message().contains("36 bytes"), "{err}");
+    }
+
+    #[test]
+    fn huge_headers_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        bytes.extend_from_slice(&[b' '; 100]);
+        let path = write_file(&dir, "big.npy", &bytes);
+        let err = read_npy(&path).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Parse);
+        assert!(err.message().contains("4294967295 bytes") && err.message().contains("1024 KiB"));
     }
 
     #[test]

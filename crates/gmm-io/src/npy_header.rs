@@ -16,6 +16,7 @@ use std::path::Path;
 use gmm_core::{Error, Result};
 
 use crate::errors::parse_error;
+use crate::input::MAX_NPY_HEADER_BYTES;
 
 /// What the header says about the data that follows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,11 @@ pub(crate) struct Header {
 
 /// Reads the header from the start of a file of `file_len` bytes, leaving `reader` at the first
 /// data byte.
-pub(crate) fn read_header(path: &Path, reader: &mut impl Read, file_len: u64) -> Result<Header> {
+pub(crate) fn read_header(
+    path: &Path,
+    reader: &mut impl Read,
+    file_len: Option<u64>,
+) -> Result<Header> {
     let read_err = |e: io::Error| -> Error {
         if e.kind() == io::ErrorKind::UnexpectedEof {
             parse_error(path, "not a .npy file: the file is too short to hold a .npy header")
@@ -76,7 +81,20 @@ pub(crate) fn read_header(path: &Path, reader: &mut impl Read, file_len: u64) ->
     };
     let text_start: u64 = if version == [1, 0] { 10 } else { 12 };
     let data_start = text_start + header_len;
-    if data_start > file_len {
+    if header_len > MAX_NPY_HEADER_BYTES {
+        return Err(parse_error(
+            path,
+            format!(
+                "the .npy header says it is {header_len} bytes long, more than the {} KiB gmm \
+                 reads (numpy.save writes headers under 1 KiB): the file is corrupt or not \
+                 a float array",
+                MAX_NPY_HEADER_BYTES >> 10
+            ),
+        ));
+    }
+    if let Some(file_len) = file_len
+        && data_start > file_len
+    {
         return Err(parse_error(
             path,
             format!(
@@ -86,7 +104,7 @@ pub(crate) fn read_header(path: &Path, reader: &mut impl Read, file_len: u64) ->
             ),
         ));
     }
-    // Bounded by the file size just checked.
+    // Bounded by the file size just checked, or by MAX_NPY_HEADER_BYTES.
     let mut text = Vec::new();
     reader.take(header_len).read_to_end(&mut text).map_err(read_err)?;
     if (text.len() as u64) < header_len {

@@ -2,8 +2,10 @@
 //!
 //! One sample per line, one feature per field, every line with the same number of fields.
 //!
-//! * **Header.** The first record is a header row if any of its fields is neither a number nor
-//!   empty/`NA`-like; its names then appear in error messages. Otherwise it is data.
+//! * **Header.** The first record is a header row if none of its fields is a number (names,
+//!   empty cells and `NA`-like tokens only); its names then appear in error messages and
+//!   [`crate::read_matrix_with_names`] returns them. A first record with a number in it is data, so a bad
+//!   cell there (`1e5x,2`, `1.2.3,4`) is an error naming it, never a header dropped in silence.
 //! * **Numbers** are anything Rust's `f64` parser takes (`3`, `-0.5`, `1e-3`, `+2.`), with
 //!   surrounding spaces ignored. CSV fields may be quoted.
 //! * **Missing or non-finite values** (an empty field, `NA`, `NaN`, `null`, `?`, `inf`, `1e999`,
@@ -23,6 +25,7 @@ use gmm_core::{Error, ErrorKind, Matrix, Result};
 
 use crate::atomic::write_atomic_with;
 use crate::errors::{file_error, parse_error};
+use crate::input::{TextLimits, read_text_bytes};
 
 /// How the fields of a line are separated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +55,7 @@ pub fn read_csv(path: &Path) -> Result<Matrix<f64>> {
 /// # Errors
 /// As [`read_csv`].
 pub fn read_delimited(path: &Path, delimiter: Delimiter) -> Result<Matrix<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    let bytes = read_text_bytes(path, TextLimits::LINES)?;
     parse_table(path, &bytes, delimiter)
 }
 
@@ -62,7 +65,20 @@ pub fn read_delimited(path: &Path, delimiter: Delimiter) -> Result<Matrix<f64>> 
 /// # Errors
 /// As [`read_csv`].
 pub fn read_text_matrix(path: &Path) -> Result<Matrix<f64>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
+    let bytes = read_text_bytes(path, TextLimits::LINES)?;
+    parse_text_matrix(path, &bytes)
+}
+
+/// Parses the bytes of a `.txt` file (see [`read_text_matrix`]).
+pub(crate) fn parse_text_matrix(path: &Path, bytes: &[u8]) -> Result<Matrix<f64>> {
+    parse_named_text_matrix(path, bytes).map(|(m, _)| m)
+}
+
+/// [`parse_text_matrix`], also returning the header's names, if any.
+pub(crate) fn parse_named_text_matrix(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Matrix<f64>, Option<Vec<String>>)> {
     let first_line = bytes
         .split(|&b| b == b'\n')
         .map(|line| line.trim_ascii())
@@ -71,11 +87,20 @@ pub fn read_text_matrix(path: &Path) -> Result<Matrix<f64>> {
         Some(line) if line.contains(&b',') => Delimiter::Comma,
         _ => Delimiter::Whitespace,
     };
-    parse_table(path, &bytes, delimiter)
+    parse_named_table(path, bytes, delimiter)
 }
 
 /// Parses the contents of a delimited file.
-fn parse_table(path: &Path, bytes: &[u8], delimiter: Delimiter) -> Result<Matrix<f64>> {
+pub(crate) fn parse_table(path: &Path, bytes: &[u8], delimiter: Delimiter) -> Result<Matrix<f64>> {
+    parse_named_table(path, bytes, delimiter).map(|(m, _)| m)
+}
+
+/// Parses the contents of a delimited file; also returns the header's names, if any.
+pub(crate) fn parse_named_table(
+    path: &Path,
+    bytes: &[u8],
+    delimiter: Delimiter,
+) -> Result<(Matrix<f64>, Option<Vec<String>>)> {
     let mut table = Table::new(path);
     match delimiter {
         Delimiter::Comma | Delimiter::Tab => {
@@ -162,6 +187,13 @@ fn count_newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+/// Whether the first record of a file is a header row: no cell of it is a number (names, empty
+/// cells and missing-value tokens only). A first row with both numbers and text is data, and
+/// its text cells are errors.
+pub(crate) fn is_header_row(fields: &[&str]) -> bool {
+    fields.iter().all(|f| f.trim().trim_start_matches('\u{feff}').trim().parse::<f64>().is_err())
+}
+
 /// Tokens read as a missing value (compared without regard to case).
 const MISSING: [&str; 8] = ["", "na", "n/a", "nan", "null", "none", "?", "-nan"];
 
@@ -202,13 +234,26 @@ impl<'p> Table<'p> {
         match self.first {
             None => {
                 self.first = Some((n_fields, line));
-                if fields.iter().any(|f| {
-                    let f = f.trim();
-                    f.parse::<f64>().is_err() && !is_missing(f)
-                }) {
+                if is_header_row(fields) {
                     self.header = Some(fields.iter().map(|f| f.trim().to_string()).collect());
                     return Ok(());
                 }
+                // A first row with a numeric cell is data: a bad cell in it is an error that
+                // says why the row was not taken as a header.
+                for (j, field) in fields.iter().enumerate() {
+                    let value = self.parse_field(line, j, field).map_err(|e| {
+                        Error::new(
+                            e.kind().clone(),
+                            format!(
+                                "{} (the first row is data, not a header, because it has \
+                                 numeric cells; a header row has none)",
+                                e.message()
+                            ),
+                        )
+                    })?;
+                    self.values.push(value);
+                }
+                return Ok(());
             }
             Some((expected, first_line)) if expected != n_fields => {
                 return Err(parse_error(
@@ -244,7 +289,7 @@ impl<'p> Table<'p> {
         parse_number(self.path, self.header.as_deref(), line, column, raw)
     }
 
-    fn finish(self) -> Result<Matrix<f64>> {
+    fn finish(self) -> Result<(Matrix<f64>, Option<Vec<String>>)> {
         let n_cols = self.first.map_or(0, |(n, _)| n);
         if self.values.is_empty() {
             return Err(file_error(
@@ -257,7 +302,9 @@ impl<'p> Table<'p> {
                 },
             ));
         }
-        Matrix::from_vec(self.values, n_cols).map_err(|e| e.context(self.path.display()))
+        let matrix =
+            Matrix::from_vec(self.values, n_cols).map_err(|e| e.context(self.path.display()))?;
+        Ok((matrix, self.header))
     }
 }
 
@@ -336,7 +383,15 @@ pub fn write_csv_matrix(path: &Path, matrix: &Matrix<f64>, header: Option<&[&str
             format!("{} column names for a matrix with {} columns", names.len(), matrix.n_cols()),
         ));
     }
-    let to_io = |e: csv::Error| std::io::Error::other(e);
+    // The writer's own I/O error as it is (a closed pipe stays `BrokenPipe`), others wrapped.
+    let to_io = |e: csv::Error| {
+        if e.is_io_error()
+            && let csv::ErrorKind::Io(io) = e.into_kind()
+        {
+            return io;
+        }
+        std::io::Error::other("the CSV writer failed")
+    };
     let mut cell = String::new();
     write_atomic_with(path, |w| {
         let mut writer = csv::Writer::from_writer(w);
@@ -380,12 +435,50 @@ mod tests {
             "3.600,79\n1.800,54",
             " 3.600 , 79\n1.800,54\n\n\n",
             "\u{feff}eruptions,waiting\n3.600,79\n1.800,54\n",
-            "x,1\n3.600,79\n1.800,54\n",
+            "x,\n3.600,79\n1.800,54\n",
+            ",NA\n3.600,79\n1.800,54\n",
         ] {
             let m = read_csv(&csv_file(&dir, "ok.csv", text)).unwrap();
             assert_eq!((m.n_rows(), m.n_cols()), (2, 2), "{text:?}");
             assert_eq!(m.as_slice(), &expected, "{text:?}");
         }
+    }
+
+    /// A header is a first row with no numeric cell; a first row mixing numbers and text is
+    /// data, and its text cell is an error naming it (issue 15: it used to be dropped as a
+    /// header in silence).
+    #[test]
+    fn header_detection() {
+        for (text, at, cell) in [
+            ("1e5x,2\n3,4\n", "line 1, column 1", "\"1e5x\""),
+            ("1.2.3,4\n3,4\n", "line 1, column 1", "\"1.2.3\""),
+            ("0x10,2\n3,4\n", "line 1, column 1", "\"0x10\""),
+            ("2,1e5x\n3,4\n", "line 1, column 2", "\"1e5x\""),
+            ("x,1\n3,4\n", "line 1, column 1", "\"x\""),
+            ("NA,2\n3,4\n", "line 1, column 1", "\"NA\""),
+            ("\n\n5,,6\n", "line 3, column 2", "\"\""),
+        ] {
+            let err = parse_err(text);
+            assert_eq!(err.kind(), &ErrorKind::Parse, "{text:?}");
+            let msg = err.message();
+            assert!(msg.contains(at) && msg.contains(cell), "{text:?}: {msg}");
+            assert!(msg.contains("not a header"), "{text:?}: {msg}");
+        }
+        // No numeric cell: a header, whatever the names look like.
+        let dir = tempfile::tempdir().unwrap();
+        for (text, names) in [
+            ("a,b\n1,2\n", vec!["a", "b"]),
+            ("NA,x\n1,2\n", vec!["NA", "x"]),
+            (",x\n1,2\n", vec!["", "x"]),
+            ("1e5x,1.2.3\n1,2\n", vec!["1e5x", "1.2.3"]),
+        ] {
+            let path = csv_file(&dir, "h.csv", text);
+            let (m, found) = crate::read_matrix_with_names(&path).unwrap();
+            assert_eq!(m.into_f64().as_slice(), &[1.0, 2.0], "{text:?}");
+            assert_eq!(found, Some(names.iter().map(|n| n.to_string()).collect()), "{text:?}");
+        }
+        let path = csv_file(&dir, "n.csv", "1,2\n");
+        assert_eq!(crate::read_matrix_with_names(&path).unwrap().1, None);
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl AdaptConfig {
             return Err(Error::new(
                 ErrorKind::InvalidConfig,
                 format!(
-                    "relevance factor is {}: use a finite value > 0 (16 is usual)",
+                    "relevance factor is {:?}: use a finite value > 0 (16 is usual)",
                     self.relevance
                 ),
             ));

@@ -144,22 +144,25 @@ impl UbmConfig {
             return bad("n_components is 0: ask for at least one component".into());
         }
         if !(self.split_offset.is_finite() && self.split_offset > 0.0) {
-            return bad(format!("split_offset is {}: use a finite value > 0", self.split_offset));
+            return bad(format!("split_offset is {:?}: use a finite value > 0", self.split_offset));
         }
         if !(self.min_occupancy.is_finite() && self.min_occupancy >= 0.0) {
             return bad(format!(
-                "min_occupancy is {}: use a finite value >= 0",
+                "min_occupancy is {:?}: use a finite value >= 0",
                 self.min_occupancy
             ));
         }
         if !(self.min_weight.is_finite() && (0.0..1.0).contains(&self.min_weight)) {
-            return bad(format!("min_weight is {}: use a value in [0, 1)", self.min_weight));
+            return bad(format!("min_weight is {:?}: use a value in [0, 1)", self.min_weight));
         }
         if !(self.reg_covar.is_finite() && self.reg_covar >= 0.0) {
-            return bad(format!("reg_covar is {}: use a finite value >= 0", self.reg_covar));
+            return bad(format!("reg_covar is {:?}: use a finite value >= 0", self.reg_covar));
         }
-        if self.max_frames == Some(0) || self.threads == Some(0) {
-            return bad("max_frames and threads must be at least 1".into());
+        if self.max_frames == Some(0) {
+            return bad("max_frames is 0: use at least 1 frame (or none: every frame)".into());
+        }
+        if self.threads == Some(0) {
+            return bad("threads is 0: use at least 1 thread (or none: every core)".into());
         }
         Ok(())
     }
@@ -475,5 +478,20 @@ mod tests {
             &ErrorKind::TooFewSamples { n_samples: 3000, n_components: 5000 },
             "{e}"
         );
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_alone() {
+        let x = [0.0f64, 1.0, 2.0, 3.0];
+        let x = gmm_core::Samples::new(&x, 1).unwrap();
+        for (config, needle, absent) in [
+            (UbmConfig::new(1).max_frames(Some(0)), "max_frames is 0", "threads"),
+            (UbmConfig::new(1).threads(Some(0)), "threads is 0", "max_frames"),
+            (UbmConfig::new(1).reg_covar(-1e300), "reg_covar is -1e300", "000000"),
+        ] {
+            let e = train_ubm(&config, x).unwrap_err();
+            assert_eq!(e.kind(), &ErrorKind::InvalidConfig, "{e}");
+            assert!(e.message().contains(needle) && !e.message().contains(absent), "{e}");
+        }
     }
 }

@@ -3,21 +3,28 @@
 use gmm_core::{Real, Result};
 use gmm_speech::adapt::{AdaptConfig, adapt};
 
-use super::frames::{expand, load_stacked, precision};
+use super::frames::{Utterance, load_stacked, precision, utterances};
 use crate::args::{AdaptArgs, Dtype};
+use crate::output::Paths;
 
 /// Runs `gmm adapt`.
 pub fn run(args: AdaptArgs) -> Result<()> {
-    let files = expand(&args.frames)?;
-    match precision(&files[0], None)? {
-        Dtype::F32 => typed::<f32>(&args, &files),
-        Dtype::F64 => typed::<f64>(&args, &files),
+    let utts = utterances(&args.frames, &args.segments)?;
+    Paths::new()
+        .input("UBM", &args.ubm)
+        .inputs("FRAMES", utts.iter().map(|u| u.file.as_path()))
+        .maybe_input("--segments", args.segments.segments.as_deref())
+        .output("-o", Some(&args.output))
+        .check()?;
+    match precision(&utts[0].file, None)? {
+        Dtype::F32 => typed::<f32>(&args, &utts),
+        Dtype::F64 => typed::<f64>(&args, &utts),
     }
 }
 
-fn typed<T: Real>(args: &AdaptArgs, files: &[std::path::PathBuf]) -> Result<()> {
+fn typed<T: Real>(args: &AdaptArgs, utts: &[Utterance]) -> Result<()> {
     let ubm = gmm_io::read_model::<T>(&args.ubm)?;
-    let x = load_stacked::<T>(files)?;
+    let x = load_stacked::<T>(utts)?;
     let config = AdaptConfig::default()
         .relevance(args.relevance)
         .adapt_means(!args.no_means)

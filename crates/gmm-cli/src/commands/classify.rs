@@ -21,6 +21,7 @@ use super::select::em_config;
 use crate::args::{
     ClassifyArgs, ClassifyCommand, ClassifyPredictArgs, ClassifyTrainArgs, PriorsArg,
 };
+use crate::output::{self, Paths};
 
 /// Runs `gmm classify`.
 pub fn run(args: ClassifyArgs) -> Result<()> {
@@ -58,6 +59,10 @@ fn config(args: &ClassifyTrainArgs) -> Result<ClassifierConfig> {
 }
 
 fn train(args: &ClassifyTrainArgs) -> Result<()> {
+    Paths::new()
+        .input("DATA", &args.data)
+        .output("-o", Some(args.output.as_deref().unwrap_or(Path::new("-"))))
+        .check()?;
     let config = config(args)?;
     let table = gmm_io::read_labelled_csv(&args.data, LabelColumn::Required(&args.label_column))?;
     let labels = table.labels.unwrap_or_default();
@@ -81,7 +86,7 @@ fn train(args: &ClassifyTrainArgs) -> Result<()> {
     let json = gmm_io::classifier_to_json(&file);
     match &args.output {
         Some(path) => gmm_io::write_text(path, &json)?,
-        None => print!("{json}"),
+        None => output::print(&json)?,
     }
     if !args.quiet {
         let c = &classifier;
@@ -120,7 +125,7 @@ fn train(args: &ClassifyTrainArgs) -> Result<()> {
             );
             text += &confusion_text(&cv.confusion);
         }
-        eprint!("{text}");
+        output::note(&text);
     }
     Ok(())
 }
@@ -153,6 +158,22 @@ fn is_text(path: &Path) -> bool {
 }
 
 fn predict(args: &ClassifyPredictArgs) -> Result<()> {
+    let out = args.output.as_deref().unwrap_or(Path::new("-"));
+    if output::format("-o", out)? == output::Format::Npy {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "-o {}: class labels are text: name a .csv, .tsv or .txt file (or - for \
+                 standard output)",
+                out.display()
+            ),
+        ));
+    }
+    Paths::new()
+        .input("CLASSIFIER", &args.classifier)
+        .input("DATA", &args.data)
+        .output("-o", Some(out))
+        .check()?;
     let file = gmm_io::read_classifier::<f64>(&args.classifier)?;
     let LabelledModels { classes, priors, models } = file.classifier;
     let c = MixtureClassifier::new(classes, priors, models)
@@ -208,17 +229,7 @@ fn predict(args: &ClassifyPredictArgs) -> Result<()> {
             text.push('\n');
         }
     }
-    match &args.output {
-        Some(path) => gmm_io::write_text(path, &text),
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| {
-                Error::new(ErrorKind::Io, format!("cannot write to standard output: {e}"))
-                    .with_source(e)
-            })
-        }
-    }
+    gmm_io::write_text(out, &text)
 }
 
 /// A CSV field, quoted when it needs to be.

@@ -13,9 +13,10 @@ use serde::Serialize;
 
 use gmm_io::DataMatrix;
 
-use super::load_data;
+use super::precision::{self, Loaded};
 use super::scale::{IoReport, PassDisplay, Ranks, chunk_memory, file_precision, should_stream};
 use crate::args::{Dtype, FitArgs, Method, WeightPriorArg};
+use crate::output::{self, Paths};
 use gmm_io::StackedSource;
 
 /// VB components with a weight below this have faded out (not counted as active).
@@ -78,6 +79,19 @@ struct RestartReport {
 
 /// Runs `gmm fit`.
 pub fn run(args: FitArgs) -> Result<()> {
+    let init = Path::new(&args.init);
+    let init_is_file = args.init.parse::<Init>().is_err();
+    Paths::new()
+        .input("DATA", &args.data)
+        .maybe_input("--weights", args.weights.as_deref())
+        .maybe_input("--init", init_is_file.then_some(init))
+        .maybe_input("--init-resp", args.init_resp.as_deref())
+        .output(
+            if args.output.is_some() { "-o" } else { "the model (no -o)" },
+            Some(args.output.as_deref().unwrap_or(Path::new("-"))),
+        )
+        .output("--report", args.report.as_deref())
+        .check()?;
     let ranks = Ranks::start(args.scale.mpi)?;
     let dtype = file_precision(&args.data, args.dtype);
     let stream = dtype
@@ -88,10 +102,13 @@ pub fn run(args: FitArgs) -> Result<()> {
         (Ok(Dtype::F32), Some(Ok(true))) => fit_streamed::<f32>(&args, &ranks),
         (Ok(Dtype::F64), Some(Ok(true))) => fit_streamed::<f64>(&args, &ranks),
         (Err(e), _) | (_, Some(Err(e))) => Err(e),
-        _ => match load_data(&args.data, args.dtype)? {
-            DataMatrix::F32(x) => fit_typed(&args, x),
-            DataMatrix::F64(x) => fit_typed(&args, x),
-        },
+        _ => {
+            let Loaded { data, shift } = precision::load(&args.data, args.dtype)?;
+            match data {
+                DataMatrix::F32(x) => fit_typed(&args, x, shift.as_deref()),
+                DataMatrix::F64(x) => fit_typed(&args, x, shift.as_deref()),
+            }
+        }
     }
 }
 
@@ -110,7 +127,7 @@ fn fit_streamed<T: Real>(args: &FitArgs, ranks: &Ranks) -> Result<()> {
         }
         let source = StackedSource::<T>::open(std::slice::from_ref(&args.data))?;
         let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
-        let (start, config) = start_and_config::<T>(args, None)?;
+        let (start, config) = start_and_config::<T>(args, None, None)?;
         let method = method(args)?;
         Ok((source, weights, start, config, method))
     };
@@ -148,23 +165,27 @@ fn fit_streamed<T: Real>(args: &FitArgs, ranks: &Ranks) -> Result<()> {
     if !ranks.is_root() {
         return Ok(());
     }
-    let summary = DataSummary { n, d: stream.n_features(), total_weight, log_l, dtype: T::NAME };
+    let d = stream.n_features();
+    let summary = DataSummary { n, d, total_weight, log_l, dtype: T::NAME, shift: None };
     write_outputs(args, &config, &method, &fit, &summary, io)
 }
 
 /// What the outputs say about the data.
-struct DataSummary {
+struct DataSummary<'a> {
     n: usize,
     d: usize,
     total_weight: f64,
     log_l: f64,
     dtype: &'static str,
+    /// The column means subtracted from float32 data (see [`precision`]).
+    shift: Option<&'a [f64]>,
 }
 
 /// The start: a method name, or a model file whose k and type override the defaults.
 fn start_and_config<T: Real>(
     args: &FitArgs,
     resp_columns: Option<usize>,
+    shift: Option<&[f64]>,
 ) -> Result<(Option<GaussianMixture<T>>, EmConfig)> {
     let method: Option<Init> = args.init.parse().ok();
     let start = match method {
@@ -181,7 +202,7 @@ fn start_and_config<T: Real>(
                     ),
                 ));
             }
-            Some(gmm_io::read_model::<T>(path)?)
+            Some(precision::read_model::<T>(path, shift)?)
         }
     };
     let (k, cov) = match &start {
@@ -276,7 +297,7 @@ fn method(args: &FitArgs) -> Result<gmm_em::Method> {
     })
 }
 
-fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
+fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>, shift: Option<&[f64]>) -> Result<()> {
     let resp =
         args.init_resp.as_deref().map(gmm_io::read_matrix).transpose()?.map(|m| m.into_f64());
     if resp.is_some() && args.init != "kmeans" {
@@ -285,7 +306,7 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
             "--init and --init-resp both name a start: give one of them",
         ));
     }
-    let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()))?;
+    let (start, config) = start_and_config::<T>(args, resp.as_ref().map(|r| r.n_cols()), shift)?;
     let weights = args.weights.as_deref().map(gmm_io::read_vector).transpose()?;
     let method = method(args)?;
     // The method's defaults for --max-iter and --tol, so the report shows what ran.
@@ -354,7 +375,8 @@ fn fit_typed<T: Real>(args: &FitArgs, x: Matrix<T>) -> Result<()> {
         fit.report.final_log_likelihood * total_weight
     };
     let bytes = std::mem::size_of_val(x.as_slice()) as u64;
-    let summary = DataSummary { n, d: x.n_cols(), total_weight, log_l, dtype: T::NAME };
+    let d = x.n_cols();
+    let summary = DataSummary { n, d, total_weight, log_l, dtype: T::NAME, shift };
     write_outputs(args, &config, &method, &fit, &summary, IoReport::in_memory(n, bytes))
 }
 
@@ -364,19 +386,23 @@ fn write_outputs<T: Real>(
     config: &EmConfig,
     method: &gmm_em::Method,
     fit: &gmm_em::Fit<T>,
-    data: &DataSummary,
+    data: &DataSummary<'_>,
     io: IoReport,
 ) -> Result<()> {
     let model = &fit.model;
     let r = &fit.report;
-    let (n, total_weight, log_l) = (data.n, data.total_weight, data.log_l);
+    let (n, total_weight, log_l, shift) = (data.n, data.total_weight, data.log_l, data.shift);
     let is_vb = matches!(method, gmm_em::Method::Vb(_));
     let criteria = Criteria::from_log_likelihood(log_l, model.n_parameters(), n, total_weight);
     let (bic, aic) = (criteria.bic(), criteria.aic());
-    let json = gmm_io::model_to_json(model);
+    // Data centred for float32 gives a model in the centred frame: moved back in float64.
+    let json = match shift {
+        Some(_) => gmm_io::model_to_json(&precision::shifted::<T, f64>(model, shift, 1.0)?),
+        None => gmm_io::model_to_json(model),
+    };
     match &args.output {
         Some(path) => gmm_io::write_text(path, &json)?,
-        None => println!("{json}"),
+        None => output::print(&format!("{json}\n"))?,
     }
     if let Some(path) = &args.report {
         let report = Report {
@@ -429,9 +455,9 @@ fn write_outputs<T: Real>(
         gmm_io::write_text(path, &(text + "\n"))?;
     }
     if !args.quiet {
-        eprintln!(
-            "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {:.10}, BIC {:.4}, {:.3} s on \
-             {} threads{}",
+        output::note(&format!(
+            "gmm fit: {} x {} {}, k = {} {}, {}: {} {} ({}), {} {}, BIC {}, {:.3} s on {} \
+             threads{}\n",
             n,
             data.d,
             data.dtype,
@@ -449,8 +475,8 @@ fn write_outputs<T: Real>(
             } else {
                 "mean log-likelihood".to_string()
             },
-            r.final_log_likelihood,
-            bic,
+            output::fixed(r.final_log_likelihood, 10),
+            output::fixed(bic, 4),
             r.fit_seconds,
             r.threads,
             match r.empty_components + r.floored_variances {
@@ -462,7 +488,7 @@ fn write_outputs<T: Real>(
                     r.floored_variances
                 ),
             }
-        );
+        ));
     }
     Ok(())
 }

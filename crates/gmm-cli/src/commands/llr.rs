@@ -3,19 +3,26 @@
 use gmm_core::{Error, ErrorKind, Real, Result};
 use gmm_speech::{TopC, llr};
 
-use super::frames::{expand, load, precision};
+use super::frames::{Loader, Utterance, precision, utterances};
 use crate::args::{Dtype, LlrArgs};
+use crate::output::{self, Paths};
 
 /// Runs `gmm llr`.
 pub fn run(args: LlrArgs) -> Result<()> {
-    let files = expand(&args.frames)?;
-    match precision(&files[0], None)? {
-        Dtype::F32 => typed::<f32>(&args, &files),
-        Dtype::F64 => typed::<f64>(&args, &files),
+    let utts = utterances(&args.frames, &args.segments)?;
+    Paths::new()
+        .input("SPEAKER", &args.speaker)
+        .input("UBM", &args.ubm)
+        .inputs("FRAMES", utts.iter().map(|u| u.file.as_path()))
+        .maybe_input("--segments", args.segments.segments.as_deref())
+        .check()?;
+    match precision(&utts[0].file, None)? {
+        Dtype::F32 => typed::<f32>(&args, &utts),
+        Dtype::F64 => typed::<f64>(&args, &utts),
     }
 }
 
-fn typed<T: Real>(args: &LlrArgs, files: &[std::path::PathBuf]) -> Result<()> {
+fn typed<T: Real>(args: &LlrArgs, utts: &[Utterance]) -> Result<()> {
     let speaker = gmm_io::read_model::<T>(&args.speaker)?;
     let ubm = gmm_io::read_model::<T>(&args.ubm)?;
     if speaker.n_features() != ubm.n_features() {
@@ -37,15 +44,12 @@ fn typed<T: Real>(args: &LlrArgs, files: &[std::path::PathBuf]) -> Result<()> {
         None => TopC::new(c),
     });
     // Score everything first, so a bad file prints nothing but its error.
-    let mut lines = Vec::with_capacity(files.len());
-    for path in files {
-        let x = load::<T>(path)?;
-        let score =
-            llr(&speaker, &ubm, x.samples(), rule).map_err(|e| e.context(path.display()))?;
-        lines.push(format!("{}\t{score}", path.display()));
+    let mut text = String::new();
+    let mut loader = Loader::<T>::new();
+    for utt in utts {
+        let x = loader.frames(utt)?;
+        let score = llr(&speaker, &ubm, x.samples(), rule).map_err(|e| e.context(&utt.name))?;
+        text.push_str(&format!("{}\t{}\n", utt.name, output::number(score)));
     }
-    for line in lines {
-        println!("{line}");
-    }
-    Ok(())
+    output::print(&text)
 }

@@ -1,4 +1,5 @@
-//! One module per subcommand, plus what they share: loading data in the requested precision.
+//! One module per subcommand, plus what they share: loading data in the requested precision
+//! ([`precision`]) and frame inputs of the speech commands ([`frames`]).
 
 pub mod acc;
 pub mod adapt;
@@ -7,6 +8,7 @@ pub mod fit;
 pub mod frames;
 pub mod llr;
 pub mod plot;
+pub mod precision;
 pub mod predict;
 pub mod sample;
 pub mod scale;
@@ -15,23 +17,7 @@ pub mod select;
 pub mod stats;
 pub mod ubm;
 
-use std::path::Path;
-
 use gmm_core::{Matrix, Real, Result};
-use gmm_io::DataMatrix;
-
-use crate::args::Dtype;
-
-/// Reads `path` in the computation's precision: `dtype`, or the file's own (`.npy` float32
-/// stays float32, text is float64).
-pub fn load_data(path: &Path, dtype: Option<Dtype>) -> Result<DataMatrix> {
-    let data = gmm_io::read_matrix(path)?;
-    Ok(match (dtype, data) {
-        (Some(Dtype::F32), data @ DataMatrix::F64(_)) => DataMatrix::F32(data.into_real()),
-        (Some(Dtype::F64), data @ DataMatrix::F32(_)) => DataMatrix::F64(data.into_f64()),
-        (_, data) => data,
-    })
-}
 
 /// `--threads`, passed on unchanged; when it is above what the machine runs at once the
 /// library caps it ([`gmm_em::fit::effective_threads`]), and this says so on standard error.

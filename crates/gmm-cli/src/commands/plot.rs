@@ -4,6 +4,7 @@ use gmm_core::{Error, ErrorKind, Result};
 use gmm_plot::{Colouring, Figure, Format, MAX_CONTOUR_LEVELS, MixtureView, mixture_panel};
 
 use crate::args::PlotArgs;
+use crate::output::Paths;
 
 /// Runs `gmm plot`. Every argument is checked before the figure is drawn, the figure is drawn
 /// in memory and the file written atomically, so a failed run leaves no file behind.
@@ -15,10 +16,18 @@ pub fn run(args: PlotArgs) -> Result<()> {
             format!("--dims takes two dimensions such as 0,1, got {} values", args.dims.len()),
         )
     })?;
+    Paths::new()
+        .input("MODEL", &args.model)
+        .maybe_input("DATA", args.data.as_deref())
+        .output("-o", Some(&args.output))
+        .check()?;
     let model = gmm_io::read_model::<f64>(&args.model)?;
-    let data = match &args.data {
-        Some(path) => Some(gmm_io::read_matrix(path)?.into_f64()),
-        None => None,
+    let (data, columns) = match &args.data {
+        Some(path) => {
+            let (data, names) = gmm_io::read_matrix_with_names(path)?;
+            (Some(data.into_f64()), names)
+        }
+        None => (None, None),
     };
     if (args.labels || args.posterior) && data.is_none() {
         return Err(Error::new(
@@ -42,7 +51,14 @@ pub fn run(args: PlotArgs) -> Result<()> {
     });
     view = if args.no_ellipses { view.no_ellipses() } else { view.level(args.level) };
     match args.names.as_deref() {
-        None => {}
+        // The data's header names the axes, when it has one.
+        None => {
+            if let Some([x, y]) = columns.as_ref().map(|c| dims.map(|j| c.get(j)))
+                && let (Some(x), Some(y)) = (x, y)
+            {
+                view = view.names(x, y);
+            }
+        }
         Some([x, y]) => view = view.names(x, y),
         Some(other) => {
             return Err(Error::new(

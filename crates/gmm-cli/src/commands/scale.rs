@@ -47,7 +47,7 @@ pub fn file_precision(path: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
     if let Some(d) = dtype {
         return Ok(d);
     }
-    if is_npy(path) {
+    if is_npy_file(path) {
         let info = gmm_io::npy_info(path)?;
         return Ok(if info.is_f32 { Dtype::F32 } else { Dtype::F64 });
     }
@@ -59,6 +59,12 @@ pub fn is_npy(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("npy"))
 }
 
+/// Whether `path` is a regular `.npy` file (through links), whose header can be read without
+/// consuming it: not standard input, a FIFO or a device, which are read once, in memory.
+pub fn is_npy_file(path: &Path) -> bool {
+    is_npy(path) && !gmm_io::is_stdio(path) && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Whether a command should stream `paths` in `dtype` under `scale`'s settings: always with
 /// `--mpi`; otherwise when every file is `.npy` and their data in the computation's precision
 /// exceeds the budget.
@@ -66,7 +72,7 @@ pub fn should_stream(paths: &[PathBuf], dtype: Dtype, scale: &ScaleArgs) -> Resu
     if scale.mpi {
         return Ok(true);
     }
-    if !paths.iter().all(|p| is_npy(p)) {
+    if !paths.iter().all(|p| is_npy_file(p)) {
         return Ok(false);
     }
     let item = match dtype {

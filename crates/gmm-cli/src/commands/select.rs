@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use gmm_io::DataMatrix;
 
-use super::load_data;
+use super::precision::{self, Loaded};
 use crate::args::{CriterionArg, EmArgs, SelectArgs};
+use crate::output::{self, Paths, fixed};
 
 /// The library's criterion for the command line's.
 pub fn criterion(c: CriterionArg) -> Criterion {
@@ -37,19 +38,32 @@ pub fn em_config(base: EmConfig, em: &EmArgs) -> EmConfig {
 
 /// Runs `gmm select`.
 pub fn run(args: SelectArgs) -> Result<()> {
-    match load_data(&args.data, args.dtype)? {
-        DataMatrix::F32(x) => select_typed(&args, x),
-        DataMatrix::F64(x) => select_typed(&args, x),
+    Paths::new()
+        .input("DATA", &args.data)
+        .output("-o", args.output.as_deref())
+        .output("--report", args.report.as_deref())
+        .output("the table", Some(std::path::Path::new("-")))
+        .check()?;
+    let Loaded { data, shift } = precision::load(&args.data, args.dtype)?;
+    match data {
+        DataMatrix::F32(x) => select_typed(&args, x, shift.as_deref()),
+        DataMatrix::F64(x) => select_typed(&args, x, shift.as_deref()),
     }
 }
 
-fn select_typed<T: Real>(args: &SelectArgs, x: Matrix<T>) -> Result<()> {
+fn select_typed<T: Real>(args: &SelectArgs, x: Matrix<T>, shift: Option<&[f64]>) -> Result<()> {
     let config = SelectConfig::new(args.k.0.clone(), args.covariance.clone())
         .criterion(criterion(args.criterion))
         .em(em_config(SelectConfig::default_em(), &args.em));
     let selection = select(&config, x.samples()).map_err(|e| e.context(args.data.display()))?;
     if let Some(path) = &args.output {
-        gmm_io::write_model(path, &selection.model)?;
+        match shift {
+            Some(_) => gmm_io::write_model(
+                path,
+                &precision::shifted::<T, f64>(&selection.model, shift, 1.0)?,
+            )?,
+            None => gmm_io::write_model(path, &selection.model)?,
+        }
     }
     if let Some(path) = &args.report {
         let report = report(args, &config, &selection, x.n_rows(), x.n_cols(), T::NAME);
@@ -58,8 +72,7 @@ fn select_typed<T: Real>(args: &SelectArgs, x: Matrix<T>) -> Result<()> {
         })?;
         gmm_io::write_text(path, &(text + "\n"))?;
     }
-    print!("{}", table(&selection));
-    Ok(())
+    output::print(&table(&selection))
 }
 
 /// The table: aligned columns, the best row marked with `*`, failed rows with their error.
@@ -75,14 +88,14 @@ pub fn table<T: Real>(selection: &Selection<T>) -> String {
         let _ = match &c.outcome {
             Ok(s) => writeln!(
                 out,
-                "{mark} {:>4}  {:<9}  {:>8}  {:>18.6}  {:>16.6}  {:>16.6}  {:>16.6}  {:>5}  {:<12}  {}{}",
+                "{mark} {:>4}  {:<9}  {:>8}  {:>18}  {:>16}  {:>16}  {:>16}  {:>5}  {:<12}  {}{}",
                 c.n_components,
                 c.covariance_type.as_str(),
                 s.n_parameters,
-                s.log_likelihood,
-                s.bic,
-                s.aic,
-                s.icl,
+                fixed(s.log_likelihood, 6),
+                fixed(s.bic, 6),
+                fixed(s.aic, 6),
+                fixed(s.icl, 6),
                 s.n_iter,
                 s.start,
                 if s.converged { "yes" } else { "no" },
@@ -106,12 +119,12 @@ pub fn table<T: Real>(selection: &Selection<T>) -> String {
     let best = selection.best_candidate();
     let _ = writeln!(
         out,
-        "best by {}: k = {} {} ({} = {:.6})",
+        "best by {}: k = {} {} ({} = {})",
         selection.criterion,
         best.n_components,
         best.covariance_type,
         selection.criterion,
-        selection.score.value(selection.criterion)
+        fixed(selection.score.value(selection.criterion), 6)
     );
     out
 }

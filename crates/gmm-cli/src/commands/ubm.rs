@@ -1,22 +1,37 @@
 //! `gmm ubm`: a diagonal universal background model by component splitting.
 
-use gmm_core::{Real, Result};
+use gmm_core::{Error, ErrorKind, Real, Result};
 use gmm_io::StackedSource;
 use gmm_speech::ubm::{UbmConfig, train_ubm, train_ubm_stream};
 
-use super::frames::{expand, load_stacked, precision};
+use super::frames::{Utterance, load_stacked, precision, utterances};
 use super::scale::{PassDisplay, Ranks, chunk_memory, should_stream};
 use crate::args::{Dtype, UbmArgs};
+use crate::output::{self, Paths};
 
 /// Runs `gmm ubm`.
 pub fn run(args: UbmArgs) -> Result<()> {
+    let utts = utterances(&args.frames, &args.segments)?;
+    Paths::new()
+        .inputs("FRAMES", utts.iter().map(|u| u.file.as_path()))
+        .maybe_input("--segments", args.segments.segments.as_deref())
+        .output("-o", Some(&args.output))
+        .check()?;
     let ranks = Ranks::start(args.scale.mpi)?;
-    let files = expand(&args.frames)?;
-    let dtype = precision(&files[0], args.dtype)?;
+    let dtype = precision(&utts[0].file, args.dtype)?;
+    let files: Vec<std::path::PathBuf> = utts.iter().map(|u| u.file.clone()).collect();
     let streamed = should_stream(&files, dtype, &args.scale)?;
+    if streamed && utts.iter().any(|u| u.rows.is_some()) {
+        return Err(Error::new(
+            ErrorKind::InvalidConfig,
+            "--segments picks rows inside the frame files, but streamed training (--mpi, or \
+             frames larger than --memory-budget) reads whole files: raise --memory-budget, or \
+             write the selected frames to their own files",
+        ));
+    }
     match (dtype, streamed) {
-        (Dtype::F32, false) => typed::<f32>(&args, &files),
-        (Dtype::F64, false) => typed::<f64>(&args, &files),
+        (Dtype::F32, false) => typed::<f32>(&args, &utts),
+        (Dtype::F64, false) => typed::<f64>(&args, &utts),
         (Dtype::F32, true) => streamed_typed::<f32>(&args, &files, &ranks),
         (Dtype::F64, true) => streamed_typed::<f64>(&args, &files, &ranks),
     }
@@ -30,7 +45,7 @@ fn config(args: &UbmArgs) -> UbmConfig {
         .min_occupancy(args.min_occupancy)
         .remove_low_count(!args.keep_low_count)
         .reg_covar(args.reg_covar)
-        .threads(args.threads)
+        .threads(super::threads(args.threads))
 }
 
 /// Frames read in chunks, file by file (larger than the memory budget, or one rank's share
@@ -61,9 +76,9 @@ fn streamed_typed<T: Real>(
         let passes = stream.passes();
         let seconds: Vec<f64> = passes.iter().map(|p| p.seconds).collect();
         let bytes: u64 = passes.iter().map(|p| p.bytes).sum();
-        eprintln!(
+        output::note(&format!(
             "ubm: {} components ({} removed) from {} frames x {} (streamed, {} rank{}, {} rows a \
-             chunk) in {:.2} s; sizes {:?}; {} passes reading {:.1} MB; last pass {:.3} s",
+             chunk) in {:.2} s; sizes {:?}; {} passes reading {:.1} MB; last pass {:.3} s\n",
             fit.model.n_components(),
             fit.report.removed,
             fit.report.frames_used,
@@ -76,30 +91,22 @@ fn streamed_typed<T: Real>(
             passes.len(),
             bytes as f64 / 1e6,
             seconds.last().copied().unwrap_or(0.0),
-        );
+        ));
     }
     Ok(())
 }
 
-fn typed<T: Real>(args: &UbmArgs, files: &[std::path::PathBuf]) -> Result<()> {
-    let x = load_stacked::<T>(files)?;
-    let config = UbmConfig::new(args.k)
-        .iters_per_split(args.iters_per_split)
-        .final_iters(args.final_iters)
-        .max_frames(args.max_frames)
-        .min_occupancy(args.min_occupancy)
-        .remove_low_count(!args.keep_low_count)
-        .reg_covar(args.reg_covar)
-        .threads(super::threads(args.threads));
-    let fit = train_ubm(&config, x.samples())?;
+fn typed<T: Real>(args: &UbmArgs, utts: &[Utterance]) -> Result<()> {
+    let x = load_stacked::<T>(utts)?;
+    let fit = train_ubm(&config(args), x.samples())?;
     gmm_io::write_model(&args.output, &fit.model)?;
     if !args.quiet {
         let r = &fit.report;
         let (iters, secs) = r.final_iterations;
         let last = r.log_likelihood.last().map(|&(_, ll)| ll).unwrap_or(f64::NAN);
-        eprintln!(
+        output::note(&format!(
             "ubm: {} components ({} removed) from {} frames x {} in {:.2} s; sizes {:?}; \
-             {iters} final iterations at {:.3} s each; mean log-likelihood {last:.4}",
+             {iters} final iterations at {:.3} s each; mean log-likelihood {}\n",
             fit.model.n_components(),
             r.removed,
             r.frames_used,
@@ -107,7 +114,8 @@ fn typed<T: Real>(args: &UbmArgs, files: &[std::path::PathBuf]) -> Result<()> {
             r.seconds,
             r.sizes,
             if iters > 0 { secs / iters as f64 } else { 0.0 },
-        );
+            output::fixed(last, 4),
+        ));
     }
     Ok(())
 }
