@@ -23,9 +23,16 @@
 //! a caller-supplied `fill` leaves the block's responsibilities `r_nk` (component-major) and
 //! per-sample log-likelihoods in its [`BlockScratch`]; the block is then folded into the
 //! leaf's statistics at once (gmm-core's moment kernel), so responsibilities for all `n`
-//! samples never exist in memory. Leaves of blocks are reduced by a fixed tree, so results
-//! are bit-identical for any number of threads. Memory beyond the data is `O(threads x (block x k + k x d²))`.
+//! samples never exist in memory. The moment kernel keeps each leaf's sums in SIMD lanes
+//! ([`LaneMoments`], one per leaf, made at its first block) and the leaf's lanes are summed
+//! into its [`SuffStats`] when the leaf is merged (or the pass ends). For `f64` data the
+//! kernel reads the block and its responsibilities where the block pass left them (no copy;
+//! sample weights are multiplied into a copy of the responsibilities); `f32` blocks are
+//! converted to `f64` once per block. Leaves of blocks are reduced by a fixed tree, so results
+//! are bit-identical for any number of threads. Memory beyond the data is
+//! `O(threads x (block x k + k x d² x lanes))`.
 
+use gmm_core::kernel::moments::{LaneMoments, MomentBlock, MomentScratch, MomentSums};
 use gmm_core::kernel::{
     BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
@@ -34,13 +41,12 @@ use gmm_core::{GaussianMixture, Real, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::stats::{MomentLayout, SuffStats};
 
-/// A pass's scratch beside the kernel's: `f64` copies of the block and its weighted
-/// responsibilities, and the moment kernel's buffers.
+/// A pass's scratch beside the kernel's: `f64` copies of the block (`f32` data) and of its
+/// weighted responsibilities (`f32` data or sample weights), and the moment kernel's buffers.
 struct StatsScratch {
     xt: Vec<f64>,
     rw: Vec<f64>,
-    centred: Vec<f64>,
-    weighted: Vec<f64>,
+    moments: MomentScratch,
 }
 
 impl StatsScratch {
@@ -48,9 +54,32 @@ impl StatsScratch {
         Self {
             xt: vec![0.0; d * BLOCK_ROWS],
             rw: vec![0.0; k * BLOCK_ROWS],
-            centred: vec![0.0; d * BLOCK_ROWS],
-            weighted: vec![0.0; d * BLOCK_ROWS],
+            moments: MomentScratch::new(d),
         }
+    }
+}
+
+/// A leaf's statistics: the [`SuffStats`] and, once a block has been added, the lanes the
+/// moment kernel sums into.
+struct Leaf {
+    stats: SuffStats,
+    lanes: Option<LaneMoments>,
+}
+
+impl Leaf {
+    /// The statistics with the lanes summed into them.
+    fn finish(mut self) -> SuffStats {
+        if let Some(mut lanes) = self.lanes.take() {
+            let stats = &mut self.stats;
+            lanes.flush(MomentSums {
+                full: stats.layout == MomentLayout::Full,
+                shift: &stats.shift,
+                counts: &mut stats.counts,
+                first: &mut stats.first,
+                second: &mut stats.second,
+            });
+        }
+        self.stats
     }
 }
 
@@ -91,48 +120,67 @@ where
     let (d, k) = (x.n_features(), n_components);
     let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
     let pass = BlockPass::new(x, k).rows(rows);
+    let full = layout == MomentLayout::Full;
     pass.run_with(
         || StatsScratch::new(d, k),
         |_| true,
-        empty,
-        |stats, block_scratch, s, block| {
+        || Leaf { stats: empty(), lanes: None },
+        |leaf, block_scratch, s, block| {
             fill(block_scratch, block);
             let len = block_scratch.len;
             let weights = sample_weights.map(|w| &w[pass.block_rows(block)]);
-            // The block's own rows only (accumulate_block reads no more).
-            for (dst, src) in
-                s.xt.chunks_exact_mut(BLOCK_ROWS).zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
-            {
-                for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
-                    *dst = src.to_f64();
-                }
-            }
-            for c in 0..k {
-                let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                match weights {
-                    Some(w) => {
-                        for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
-                            *o = r.to_f64() * w;
-                        }
-                    }
-                    None => {
-                        for (o, r) in rw.iter_mut().zip(r) {
-                            *o = r.to_f64();
-                        }
-                    }
-                }
-            }
             let (ll, weight) = block_scratch.log_likelihood_sums(weights);
-            stats.log_likelihood += ll;
-            stats.total_weight += weight;
-            stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred, &mut s.weighted);
+            leaf.stats.log_likelihood += ll;
+            leaf.stats.total_weight += weight;
+            // f64 blocks are read in place; f32 ones converted (the block's own rows only:
+            // the kernel reads no more).
+            let xt: &[f64] = match T::as_f64_slice(&block_scratch.xt) {
+                Some(xt) => xt,
+                None => {
+                    for (dst, src) in
+                        s.xt.chunks_exact_mut(BLOCK_ROWS)
+                            .zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
+                    {
+                        for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
+                            *dst = src.to_f64();
+                        }
+                    }
+                    &s.xt
+                }
+            };
+            let rw: &[f64] = match (weights, T::as_f64_slice(&block_scratch.log_density)) {
+                (None, Some(r)) => r,
+                _ => {
+                    for c in 0..k {
+                        let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                        let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                        match weights {
+                            Some(w) => {
+                                for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
+                                    *o = r.to_f64() * w;
+                                }
+                            }
+                            None => {
+                                for (o, r) in rw.iter_mut().zip(r) {
+                                    *o = r.to_f64();
+                                }
+                            }
+                        }
+                    }
+                    &s.rw
+                }
+            };
+            let lanes = leaf.lanes.get_or_insert_with(|| LaneMoments::new(full, k, d));
+            let block = MomentBlock { xt, rw, stride: BLOCK_ROWS, len };
+            lanes.add_block(&leaf.stats.shift, block, &mut s.moments);
         },
-        |mut a, b| {
-            a.add(&b);
-            a
+        |a, b| {
+            let mut a = a.finish();
+            a.add(&b.finish());
+            Leaf { stats: a, lanes: None }
         },
     )
+    .map(Leaf::finish)
     .unwrap_or_else(empty)
 }
 

@@ -42,6 +42,7 @@
 //! run the kernels on it and reduces the results by the fixed tree of [`crate::par`]. Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
 //! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
+pub mod aligned;
 pub mod block_pass;
 pub mod cholesky;
 pub mod diag;
@@ -53,6 +54,7 @@ pub mod reference;
 pub mod selected;
 pub mod selection;
 
+pub use aligned::AlignedVec;
 pub use block_pass::BlockPass;
 
 use crate::data::Samples;
@@ -91,15 +93,15 @@ pub fn n_blocks(n: usize) -> usize {
 pub struct BlockScratch<T> {
     /// Samples of the block, column-major `d x BLOCK_ROWS`, zero-padded to a multiple of
     /// [`PAD_ROWS`] rows (entries past that are stale).
-    pub xt: Vec<T>,
+    pub xt: AlignedVec<T>,
     /// `ℓ_nk` (after [`log_likelihoods_and_responsibilities`], `r_nk`), component-major;
     /// the kernels write the first `len` entries of each row (and a few past them, up to a
     /// whole register), the rest is stale.
-    pub log_density: Vec<T>,
+    pub log_density: AlignedVec<T>,
     /// Per-sample `log p(x_n)` (first `len` entries; the rest is stale).
-    pub log_likelihood: Vec<T>,
+    pub log_likelihood: AlignedVec<T>,
     /// Centred samples (full and tied kernels only).
-    centred: Vec<T>,
+    centred: AlignedVec<T>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
 }
@@ -114,10 +116,10 @@ impl<T: Real> BlockScratch<T> {
     /// Scratch for `n_features`-dimensional samples and `n_components` components.
     pub fn new(n_features: usize, n_components: usize) -> Self {
         Self {
-            xt: vec![T::ZERO; n_features * BLOCK_ROWS],
-            log_density: vec![T::ZERO; n_components * BLOCK_ROWS],
-            log_likelihood: vec![T::ZERO; BLOCK_ROWS],
-            centred: vec![T::ZERO; n_features * BLOCK_ROWS],
+            xt: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
+            log_density: AlignedVec::new(T::ZERO, n_components * BLOCK_ROWS),
+            log_likelihood: AlignedVec::new(T::ZERO, BLOCK_ROWS),
+            centred: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
             len: 0,
         }
     }
