@@ -30,8 +30,9 @@
 //!
 //! * [`diag`]: `Σ_j (x_j - μ_j)² / σ²_j` with four independent accumulators per component;
 //!   spherical models use it with their variances broadcast.
-//! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
-//!   by fused multiply-adds in 4 x 2 register tiles; tied models share one `U`.
+//! * [`cholesky`]: `y_j = Σ_{i≤j} U_ij x_i - (Uᵀμ)_j` (the mean folded into the start value)
+//!   and `Σ_j y_j²` by fused multiply-adds in 4 x 3 (AVX-512) or 4 x 2 register tiles; tied
+//!   models share one `U`.
 //! * [`exp`]: the vectorised exponential of the log-sum-exp;
 //! * [`selection`]: Gaussian selection, the components each sample keeps (the best `C`, or
 //!   those within a beam of the best), from a block's log-densities;
@@ -100,8 +101,8 @@ pub struct BlockScratch<T> {
     pub log_density: AlignedVec<T>,
     /// Per-sample `log p(x_n)` (first `len` entries; the rest is stale).
     pub log_likelihood: AlignedVec<T>,
-    /// Centred samples (full and tied kernels only).
-    centred: AlignedVec<T>,
+    /// Kernel scratch (the full and tied kernels' `Uᵀ μ`).
+    folded: AlignedVec<T>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
 }
@@ -119,7 +120,7 @@ impl<T: Real> BlockScratch<T> {
             xt: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
             log_density: AlignedVec::new(T::ZERO, n_components * BLOCK_ROWS),
             log_likelihood: AlignedVec::new(T::ZERO, BLOCK_ROWS),
-            centred: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
+            folded: AlignedVec::new(T::ZERO, n_features.next_multiple_of(4)),
             len: 0,
         }
     }
@@ -235,7 +236,7 @@ pub fn log_densities<T: Real>(
             factors: padded,
             constants,
             log_norms: model.log_normalisers(),
-            centred: &mut scratch.centred,
+            folded: &mut scratch.folded,
             out: &mut scratch.log_density,
             rows: scratch.len,
         }),
