@@ -6,8 +6,9 @@
 //! cargo run --release -p gmm-bench --example kernels -- [--isa avx2] [--repeats 15]
 //! ```
 //!
-//! On a 1-thread pool, per case (diag/full x f64/f32), the median over the repeats of: one
-//! pass of the density kernel over all blocks (`densities`), densities + log-sum-exp with
+//! On a 1-thread pool, per case (diag/full x f64/f32), the median over the repeats of: a pass
+//! that only loads the blocks (`block loads`), one pass of the density kernel over all blocks
+//! (`+densities`), densities + log-sum-exp with
 //! responsibilities (`+lse`), the scoring pass (`score_samples`), and the fused E-step
 //! (`e_step`); `stats ≈ e_step - (+lse)`. Milliseconds.
 
@@ -40,6 +41,9 @@ fn median_ms(repeats: usize, mut f: impl FnMut()) -> f64 {
 fn case<T: Real>(name: &str, model: &GaussianMixture<T>, x: Samples<'_, T>, repeats: usize) {
     let k = model.n_components();
     let pass = BlockPass::new(x, k);
+    let load = median_ms(repeats, || {
+        black_box(pass.run(|| (), |_, s, _| drop(black_box(&s.xt[0])), |_, _| ()));
+    });
     let densities = median_ms(repeats, || {
         black_box(pass.run(|| (), |_, s, _| log_densities(model, s, true), |_, _| ()));
     });
@@ -60,7 +64,7 @@ fn case<T: Real>(name: &str, model: &GaussianMixture<T>, x: Samples<'_, T>, repe
         black_box(gmm_em::e_step(model, x, None).expect("statistics"));
     });
     println!(
-        "| {name} | {densities:.2} | {lse:.2} | {score:.2} | {step:.2} | {:.2} | {:.2} |",
+        "| {name} | {load:.2} | {densities:.2} | {lse:.2} | {score:.2} | {step:.2} | {:.2} | {:.2} |",
         step - lse,
         score / step
     );
@@ -75,8 +79,10 @@ fn main() -> Result<(), gmm_core::Error> {
     let x32 = w.x_f32();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a thread pool");
     println!("{} 1 thread, thread CPU ms, median of {repeats}\n", isa.as_str());
-    println!("| case | densities | +lse | score_samples | e_step | ≈ stats | score / e_step |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| case | block loads | +densities | +lse | score_samples | e_step | ≈ stats | score / e_step |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     pool.install(|| -> Result<(), gmm_core::Error> {
         case("diag-f64", &w.start_diag, w.x.samples(), repeats);
         case("full-f64", &w.start_full, w.x.samples(), repeats);
