@@ -42,7 +42,7 @@ fn case<T: Real>(name: &str, model: &GaussianMixture<T>, x: Samples<'_, T>, repe
     let k = model.n_components();
     let pass = BlockPass::new(x, k);
     let load = median_ms(repeats, || {
-        black_box(pass.run(|| (), |_, s, _| drop(black_box(&s.xt[0])), |_, _| ()));
+        black_box(pass.run(|| (), |_, s, _| _ = black_box(s.xt[0]), |_, _| ()));
     });
     let densities = median_ms(repeats, || {
         black_box(pass.run(|| (), |_, s, _| log_densities(model, s, true), |_, _| ()));

@@ -128,19 +128,6 @@ pub fn accumulate_reference(sums: MomentSums<'_>, block: MomentBlock<'_>) {
     }
 }
 
-/// Rows of the augmented `z = (t, 1)`, rounded up to whole tiles of 4.
-fn padded_rows(d: usize) -> usize {
-    (d + 1).next_multiple_of(4)
-}
-
-/// Lane slots of row `i` of the packed triangle: the columns `0..round_up(i + 1, 4)` (what the
-/// tiles touch).
-fn row_start(i: usize) -> usize {
-    // Σ_{i' < i} round_up(i' + 1, 4)
-    let (groups, rest) = (i / 4, i % 4);
-    4 * 4 * groups * (groups + 1) / 2 + rest * 4 * (groups + 1)
-}
-
 /// A leaf's statistics held in SIMD lanes (see the module docs): for each component a slot of
 /// [`MAX_LANES`] partial sums per statistic, added to by [`add_block`](Self::add_block) and
 /// summed into `f64` statistics by [`flush`](Self::flush).
@@ -149,48 +136,60 @@ pub struct LaneMoments {
     full: bool,
     n_components: usize,
     n_features: usize,
-    /// Slots per component: `1 + 2d` (diagonal: `N`, `F`, `S`) or `1 + row_start(D4)` (full:
-    /// `N`, then the packed triangle of `Σ r z zᵀ`).
+    /// Slots per component: `1 + 2d` (diagonal: `N`, `F`, `S`, each in lanes) or, for full
+    /// moments, `N` in lanes and then the dense `D x D` matrix `Σ r z zᵀ` (`D = d + 1` rounded
+    /// up to 8; column-major, each entry a finished sum over the leaf's samples).
     slots: usize,
     values: AlignedVec<f64>,
     /// Components some block has added to since the last flush.
     touched: Vec<bool>,
 }
 
-/// Scratch of the full kernel: `t` and `q = r t` for one chunk of samples, and a zero-padded
-/// copy of the chunk's responsibilities.
+/// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
+/// `1` and zero padding, the padded shift of one component, one row of `z`, and which
+/// components the block adds to.
 #[derive(Debug, Clone)]
 pub struct MomentScratch {
-    chunk: usize,
-    t: AlignedVec<f64>,
-    q: AlignedVec<f64>,
-    r: AlignedVec<f64>,
+    xr: AlignedVec<f64>,
+    shift: AlignedVec<f64>,
+    z: AlignedVec<f64>,
+    busy: Vec<bool>,
+}
+
+/// Samples per group whose `z` rows are formed before the passes over them (8 KiB of L1 for
+/// `d = 15`).
+const Z_ROWS: usize = 64;
+
+/// Samples per row-major chunk of the full kernel.
+const XR_ROWS: usize = super::BLOCK_ROWS;
+
+/// Length of a row of `z = (x - s, 1, 0...)`: `d + 1` rounded up to the widest register.
+fn dense_rows(d: usize) -> usize {
+    (d + 1).next_multiple_of(MAX_LANES)
 }
 
 impl MomentScratch {
     /// Scratch for `d`-dimensional samples.
     pub fn new(d: usize) -> Self {
-        let rows = padded_rows(d);
-        // Keep t and q (2 x rows x chunk f64) within ~24 KiB of L1; a multiple of 16 samples.
-        let chunk = (24 * 1024 / (16 * rows) / 16 * 16).clamp(16, 80);
+        let dp = dense_rows(d);
         Self {
-            chunk,
-            t: AlignedVec::new(0.0, rows * chunk),
-            q: AlignedVec::new(0.0, rows * chunk),
-            r: AlignedVec::new(0.0, chunk),
+            xr: AlignedVec::new(0.0, XR_ROWS * dp),
+            shift: AlignedVec::new(0.0, dp),
+            z: AlignedVec::new(0.0, Z_ROWS * dp),
+            busy: Vec::new(),
         }
     }
 
     /// Whether this scratch serves `d`-dimensional samples.
     pub fn fits(&self, d: usize) -> bool {
-        self.t.len() == padded_rows(d) * self.chunk
+        self.xr.len() == XR_ROWS * dense_rows(d)
     }
 }
 
 impl LaneMoments {
     /// Empty sums for `k` components of `d` features (`full`: full second moments).
     pub fn new(full: bool, k: usize, d: usize) -> Self {
-        let slots = if full { 1 + row_start(padded_rows(d)) } else { 1 + 2 * d };
+        let slots = if full { 1 + dense_rows(d) * dense_rows(d) / MAX_LANES } else { 1 + 2 * d };
         Self {
             full,
             n_components: k,
@@ -233,13 +232,15 @@ impl LaneMoments {
             };
             counts[c] += total(0);
             if self.full {
+                let dp = dense_rows(d);
+                let dense = &values[MAX_LANES..MAX_LANES + dp * dp];
                 for i in 0..d {
                     for j in 0..=i {
-                        second[c * d * d + i * d + j] += total(1 + row_start(i) + j);
+                        second[c * d * d + i * d + j] += dense[j * dp + i];
                     }
                 }
                 for j in 0..d {
-                    first[c * d + j] += total(1 + row_start(d) + j);
+                    first[c * d + j] += dense[j * dp + d];
                 }
             } else {
                 for j in 0..d {
@@ -319,13 +320,17 @@ impl WithSimd for BlockAccumulator<'_> {
                 continue;
             }
             lanes.touched[c] = true;
+            if lanes.full {
+                if scratch.busy.len() != k {
+                    scratch.busy = vec![false; k];
+                }
+                scratch.busy[c] = true;
+            }
             let values = &mut lanes.values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
             let n = simd.add_f64s(load_slot::<S>(values, 0), weight);
             store_slot::<S>(values, 0, n);
             let s = &shift[c * d..(c + 1) * d];
-            if lanes.full {
-                full_component(simd, values, s, xt, r, stride, len, scratch);
-            } else {
+            if !lanes.full {
                 let mut j = 0;
                 while j + 4 <= d {
                     diag_group::<S, 4>(simd, values, d, j, s, xt, rh, r_tail, stride, len);
@@ -339,6 +344,10 @@ impl WithSimd for BlockAccumulator<'_> {
                 }
                 let _ = rest;
             }
+        }
+        if lanes.full && scratch.busy.len() == k {
+            full_block(simd, lanes, shift, block, scratch);
+            scratch.busy.fill(false);
         }
     }
 }
@@ -397,127 +406,194 @@ fn diag_group<S: Simd, const G: usize>(
     }
 }
 
-/// Full moments of one component: chunk by chunk, `t` and `q = r t` for the augmented rows
-/// `z = (t, 1, 0...)`, then every tile of the packed triangle.
+/// Full moments of the components marked busy, lanes over dimensions: for a chunk of
+/// samples, a row-major copy `x_n` with the augmented 1; then per component, per column
+/// register `cr` of `z` and group of up to 3 row registers from it, a pass over the samples
+/// with `3 x W` accumulators (`W` lanes): `acc[a][c] += (r_n z_n[rows a]) z_n[cr W + c]`, the
+/// column values broadcast from a stored copy of `z_n`'s register. The accumulators hold
+/// finished sums over the chunk (no horizontal reduction) and are added into the dense matrix.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn full_component<S: Simd>(
+fn full_block<S: Simd>(
     simd: S,
-    values: &mut [f64],
-    s: &[f64],
-    xt: &[f64],
-    r: &[f64],
-    stride: usize,
-    len: usize,
+    lanes: &mut LaneMoments,
+    shift: &[f64],
+    block: MomentBlock<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let d = s.len();
-    let rows = padded_rows(d);
+    let MomentBlock { xt, rw, stride, len } = block;
+    let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
+    let dp = dense_rows(d);
     let width = size_of::<S::f64s>() / 8;
-    let chunk = scratch.chunk;
-    let MomentScratch { t, q, r: rr, .. } = scratch;
+    // Registers of z that hold 0..=d.
+    let registers = (d + 1).div_ceil(width);
+    let MomentScratch { xr, shift: sp, z, busy } = scratch;
     let mut start = 0;
     while start < len {
-        let count = chunk.min(len - start);
-        let padded = count.next_multiple_of(width);
-        let regs = padded / width;
-        rr[..count].copy_from_slice(&r[start..start + count]);
-        rr[count..padded].fill(0.0);
-        let (rv, _) = S::as_simd_f64s(&rr[..padded]);
-        for i in 0..rows {
-            let (ti, qi) =
-                (&mut t[i * chunk..i * chunk + padded], &mut q[i * chunk..i * chunk + padded]);
-            if i < d {
-                let x = &xt[i * stride + start..i * stride + start + count];
-                let (xh, xtail) = S::as_simd_f64s(x);
-                let sv = simd.splat_f64s(s[i]);
-                {
-                    let (th, _) = S::as_mut_simd_f64s(ti);
-                    let (qh, _) = S::as_mut_simd_f64s(qi);
-                    for (((tv, qv), &xv), &r) in th.iter_mut().zip(qh.iter_mut()).zip(xh).zip(rv) {
-                        let v = simd.sub_f64s(xv, sv);
-                        *tv = v;
-                        *qv = simd.mul_f64s(r, v);
-                    }
-                }
-                if !xtail.is_empty() {
-                    // The last, partial register: padded lanes get t = 0 (and r = 0).
-                    let at = xh.len() * width;
-                    for (o, &v) in ti[at..count].iter_mut().zip(xtail) {
-                        *o = v - s[i];
-                    }
-                    ti[count..].fill(0.0);
-                    for ((o, &tv), &r) in qi[at..].iter_mut().zip(&ti[at..]).zip(&rr[at..padded]) {
-                        *o = r * tv;
-                    }
-                }
-            } else if i == d {
-                ti[..count].fill(1.0);
-                ti[count..].fill(0.0);
-                qi.copy_from_slice(&rr[..padded]);
-            } else {
-                ti.fill(0.0);
-                qi.fill(0.0);
+        let count = XR_ROWS.min(len - start);
+        for row in xr[..count * dp].chunks_exact_mut(dp) {
+            row[d] = 1.0;
+            row[d + 1..].fill(0.0);
+        }
+        for j in 0..d {
+            let col = &xt[j * stride + start..j * stride + start + count];
+            for (n, &v) in col.iter().enumerate() {
+                xr[n * dp + j] = v;
             }
         }
-        let (t, q) = (&*t, &*q);
-        if width >= 8 {
-            for i0 in (0..rows).step_by(4) {
-                for j0 in (0..=i0).step_by(4) {
-                    tile::<S, 4>(simd, values, i0, j0, q, t, chunk, regs);
-                }
+        for c in 0..k {
+            if !busy[c] {
+                continue;
             }
-        } else {
-            for i0 in (0..rows).step_by(2) {
-                for j0 in (0..=i0).step_by(4) {
-                    tile::<S, 2>(simd, values, i0, j0, q, t, chunk, regs);
+            sp[..d].copy_from_slice(&shift[c * d..(c + 1) * d]);
+            sp[d..].fill(0.0);
+            let values = &mut lanes.values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
+            let dense = &mut values[MAX_LANES..MAX_LANES + dp * dp];
+            let mut first = 0;
+            while first < count {
+                let group = Z_ROWS.min(count - first);
+                // z_n = x_n - s (the augmented 1 and the padding have a zero shift).
+                {
+                    let (sv, _) = S::as_simd_f64s(sp);
+                    let (zv, _) = S::as_mut_simd_f64s(&mut z[..group * dp]);
+                    let (xv, _) = S::as_simd_f64s(&xr[first * dp..(first + group) * dp]);
+                    let per_row = dp / width;
+                    for (zrow, xrow) in zv.chunks_exact_mut(per_row).zip(xv.chunks_exact(per_row)) {
+                        for (zo, (&xi, &si)) in zrow.iter_mut().zip(xrow.iter().zip(sv)) {
+                            *zo = simd.sub_f64s(xi, si);
+                        }
+                    }
                 }
+                let r = &rw[c * stride + start + first..c * stride + start + first + group];
+                if width == 8 && registers == 2 {
+                    // d < 16 on AVX-512: the whole triangle in one pass, 24 accumulators.
+                    dense_pass_two::<S>(simd, dp, group, z, r, dense);
+                    first += group;
+                    continue;
+                }
+                for cr in 0..registers {
+                    let mut rg = cr;
+                    while rg < registers {
+                        let nr = (registers - rg).min(3);
+                        let at = Pass { dp, count: group, cr, rg };
+                        let z = &*z;
+                        match (width, nr) {
+                            (8, 1) => dense_pass::<S, 1, 8>(simd, at, z, r, dense),
+                            (8, 2) => dense_pass::<S, 2, 8>(simd, at, z, r, dense),
+                            (8, _) => dense_pass::<S, 3, 8>(simd, at, z, r, dense),
+                            (4, 1) => dense_pass::<S, 1, 4>(simd, at, z, r, dense),
+                            (4, 2) => dense_pass::<S, 2, 4>(simd, at, z, r, dense),
+                            (4, _) => dense_pass::<S, 3, 4>(simd, at, z, r, dense),
+                            (_, 1) => dense_pass::<S, 1, 1>(simd, at, z, r, dense),
+                            (_, 2) => dense_pass::<S, 2, 1>(simd, at, z, r, dense),
+                            (_, _) => dense_pass::<S, 3, 1>(simd, at, z, r, dense),
+                        }
+                        rg += nr;
+                    }
+                }
+                first += group;
             }
         }
         start += count;
     }
 }
 
-/// One `RI x 4` tile of `Σ q_i t_j` (rows `i0..`, columns `j0..`) over `regs` registers of a
-/// chunk, its accumulators loaded from and stored back to the lanes.
+/// [`dense_pass`] for the whole triangle of two 8-lane registers at once (`d + 1 <= 16` on
+/// AVX-512): columns 0-7 on both row registers, columns 8-15 on the second.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn tile<S: Simd, const RI: usize>(
+fn dense_pass_two<S: Simd>(
     simd: S,
-    values: &mut [f64],
-    i0: usize,
-    j0: usize,
-    q: &[f64],
-    t: &[f64],
-    chunk: usize,
-    regs: usize,
+    dp: usize,
+    count: usize,
+    z: &[f64],
+    r: &[f64],
+    dense: &mut [f64],
 ) {
-    let width = size_of::<S::f64s>() / 8;
-    fn row<S: Simd>(m: &[f64], i: usize, chunk: usize, len: usize) -> &[S::f64s] {
-        S::as_simd_f64s(&m[i * chunk..i * chunk + len]).0
+    const W: usize = 8;
+    let zero = simd.splat_f64s(0.0);
+    let mut low = [[zero; W]; 2];
+    let mut high = [zero; W];
+    for b in 0..W {
+        for a in 0..2 {
+            let at = b * dp + a * W;
+            low[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
+        }
+        let at = (W + b) * dp + W;
+        high[b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
     }
-    let mut acc = [[simd.splat_f64s(0.0); 4]; RI];
-    for (a, accs) in acc.iter_mut().enumerate() {
-        let base = 1 + row_start(i0 + a) + j0;
-        for (b, v) in accs.iter_mut().enumerate() {
-            *v = load_slot::<S>(values, base + b);
+    for n in 0..count {
+        let row = &z[n * dp..(n + 1) * dp];
+        let (zv, _) = S::as_simd_f64s(row);
+        let rv = simd.splat_f64s(r[n]);
+        let q = [simd.mul_f64s(rv, zv[0]), simd.mul_f64s(rv, zv[1])];
+        for b in 0..W {
+            let zb = simd.splat_f64s(row[b]);
+            low[0][b] = simd.mul_add_e_f64s(q[0], zb, low[0][b]);
+            low[1][b] = simd.mul_add_e_f64s(q[1], zb, low[1][b]);
+            let zh = simd.splat_f64s(row[W + b]);
+            high[b] = simd.mul_add_e_f64s(q[1], zh, high[b]);
         }
     }
-    let qs: [&[S::f64s]; RI] = std::array::from_fn(|a| row::<S>(q, i0 + a, chunk, regs * width));
-    let ts: [&[S::f64s]; 4] = std::array::from_fn(|b| row::<S>(t, j0 + b, chunk, regs * width));
-    for n in 0..regs {
-        let tv = [ts[0][n], ts[1][n], ts[2][n], ts[3][n]];
-        for a in 0..RI {
-            let qv = qs[a][n];
-            for b in 0..4 {
-                acc[a][b] = simd.mul_add_e_f64s(qv, tv[b], acc[a][b]);
+    for b in 0..W {
+        for a in 0..2 {
+            let at = b * dp + a * W;
+            S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = low[a][b];
+        }
+        let at = (W + b) * dp + W;
+        S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = high[b];
+    }
+}
+
+/// Where a pass of [`dense_pass`] works: row length `dp`, `count` rows of `z`, column
+/// register `cr`, first row register `rg`.
+#[derive(Clone, Copy)]
+struct Pass {
+    dp: usize,
+    count: usize,
+    cr: usize,
+    rg: usize,
+}
+
+/// One pass over a group of samples' rows of `z`: `NR` row registers from `rg` x the `W`
+/// columns of register `cr` (see [`full_block`]), the accumulators taken from and returned to
+/// the dense matrix; the column values are broadcast from memory (a load each, no shuffle).
+#[inline(always)]
+fn dense_pass<S: Simd, const NR: usize, const W: usize>(
+    simd: S,
+    at: Pass,
+    z: &[f64],
+    r: &[f64],
+    dense: &mut [f64],
+) {
+    let Pass { dp, count, cr, rg } = at;
+    debug_assert_eq!(W, size_of::<S::f64s>() / 8);
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[zero; W]; NR];
+    for b in 0..W {
+        for a in 0..NR {
+            let at = (cr * W + b) * dp + (rg + a) * W;
+            acc[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
+        }
+    }
+    for n in 0..count {
+        let row = &z[n * dp..(n + 1) * dp];
+        let (zv, _) = S::as_simd_f64s(row);
+        let rv = simd.splat_f64s(r[n]);
+        let mut q = [zero; NR];
+        for a in 0..NR {
+            q[a] = simd.mul_f64s(rv, zv[rg + a]);
+        }
+        let columns = &row[cr * W..cr * W + W];
+        for b in 0..W {
+            let zb = simd.splat_f64s(columns[b]);
+            for a in 0..NR {
+                acc[a][b] = simd.mul_add_e_f64s(q[a], zb, acc[a][b]);
             }
         }
     }
-    for (a, accs) in acc.iter().enumerate() {
-        let base = 1 + row_start(i0 + a) + j0;
-        for (b, v) in accs.iter().enumerate() {
-            store_slot::<S>(values, base + b, *v);
+    for b in 0..W {
+        for a in 0..NR {
+            let at = (cr * W + b) * dp + (rg + a) * W;
+            S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = acc[a][b];
         }
     }
 }
@@ -629,15 +705,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    #[test]
-    fn packed_rows_start_where_the_previous_one_ends() {
-        let mut start = 0;
-        for i in 0..41 {
-            assert_eq!(row_start(i), start, "row {i}");
-            start += (i + 1).next_multiple_of(4);
         }
     }
 }
