@@ -3,7 +3,7 @@
 //! machine; see docs/PERFORMANCE.md).
 //!
 //! ```sh
-//! cargo run --release -p gmm-bench --example kernels -- [--isa avx2] [--repeats 15]
+//! cargo run --release -p gmm-bench --example kernels -- [--isa avx2] [--repeats 15] [--case diag-f64]
 //! ```
 //!
 //! On a 1-thread pool, per case (diag/full x f64/f32), the median over the repeats of: a pass
@@ -83,11 +83,21 @@ fn main() -> Result<(), gmm_core::Error> {
         "| case | block loads | +densities | +lse | score_samples | e_step | ≈ stats | score / e_step |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let only = value("--case").cloned();
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     pool.install(|| -> Result<(), gmm_core::Error> {
-        case("diag-f64", &w.start_diag, w.x.samples(), repeats);
-        case("full-f64", &w.start_full, w.x.samples(), repeats);
-        case("diag-f32", &w.start_diag.cast::<f32>()?, x32.samples(), repeats);
-        case("full-f32", &w.start_full.cast::<f32>()?, x32.samples(), repeats);
+        if wanted("diag-f64") {
+            case("diag-f64", &w.start_diag, w.x.samples(), repeats);
+        }
+        if wanted("full-f64") {
+            case("full-f64", &w.start_full, w.x.samples(), repeats);
+        }
+        if wanted("diag-f32") {
+            case("diag-f32", &w.start_diag.cast::<f32>()?, x32.samples(), repeats);
+        }
+        if wanted("full-f32") {
+            case("full-f32", &w.start_full.cast::<f32>()?, x32.samples(), repeats);
+        }
         Ok(())
     })
 }

@@ -45,6 +45,8 @@ pub struct CholeskyKernel<'a, T> {
     pub log_norms: &'a [T],
     /// Scratch for `m_k = U_kᵀ μ_k` (at least `round_up(d, 4)` values).
     pub folded: &'a mut [T],
+    /// The same in `f64` (at least `round_up(d, 4)` values).
+    pub folded_f64: &'a mut [f64],
     /// `k x BLOCK_ROWS` output.
     pub out: &'a mut [T],
     /// Samples in the block (`<= BLOCK_ROWS`): only the registers holding them are computed.
@@ -74,11 +76,18 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             } else {
                 &self.factors[c * d * width..(c + 1) * d * width]
             };
-            // m = Uᵀ μ in f64, rounded once; the padded columns of U are zero, so is m there.
-            for (j, m) in folded.iter_mut().enumerate() {
-                let sum: f64 =
-                    (0..d.min(j + 1)).map(|i| u[i * width + j].to_f64() * mean[i].to_f64()).sum();
-                *m = T::from_f64(sum);
+            // m = Uᵀ μ in f64, rounded once (each m_j summed over i in order, row by row of U so
+            // the j are independent); the padded columns of U are zero, so is m there.
+            let sums = &mut self.folded_f64[..width];
+            sums.fill(0.0);
+            for (i, mu) in mean.iter().enumerate() {
+                let mu = mu.to_f64();
+                for (m, &v) in sums[i..].iter_mut().zip(&u[i * width + i..(i + 1) * width]) {
+                    *m += v.to_f64() * mu;
+                }
+            }
+            for (m, &v) in folded.iter_mut().zip(sums.iter()) {
+                *m = T::from_f64(v);
             }
             let folded = &*folded;
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);

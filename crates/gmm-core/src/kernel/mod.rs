@@ -103,6 +103,8 @@ pub struct BlockScratch<T> {
     pub log_likelihood: AlignedVec<T>,
     /// Kernel scratch (the full and tied kernels' `Uᵀ μ`).
     folded: AlignedVec<T>,
+    /// The same in `f64`.
+    folded_f64: Vec<f64>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
 }
@@ -121,6 +123,7 @@ impl<T: Real> BlockScratch<T> {
             log_density: AlignedVec::new(T::ZERO, n_components * BLOCK_ROWS),
             log_likelihood: AlignedVec::new(T::ZERO, BLOCK_ROWS),
             folded: AlignedVec::new(T::ZERO, n_features.next_multiple_of(4)),
+            folded_f64: vec![0.0; n_features.next_multiple_of(4)],
             len: 0,
         }
     }
@@ -237,6 +240,7 @@ pub fn log_densities<T: Real>(
             constants,
             log_norms: model.log_normalisers(),
             folded: &mut scratch.folded,
+            folded_f64: &mut scratch.folded_f64,
             out: &mut scratch.log_density,
             rows: scratch.len,
         }),
