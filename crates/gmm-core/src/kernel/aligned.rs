@@ -89,7 +89,7 @@ mod tests {
             }
             let b = a.clone();
             // (An empty buffer has no element to align.)
-            assert!(len == 0 || b.as_ptr() as usize % ALIGN == 0);
+            assert!(len == 0 || (b.as_ptr() as usize).is_multiple_of(ALIGN));
             assert_eq!(a, b);
             let c = AlignedVec::new(0.0f32, len);
             assert_eq!(c.as_ptr() as usize % ALIGN, 0);

@@ -187,8 +187,8 @@ fn shift_right_20<S: Simd>(simd: S, v: S::u64s) -> S::u64s {
 #[inline(always)]
 pub fn ln_f32s<S: Simd>(simd: S, x: S::f32s) -> S::f32s {
     const LG: [f32; 4] = [0.666_666_6, 0.400_009_72, 0.284_987_87, 0.242_790_79];
-    const LN2_HI: f32 = 6.931_381_2e-1;
-    const LN2_LO: f32 = 9.058_000_6e-6;
+    const LN2_HI: f32 = f32::from_bits(0x3F31_7180); // 6.931_381_2e-1
+    const LN2_LO: f32 = f32::from_bits(0x3717_F7D1); // 9.058_000_6e-6
     let bits = simd.transmute_u32s_f32s(x);
     let field = simd.and_u32s(bits, simd.splat_u32s(0x7F80_0000));
     let moved = simd.wrapping_dyn_shr_u32s(field, simd.splat_u32s(23));

@@ -23,31 +23,45 @@
 //! For full covariances the first moments come out of the same products: with the augmented
 //! `z = (t, 1)`, `Σ r z zᵀ` holds `S` in its leading `d x d` block and `F` in its last row.
 //!
+//! ## Why not raw moments
+//!
+//! A prototype for issue 14 accumulated raw moments of `(x, 1)` and re-shifted them at the end
+//! of a leaf; it agreed to ~2e-16 relative on the headline data, whose components sit near the
+//! origin against their spread. In general the re-shift `S = Σ r x xᵀ - s Fᵀ - F sᵀ - N s sᵀ`
+//! loses `(|s| / σ)²` in relative precision (speech features such as MFCC c0 have `|μ| / σ` of
+//! 10-100: 2-4 digits), so the kernels keep forming `x - s` per sample. The cost is one
+//! subtraction per value of `z` per sample and component, against `(d + 1) / 2` FMAs that use it.
+//!
 //! # Current implementation
 //!
-//! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). Sums are kept **in SIMD
-//! lanes across blocks** in a [`LaneMoments`] (a leaf of a pass owns one): every statistic has
-//! a register-wide vector of partial sums (stored in a slot of [`MAX_LANES`] values, whatever
-//! the register width), blocks add into the lanes, and [`LaneMoments::flush`] sums the lanes
-//! (in lane order) into the caller's `f64` statistics once per leaf. So no horizontal
-//! reduction runs per block, and the order of every sum depends only on which blocks the leaf
-//! holds — never on the thread count.
+//! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). A leaf of a pass owns a
+//! [`LaneMoments`]: blocks add into it, and [`LaneMoments::flush`] adds it into the caller's
+//! `f64` statistics once per leaf (in a fixed order). What a leaf's sums depend on is which
+//! blocks it holds — never the thread count.
 //!
-//! * Diagonal: per component and group of 4 dimensions, 8 accumulators (`F_j`, `S_j`) are
-//!   loaded from the lanes, the block's registers of samples stream through them
-//!   (`t = x - s`, `q = r t`, `F += q`, `S += q t`: 8 independent chains; `r` is loaded once
-//!   per register for 4 dimensions) and they are stored back. A short last register reads
-//!   zero-padded copies, so samples past `len` add exactly nothing.
-//! * Full: the block is cut into chunks of samples small enough that `t` and `q = r t` for
-//!   all `d + 1` rows of `z` fit in L1 (80 samples for `d = 15`); per chunk, every tile of the
-//!   lower triangle of `Σ q zᵀ` — 4 x 4 tiles on AVX-512 (16 accumulators, 8 loads per 16
-//!   FMAs), 2 x 4 on AVX2 and scalar (16 registers) — loads its accumulators from the lanes,
-//!   runs the chunk's registers and stores them back.
+//! * **Diagonal** — SIMD lanes over samples. Per component and group of 4 dimensions, 8
+//!   vector accumulators (`F_j`, `S_j`, lane by lane) are loaded from the component's lane
+//!   slots, the block's registers of samples stream through them (`t = x - s`, `q = r t`,
+//!   `F += q`, `S += q t`: 8 independent chains; `r` is loaded once per register for 4
+//!   dimensions) and they are stored back. The lanes are summed (in lane order) only at the
+//!   flush, so no horizontal reduction runs per block. A short last register reads zero-padded
+//!   copies, so samples past `len` add exactly nothing.
+//! * **Full** — SIMD lanes over *dimensions*, which needs no horizontal reduction at all. The
+//!   block is copied once into a row-major `x_n` with the augmented 1 and zero padding (`D`
+//!   values per row: `d + 1` rounded up to 8). Per component, for groups of 64 samples,
+//!   `z_n = x_n - s` is formed row by row (one subtraction per register); then, for each
+//!   column register `cr` of `z` and up to 3 row registers from it, one pass over the group
+//!   does `acc[a][c] += (r_n z_n[row register a]) z_n[cr W + c]` with the column values
+//!   broadcast *from memory* (a load each, no shuffle competing with the FMAs) — `3 x W`
+//!   accumulators. For `d < 16` on AVX-512 (`D = 16`, two registers) the whole lower triangle
+//!   is one pass with 24 accumulators: per sample 2 multiplies, 16 broadcast loads and 24
+//!   FMAs. The accumulators are loaded from and stored back to the leaf's dense `D x D` matrix
+//!   (column-major, finished sums), whose last data row holds `F` (column `d` of `z` is 1).
 //! * A component whose responsibilities in the block are all exactly zero is skipped (it would
 //!   add exactly nothing).
 //!
-//! [`accumulate_moments`] is the one-block form (its own lanes, flushed at once) for callers
-//! outside a pass.
+//! [`accumulate_moments`] is the one-block form (its own sums, flushed at once) for callers
+//! outside a pass. Memory per leaf: `k (2d + 1) 8` values (diagonal) or `k (8 + D²)` (full).
 
 use pulp::{Simd, WithSimd};
 
