@@ -23,9 +23,10 @@
 //! a caller-supplied `fill` leaves the block's responsibilities `r_nk` (component-major) and
 //! per-sample log-likelihoods in its [`BlockScratch`]; the block is then folded into the
 //! leaf's statistics at once (gmm-core's moment kernel), so responsibilities for all `n`
-//! samples never exist in memory. The moment kernel keeps each leaf's sums in SIMD lanes
-//! ([`LaneMoments`], one per leaf, made at its first block) and the leaf's lanes are summed
-//! into its [`SuffStats`] when the leaf is merged (or the pass ends). For `f64` data the
+//! samples never exist in memory. The moment kernel keeps each leaf's sums in its own form
+//! ([`LaneMoments`]: SIMD lanes for diagonal moments, a dense `(d+1) x (d+1)` matrix for full
+//! ones; one per leaf, made at its first block), added into the leaf's [`SuffStats`] when the
+//! leaf is merged (or the pass ends). For `f64` data the
 //! kernel reads the block and its responsibilities where the block pass left them (no copy;
 //! sample weights are multiplied into a copy of the responsibilities); `f32` blocks are
 //! converted to `f64` once per block. Leaves of blocks are reduced by a fixed tree, so results
