@@ -11,7 +11,10 @@
 //! * [`reference_mean_log_likelihood`] — scikit-learn's mean log-likelihood after each EM
 //!   iteration from the same start, the headline fixture's accuracy reference;
 //! * [`matrix_to_f32`] / [`Workload::x_f32`] / [`Workload::start_f32`] — the same workload in
-//!   single precision.
+//!   single precision;
+//! * [`roofline`] — the machine's measured peaks and the per-stage bound of a headline
+//!   iteration (`gmm-roofline`; `gmm-headline` prints its ratio to it);
+//! * [`force_isa`] — the `--isa avx2|avx512|scalar` flag of the runners.
 //!
 //! ## Running
 //!
@@ -21,6 +24,7 @@
 //! cargo run --release -p gmm-bench --bin gmm-headline              # Markdown table
 //! cargo run --release -p gmm-bench --bin gmm-headline -- --json    # JSON lines
 //! cargo run --release -p gmm-bench --bin gmm-scaling               # em_step vs n, k, d
+//! cargo run --release -p gmm-bench --bin gmm-roofline -- --isa avx2 # peaks and bounds
 //! ```
 //!
 //! ```
@@ -37,6 +41,32 @@
 use std::path::{Path, PathBuf};
 
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Matrix, Result};
+
+pub mod roofline;
+
+/// Pins every kernel of the process to the instruction set `name` (`avx512`, `avx2` or
+/// `scalar`; `None`: the best the machine has) and returns the one in force.
+///
+/// # Errors
+/// `InvalidConfig` for an unknown name or one this machine lacks.
+pub fn force_isa(name: Option<&str>) -> Result<gmm_core::isa::Isa> {
+    use gmm_core::isa;
+    if let Some(name) = name {
+        let wanted = isa::Isa::parse(name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidConfig,
+                format!("unknown instruction set {name:?}: use avx512, avx2 or scalar"),
+            )
+        })?;
+        if !isa::force_global(Some(wanted)) {
+            return Err(Error::new(
+                ErrorKind::InvalidConfig,
+                format!("this machine cannot run {name} (it has {:?})", isa::available()),
+            ));
+        }
+    }
+    Ok(isa::current())
+}
 
 /// Name of the headline data file inside a fixture folder.
 pub const HEADLINE_DATA: &str = "headline.npy";

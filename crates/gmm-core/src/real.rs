@@ -54,6 +54,8 @@ pub trait Real:
     fn exp(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
+    /// `x` itself when `Self` is `f64` (so `f64` data need no copy), `None` for `f32`.
+    fn as_f64_slice(x: &[Self]) -> Option<&[f64]>;
 
     /// Number of lanes of `V<S>`.
     fn lanes<S: Simd>() -> usize;
@@ -80,6 +82,8 @@ pub trait Real:
     /// Lane-wise `e^x` ([`crate::kernel::exp`]: inputs below the type's underflow limit,
     /// `-∞` included, give 0).
     fn simd_exp<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
+    /// Lane-wise `ln x` for positive normal `x` ([`crate::kernel::exp`], at most 1 ulp).
+    fn simd_ln<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S>;
     /// `true` when some lane of `a` is greater than the same lane of `b`.
     fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool;
     /// `true` when some lane of `a` is greater than or equal to the same lane of `b`.
@@ -106,7 +110,8 @@ macro_rules! impl_real {
     ($t:ident, $v:ident, $name:literal,
      $as_simd:ident, $as_mut_simd:ident, $splat:ident, $add:ident, $sub:ident, $mul:ident,
      $mul_add:ident, $div:ident, $max:ident, $min:ident, $lanes:ident, $exp:ident,
-     $greater:ident, $at_least:ident, $first_true:ident, $select:ident) => {
+     $greater:ident, $at_least:ident, $first_true:ident, $select:ident, $f64_view:ident,
+     $ln:ident) => {
         impl Real for $t {
             type V<S: Simd> = S::$v;
             const ZERO: Self = 0.0;
@@ -132,6 +137,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn ln(self) -> Self {
                 $t::ln(self)
+            }
+            #[inline(always)]
+            fn as_f64_slice(x: &[Self]) -> Option<&[f64]> {
+                $f64_view(x)
             }
             #[inline(always)]
             fn lanes<S: Simd>() -> usize {
@@ -187,6 +196,10 @@ macro_rules! impl_real {
                 crate::kernel::exp::$exp(simd, x)
             }
             #[inline(always)]
+            fn simd_ln<S: Simd>(simd: S, x: Self::V<S>) -> Self::V<S> {
+                crate::kernel::exp::$ln(simd, x)
+            }
+            #[inline(always)]
             fn simd_any_greater<S: Simd>(simd: S, a: Self::V<S>, b: Self::V<S>) -> bool {
                 let m = simd.$greater(a, b);
                 any_lane(simd.$select(m, simd.$splat(1.0), simd.$splat(0.0)), || {
@@ -215,6 +228,16 @@ macro_rules! impl_real {
     };
 }
 
+/// `f64` data as they are.
+fn f64_view_of_f64(x: &[f64]) -> Option<&[f64]> {
+    Some(x)
+}
+
+/// `f32` data have no `f64` view.
+fn f64_view_of_f32(_: &[f32]) -> Option<&[f64]> {
+    None
+}
+
 impl_real!(
     f32,
     f32s,
@@ -234,7 +257,9 @@ impl_real!(
     greater_than_f32s,
     greater_than_or_equal_f32s,
     first_true_m32s,
-    select_f32s
+    select_f32s,
+    f64_view_of_f32,
+    ln_f32s
 );
 impl_real!(
     f64,
@@ -255,7 +280,9 @@ impl_real!(
     greater_than_f64s,
     greater_than_or_equal_f64s,
     first_true_m64s,
-    select_f64s
+    select_f64s,
+    f64_view_of_f64,
+    ln_f64s
 );
 
 #[cfg(test)]

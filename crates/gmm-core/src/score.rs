@@ -53,15 +53,19 @@ impl<T: Real> GaussianMixture<T> {
         self.check_samples(x)?;
         let mut out = vec![T::ZERO; x.n_samples()];
         let (d, k) = (self.n_features(), self.n_components());
-        out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each_init(
-            || BlockScratch::new(d, k),
-            |scratch, (block, out)| {
-                scratch.load(x, block);
-                log_densities(self, scratch, true);
-                log_likelihoods_and_responsibilities(k, scratch, false);
-                out.copy_from_slice(&scratch.log_likelihood[..out.len()]);
-            },
-        );
+        // The block scratch is kept per thread (no allocation per rayon split).
+        out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each(|(block, out)| {
+            crate::scratch::with_cached(
+                |s: &BlockScratch<T>| s.fits(d, k),
+                || BlockScratch::new(d, k),
+                |scratch| {
+                    scratch.load(x, block);
+                    log_densities(self, scratch, true);
+                    log_likelihoods_and_responsibilities(k, scratch, false);
+                    out.copy_from_slice(&scratch.log_likelihood[..out.len()]);
+                },
+            )
+        });
         Ok(out)
     }
 

@@ -23,9 +23,18 @@
 //! a caller-supplied `fill` leaves the block's responsibilities `r_nk` (component-major) and
 //! per-sample log-likelihoods in its [`BlockScratch`]; the block is then folded into the
 //! leaf's statistics at once (gmm-core's moment kernel), so responsibilities for all `n`
-//! samples never exist in memory. Leaves of blocks are reduced by a fixed tree, so results
-//! are bit-identical for any number of threads. Memory beyond the data is `O(threads x (block x k + k x d²))`.
+//! samples never exist in memory. The moment kernel sums a block in its own form
+//! ([`LaneMoments`]: SIMD lanes for diagonal moments, a dense `(d+1) x (d+1)` matrix for full
+//! ones; one per thread), added into the leaf's [`SuffStats`] after every block: one addition
+//! per block and statistic, so a leaf split between the parts of a sharded pass is refolded
+//! from its blocks' values with the same bits (see `gmm_core::par::BlockGrid`). For `f64` data the
+//! kernel reads the block and its responsibilities where the block pass left them (no copy;
+//! sample weights are multiplied into a copy of the responsibilities); `f32` blocks are
+//! converted to `f64` once per block. Leaves of blocks are reduced by a fixed tree, so results
+//! are bit-identical for any number of threads. Memory beyond the data is
+//! `O(threads x (block x k + k x d² x lanes))`.
 
+use gmm_core::kernel::moments::{LaneMoments, MomentBlock, MomentScratch, MomentSums};
 use gmm_core::kernel::{
     BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
@@ -35,22 +44,23 @@ use gmm_core::{GaussianMixture, Real, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::stats::{MomentLayout, SuffStats};
 
-/// A pass's scratch beside the kernel's: `f64` copies of the block and its weighted
-/// responsibilities, and the moment kernel's buffers.
+/// A pass's scratch beside the kernel's: `f64` copies of the block (`f32` data) and of its
+/// weighted responsibilities (`f32` data or sample weights), and the moment kernel's buffers
+/// and lanes (one set per thread, flushed after every block).
 struct StatsScratch {
     xt: Vec<f64>,
     rw: Vec<f64>,
-    centred: Vec<f64>,
-    weighted: Vec<f64>,
+    moments: MomentScratch,
+    lanes: LaneMoments,
 }
 
 impl StatsScratch {
-    fn new(d: usize, k: usize) -> Self {
+    fn new(full: bool, d: usize, k: usize) -> Self {
         Self {
             xt: vec![0.0; d * BLOCK_ROWS],
             rw: vec![0.0; k * BLOCK_ROWS],
-            centred: vec![0.0; d * BLOCK_ROWS],
-            weighted: vec![0.0; d * BLOCK_ROWS],
+            moments: MomentScratch::new(d),
+            lanes: LaneMoments::new(full, k, d),
         }
     }
 }
@@ -109,46 +119,69 @@ where
 {
     let (d, k) = (shift.len() / pass.n_components().max(1), pass.n_components());
     let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
+    let full = layout == MomentLayout::Full;
     pass.run_piece_with(
         grid,
         piece,
-        || StatsScratch::new(d, k),
-        |_| true,
+        || StatsScratch::new(full, d, k),
+        |s: &StatsScratch| s.lanes.fits(full, k, d),
         empty,
         |stats, block_scratch, s, block| {
             fill(block_scratch, block);
             let len = block_scratch.len;
             let weights = sample_weights.map(|w| &w[pass.block_rows(block)]);
-            // The block's own rows only (accumulate_block reads no more).
-            for (dst, src) in
-                s.xt.chunks_exact_mut(BLOCK_ROWS).zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
-            {
-                for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
-                    *dst = src.to_f64();
-                }
-            }
-            for c in 0..k {
-                let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                match weights {
-                    Some(w) => {
-                        for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
-                            *o = r.to_f64() * w;
-                        }
-                    }
-                    None => {
-                        for (o, r) in rw.iter_mut().zip(r) {
-                            *o = r.to_f64();
-                        }
-                    }
-                }
-            }
-            // One addition per block into the leaf's sums (here and in the moment kernel):
-            // what lets a leaf split between parts be refolded from its blocks' values.
+            // One addition per block into the leaf's sums (here and in the lanes' flush
+            // below): what lets a leaf split between parts be refolded from its blocks' values.
             let (ll, weight) = block_scratch.log_likelihood_sums(weights);
             stats.log_likelihood += ll;
             stats.total_weight += weight;
-            stats.accumulate_block(&s.xt, &s.rw, BLOCK_ROWS, len, &mut s.centred, &mut s.weighted);
+            // f64 blocks are read in place; f32 ones converted (the block's own rows only:
+            // the kernel reads no more).
+            let xt: &[f64] = match T::as_f64_slice(&block_scratch.xt) {
+                Some(xt) => xt,
+                None => {
+                    for (dst, src) in
+                        s.xt.chunks_exact_mut(BLOCK_ROWS)
+                            .zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
+                    {
+                        for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
+                            *dst = src.to_f64();
+                        }
+                    }
+                    &s.xt
+                }
+            };
+            let rw: &[f64] = match (weights, T::as_f64_slice(&block_scratch.log_density)) {
+                (None, Some(r)) => r,
+                _ => {
+                    for c in 0..k {
+                        let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                        let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
+                        match weights {
+                            Some(w) => {
+                                for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
+                                    *o = r.to_f64() * w;
+                                }
+                            }
+                            None => {
+                                for (o, r) in rw.iter_mut().zip(r) {
+                                    *o = r.to_f64();
+                                }
+                            }
+                        }
+                    }
+                    &s.rw
+                }
+            };
+            let block = MomentBlock { xt, rw, stride: BLOCK_ROWS, len };
+            s.lanes.add_block(&stats.shift, block, &mut s.moments);
+            s.lanes.flush(MomentSums {
+                full,
+                shift: &stats.shift,
+                counts: &mut stats.counts,
+                first: &mut stats.first,
+                second: &mut stats.second,
+            });
         },
         |mut a, b| {
             a.add(&b);

@@ -13,10 +13,17 @@
 //! * the final mean log-likelihood per sample, and its relative difference
 //!   `(ours - sklearn) / |sklearn|` from scikit-learn's value after the same number of
 //!   iterations (`headline_reference.json`, `<type>.mean_log_likelihood_after_iteration`;
-//!   the f32 cases are compared with the f64 reference).
+//!   the f32 cases are compared with the f64 reference);
+//! * the machine's bound per iteration for the case, measured in the same run before the fits
+//!   (`gmm_bench::roofline`: FMA peaks, `exp` throughput and read bandwidth on `--threads`
+//!   threads and the instruction set in force, summed stage by stage), and the ratio of the
+//!   median to it.
+//!
+//! `--isa avx2` (or `avx512`, `scalar`) pins the kernels and the probes to one instruction set.
 //!
 //! ```text
 //! cargo run --release -p gmm-bench --bin gmm-headline -- --repeats 5 --threads 2
+//! cargo run --release -p gmm-bench --bin gmm-headline -- --repeats 5 --isa avx2
 //! ```
 //!
 //! Errors (a missing fixture, bad arguments) print one line and exit with status 1.
@@ -27,6 +34,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use gmm_bench::median;
+use gmm_bench::roofline::{Bound, Peaks};
 use gmm_bench::{Workload, headline_dir, reference_mean_log_likelihood};
 use gmm_core::{CovarianceType, Error, ErrorKind, GaussianMixture, Real, Result, Samples};
 use gmm_em::{EmConfig, FitOptions};
@@ -55,6 +63,10 @@ struct Args {
     /// Print one JSON object per case instead of a Markdown table.
     #[arg(long)]
     json: bool,
+    /// Instruction set of every kernel: avx512, avx2 or scalar [default: the best the machine
+    /// has].
+    #[arg(long)]
+    isa: Option<String>,
 }
 
 /// The four cases, in the order they run and print.
@@ -105,6 +117,7 @@ fn run(args: &Args) -> Result<()> {
             ));
         }
     }
+    let isa = gmm_bench::force_isa(args.isa.as_deref())?;
     let dir = args.fixture.clone().unwrap_or_else(headline_dir);
     let workload = Workload::from_fixture(&dir).map_err(|e| {
         e.context(format!("cannot load the headline fixture from {}", dir.display()))
@@ -115,6 +128,8 @@ fn run(args: &Args) -> Result<()> {
         Error::new(ErrorKind::InvalidConfig, format!("cannot start {threads} threads: {e}"))
     })?;
     let iterations = args.iterations as usize;
+    let (n, d, k) = (workload.x.n_rows(), workload.x.n_cols(), workload.n_components());
+    let peaks = Peaks::measure(threads, n * d * 8);
     if !args.json {
         println!(
             "Headline EM: n = {}, d = {}, k = {}, {iterations} iterations (tol 0, shared start), \
@@ -126,10 +141,21 @@ fn run(args: &Args) -> Result<()> {
             args.repeats
         );
         println!(
-            "| case | median ms/iter | min ms/iter | max ms/iter | final mean log-lik | \
-             sklearn | rel. diff |"
+            "Instruction set {}; peaks measured in this run on {threads} threads: f64 {:.1} \
+             GFLOP/s, f32 {:.1} GFLOP/s, exp f64 {:.2}/ns, exp f32 {:.2}/ns, read {:.1} GB/s \
+             (bound = sum of the stage bounds, see gmm_bench::roofline).\n",
+            isa.as_str(),
+            peaks.f64_n,
+            peaks.f32_n,
+            peaks.exp_f64_n,
+            peaks.exp_f32_n,
+            peaks.read_gbs
         );
-        println!("|---|---:|---:|---:|---:|---:|---:|");
+        println!(
+            "| case | median ms/iter | min ms/iter | max ms/iter | bound ms/iter | median / \
+             bound | final mean log-lik | sklearn | rel. diff |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     }
     for (case, covariance_type, single) in CASES {
         if !args.cases.is_empty() && !args.cases.iter().any(|c| c == case) {
@@ -140,16 +166,18 @@ fn run(args: &Args) -> Result<()> {
         let start = workload.start(covariance_type).ok_or_else(|| {
             Error::new(ErrorKind::InvalidConfig, format!("no {covariance_type} start model"))
         })?;
-        let result = if single {
+        let (result, bound) = if single {
             let start = start.cast::<f32>()?;
-            pool.install(|| time_case(case, x32.samples(), &start, args, reference))?
+            let bound = Bound::headline::<f32>(&peaks, covariance_type, n, d, k, iterations);
+            (pool.install(|| time_case(case, x32.samples(), &start, args, reference))?, bound)
         } else {
-            pool.install(|| time_case(case, workload.x.samples(), start, args, reference))?
+            let bound = Bound::headline::<f64>(&peaks, covariance_type, n, d, k, iterations);
+            (pool.install(|| time_case(case, workload.x.samples(), start, args, reference))?, bound)
         };
         if args.json {
-            print_json(&result, &workload, args);
+            print_json(&result, &workload, args, &bound, isa.as_str());
         } else {
-            print_row(&result);
+            print_row(&result, &bound);
         }
     }
     Ok(())
@@ -189,23 +217,25 @@ fn time_case<T: Real>(
     })
 }
 
-fn print_row(r: &CaseResult) {
+fn print_row(r: &CaseResult, bound: &Bound) {
     let ms = r.ms_per_iteration();
     let (reference, diff) = match (r.reference, r.relative_difference()) {
         (Some(reference), Some(diff)) => (format!("{reference:.10}"), format!("{diff:.2e}")),
         _ => ("—".to_string(), "—".to_string()),
     };
     println!(
-        "| {} | {:.1} | {:.1} | {:.1} | {:.10} | {reference} | {diff} |",
+        "| {} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2}x | {:.10} | {reference} | {diff} |",
         r.case,
         median(&ms),
         ms[0],
         ms[ms.len() - 1],
+        bound.total_ms(),
+        median(&ms) / bound.total_ms(),
         r.final_log_likelihood,
     );
 }
 
-fn print_json(r: &CaseResult, w: &Workload, args: &Args) {
+fn print_json(r: &CaseResult, w: &Workload, args: &Args, bound: &Bound, isa: &str) {
     let ms = r.ms_per_iteration();
     let value = serde_json::json!({
         "case": r.case,
@@ -224,6 +254,9 @@ fn print_json(r: &CaseResult, w: &Workload, args: &Args) {
         "final_mean_log_likelihood": r.final_log_likelihood,
         "sklearn_mean_log_likelihood": r.reference,
         "relative_difference": r.relative_difference(),
+        "isa": isa,
+        "bound_ms_per_iteration": bound.total_ms(),
+        "median_over_bound": median(&ms) / bound.total_ms(),
     });
     println!("{value}");
 }

@@ -1,15 +1,27 @@
 //! The full-covariance kernel: `ℓ_nk = log w_k + c_k - ½ ‖U_kᵀ (x_n - μ_k)‖²`, with `U_k` the
 //! upper-triangular precision Cholesky factor (scikit-learn's `precisions_cholesky_`).
 //!
-//! Per component the block is centred once (`c_i = x_i - μ_ki`, SIMD over samples), then the
-//! triangular product `y_j = Σ_{i≤j} U_ij c_i` is built in register tiles of 4 output
-//! dimensions x 2 registers of samples: each step loads 2 registers of `c_i` and broadcasts 4
-//! entries of `U` for 8 independent FMAs (the factor rows are padded with zeros to a multiple
+//! # The maths
+//!
+//! `y = U_kᵀ (x - μ_k) = U_kᵀ x - m_k` with `m_k = U_kᵀ μ_k`, computed once per component (in
+//! `f64`, rounded once to the model's precision). So the mean is folded into the start value
+//! of every output: `y_j = -m_kj + Σ_{i≤j} U_ij x_i`, and the block is read as it is, with no
+//! centred copy per component. This is scikit-learn's own form (`X @ U - μ @ U`); it loses
+//! `ε |x| / σ` relative in `y` when the data sit far from the origin against their spread,
+//! against `ε` for the centred form — for the log-density that is an absolute error of about
+//! `ε ‖y‖² |x| / σ`, far below anything the log-sum-exp or the statistics can see (the
+//! statistics themselves stay shifted, see `moments`).
+//!
+//! # Current implementation
+//!
+//! The triangular product is built in register tiles of 4 output dimensions x `N` registers of
+//! samples (`N = 3` on AVX-512, where 32 registers hold 12 accumulators, 3 sample registers and
+//! a broadcast; `N = 2` on AVX2): each step loads `N` registers of `x_i` and broadcasts 4
+//! entries of `U` for `4N` independent FMAs (the factor rows are padded with zeros to a multiple
 //! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
 //! accumulator. That is about `d(d+5)/2` FMAs per sample and component against the minimum
-//! `d(d+1)/2`, in exchange for 8 independent chains and 0.75 loads per FMA. Tied models pass
-//! one factor for every component. Only the registers that hold the block's `rows` samples are
-//! computed; the rest of `out` is left as it was.
+//! `d(d+1)/2`. Tied models pass one factor for every component. Only the registers that hold
+//! the block's `rows` samples are computed; the rest of `out` is left as it was.
 
 use pulp::{Simd, WithSimd};
 
@@ -31,8 +43,10 @@ pub struct CholeskyKernel<'a, T> {
     pub constants: &'a [T],
     /// `-½ d log 2π + log det U_k`.
     pub log_norms: &'a [T],
-    /// Scratch for the centred block, `d x BLOCK_ROWS`.
-    pub centred: &'a mut [T],
+    /// Scratch for `m_k = U_kᵀ μ_k` (at least `round_up(d, 4)` values).
+    pub folded: &'a mut [T],
+    /// The same in `f64` (at least `round_up(d, 4)` values).
+    pub folded_f64: &'a mut [f64],
     /// `k x BLOCK_ROWS` output.
     pub out: &'a mut [T],
     /// Samples in the block (`<= BLOCK_ROWS`): only the registers holding them are computed.
@@ -53,8 +67,8 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
         let active = self.rows.min(BLOCK_ROWS).div_ceil(lanes);
         let shared = self.factors.len() == d * width;
         let (xt, _) = T::as_simd::<S>(self.xt);
-        let (centred, _) = T::as_mut_simd::<S>(self.centred);
         let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
+        let folded = &mut self.folded[..width];
         for (c, out) in self.out.chunks_exact_mut(BLOCK_ROWS).enumerate() {
             let mean = &self.means[c * d..(c + 1) * d];
             let u = if shared {
@@ -62,37 +76,56 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             } else {
                 &self.factors[c * d * width..(c + 1) * d * width]
             };
-            for j in 0..d {
-                let mu = T::simd_splat(simd, mean[j]);
-                for r in 0..active {
-                    centred[j * regs + r] = T::simd_sub(simd, xt[j * regs + r], mu);
+            // m = Uᵀ μ in f64, rounded once (each m_j summed over i in order, row by row of U so
+            // the j are independent); the padded columns of U are zero, so is m there.
+            let sums = &mut self.folded_f64[..width];
+            sums.fill(0.0);
+            for (i, mu) in mean.iter().enumerate() {
+                let mu = mu.to_f64();
+                for (m, &v) in sums[i..].iter_mut().zip(&u[i * width + i..(i + 1) * width]) {
+                    *m += v.to_f64() * mu;
                 }
             }
+            for (m, &v) in folded.iter_mut().zip(sums.iter()) {
+                *m = T::from_f64(v);
+            }
+            let folded = &*folded;
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
             let mut r = 0;
+            if lanes * size_of::<T>() >= 64 {
+                while r + 3 <= active {
+                    let a = squared_norms::<T, S, 3>(simd, xt, regs, r, u, folded, d, width);
+                    for n in 0..3 {
+                        out[r + n] = T::simd_mul_add(simd, a[n], minus_half, constant);
+                    }
+                    r += 3;
+                }
+            }
             while r + 2 <= active {
-                let [a0, a1] = squared_norms::<T, S, 2>(simd, centred, regs, r, u, d, width);
+                let [a0, a1] = squared_norms::<T, S, 2>(simd, xt, regs, r, u, folded, d, width);
                 out[r] = T::simd_mul_add(simd, a0, minus_half, constant);
                 out[r + 1] = T::simd_mul_add(simd, a1, minus_half, constant);
                 r += 2;
             }
             if r < active {
-                let [a] = squared_norms::<T, S, 1>(simd, centred, regs, r, u, d, width);
+                let [a] = squared_norms::<T, S, 1>(simd, xt, regs, r, u, folded, d, width);
                 out[r] = T::simd_mul_add(simd, a, minus_half, constant);
             }
         }
     }
 }
 
-/// `‖Uᵀ c‖²` for `N` registers of samples starting at register `r`, in tiles of 4 columns.
+/// `‖Uᵀ x - m‖²` for `N` registers of samples starting at register `r`, in tiles of 4 columns.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn squared_norms<T: Real, S: Simd, const N: usize>(
     simd: S,
-    centred: &[T::V<S>],
+    xt: &[T::V<S>],
     regs: usize,
     r: usize,
     u: &[T],
+    folded: &[T],
     d: usize,
     width: usize,
 ) -> [T::V<S>; N] {
@@ -100,17 +133,23 @@ fn squared_norms<T: Real, S: Simd, const N: usize>(
     let mut acc = [zero; N];
     for j0 in (0..d).step_by(4) {
         let mut y = [[zero; N]; 4];
+        for q in 0..4 {
+            let start = T::simd_splat(simd, T::ZERO - folded[j0 + q]);
+            for n in 0..N {
+                y[q][n] = start;
+            }
+        }
         // U is upper triangular: rows below j0 + 3 contribute nothing to columns j0..j0+4.
         for i in 0..(j0 + 4).min(d) {
             let row = &u[i * width + j0..i * width + j0 + 4];
-            let mut cv = [zero; N];
-            for (n, v) in cv.iter_mut().enumerate() {
-                *v = centred[i * regs + r + n];
+            let mut xv = [zero; N];
+            for (n, v) in xv.iter_mut().enumerate() {
+                *v = xt[i * regs + r + n];
             }
             for q in 0..4 {
                 let uq = T::simd_splat(simd, row[q]);
                 for n in 0..N {
-                    y[q][n] = T::simd_mul_add(simd, cv[n], uq, y[q][n]);
+                    y[q][n] = T::simd_mul_add(simd, xv[n], uq, y[q][n]);
                 }
             }
         }

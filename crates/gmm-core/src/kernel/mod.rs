@@ -30,8 +30,9 @@
 //!
 //! * [`diag`]: `Σ_j (x_j - μ_j)² / σ²_j` with four independent accumulators per component;
 //!   spherical models use it with their variances broadcast.
-//! * [`cholesky`]: the block is centred on `μ_k`, then `y_j = Σ_{i≤j} U_ij c_i` and `Σ_j y_j²`
-//!   by fused multiply-adds in 4 x 2 register tiles; tied models share one `U`.
+//! * [`cholesky`]: `y_j = Σ_{i≤j} U_ij x_i - (Uᵀμ)_j` (the mean folded into the start value)
+//!   and `Σ_j y_j²` by fused multiply-adds in 4 x 3 (AVX-512) or 4 x 2 register tiles; tied
+//!   models share one `U`.
 //! * [`exp`]: the vectorised exponential of the log-sum-exp;
 //! * [`selection`]: Gaussian selection, the components each sample keeps (the best `C`, or
 //!   those within a beam of the best), from a block's log-densities;
@@ -42,6 +43,7 @@
 //! run the kernels on it and reduces the results by the fixed tree of [`crate::par`]. Instruction sets are chosen at run time by `pulp` (AVX-512, AVX2+FMA or
 //! scalar). [`reference`](mod@reference) holds the naive per-sample formulas the tests compare against.
 
+pub mod aligned;
 pub mod block_pass;
 pub mod cholesky;
 pub mod diag;
@@ -53,6 +55,7 @@ pub mod reference;
 pub mod selected;
 pub mod selection;
 
+pub use aligned::AlignedVec;
 pub use block_pass::BlockPass;
 
 use crate::data::Samples;
@@ -91,15 +94,17 @@ pub fn n_blocks(n: usize) -> usize {
 pub struct BlockScratch<T> {
     /// Samples of the block, column-major `d x BLOCK_ROWS`, zero-padded to a multiple of
     /// [`PAD_ROWS`] rows (entries past that are stale).
-    pub xt: Vec<T>,
+    pub xt: AlignedVec<T>,
     /// `ℓ_nk` (after [`log_likelihoods_and_responsibilities`], `r_nk`), component-major;
     /// the kernels write the first `len` entries of each row (and a few past them, up to a
     /// whole register), the rest is stale.
-    pub log_density: Vec<T>,
+    pub log_density: AlignedVec<T>,
     /// Per-sample `log p(x_n)` (first `len` entries; the rest is stale).
-    pub log_likelihood: Vec<T>,
-    /// Centred samples (full and tied kernels only).
-    centred: Vec<T>,
+    pub log_likelihood: AlignedVec<T>,
+    /// Kernel scratch (the full and tied kernels' `Uᵀ μ`).
+    folded: AlignedVec<T>,
+    /// The same in `f64`.
+    folded_f64: Vec<f64>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
 }
@@ -114,10 +119,11 @@ impl<T: Real> BlockScratch<T> {
     /// Scratch for `n_features`-dimensional samples and `n_components` components.
     pub fn new(n_features: usize, n_components: usize) -> Self {
         Self {
-            xt: vec![T::ZERO; n_features * BLOCK_ROWS],
-            log_density: vec![T::ZERO; n_components * BLOCK_ROWS],
-            log_likelihood: vec![T::ZERO; BLOCK_ROWS],
-            centred: vec![T::ZERO; n_features * BLOCK_ROWS],
+            xt: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
+            log_density: AlignedVec::new(T::ZERO, n_components * BLOCK_ROWS),
+            log_likelihood: AlignedVec::new(T::ZERO, BLOCK_ROWS),
+            folded: AlignedVec::new(T::ZERO, n_features.next_multiple_of(4)),
+            folded_f64: vec![0.0; n_features.next_multiple_of(4)],
             len: 0,
         }
     }
@@ -233,7 +239,8 @@ pub fn log_densities<T: Real>(
             factors: padded,
             constants,
             log_norms: model.log_normalisers(),
-            centred: &mut scratch.centred,
+            folded: &mut scratch.folded,
+            folded_f64: &mut scratch.folded_f64,
             out: &mut scratch.log_density,
             rows: scratch.len,
         }),
@@ -245,7 +252,9 @@ pub fn log_densities<T: Real>(
 /// replaces `ℓ_nk` by `r_nk = exp(ℓ_nk - log p(x_n))`.
 ///
 /// `log p(x_n) = m_n + ln Σ_k exp(ℓ_nk - m_n)` with `m_n = max_k ℓ_nk`; the shifted
-/// exponentials ([`exp`]) are kept and divided by their sum, one `exp` per entry.
+/// exponentials ([`exp`]) are kept and divided by their sum, one `exp` per entry, and the `ln`
+/// is vectorised too ([`exp::ln_f64s`]). Four registers of samples go through the components
+/// together, their maxima and sums held in registers.
 pub fn log_likelihoods_and_responsibilities<T: Real>(
     n_components: usize,
     scratch: &mut BlockScratch<T>,
@@ -276,53 +285,75 @@ impl<T: Real> pulp::WithSimd for LogSumExp<'_, T> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, simd: S) -> Self::Output {
         let Self { log_density, n_components: k, out, responsibilities, rows } = self;
-        let mut sums_buffer = [T::ZERO; BLOCK_ROWS];
-        let mut inverse_buffer = [T::ZERO; BLOCK_ROWS];
+        let lanes = T::lanes::<S>();
+        let regs = BLOCK_ROWS / lanes;
         // Whole registers holding the block's samples.
-        let active = rows.min(BLOCK_ROWS).div_ceil(T::lanes::<S>());
-        let width = active * T::lanes::<S>();
-        {
-            let (max, _) = T::as_mut_simd::<S>(&mut out[..width]);
-            let (first, _) = T::as_simd::<S>(&log_density[..width]);
-            max.copy_from_slice(first);
-            for c in 1..k {
-                let (row, _) =
-                    T::as_simd::<S>(&log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width]);
-                for (m, v) in max.iter_mut().zip(row) {
-                    *m = T::simd_max(simd, *m, *v);
-                }
-            }
-            let (sums, _) = T::as_mut_simd::<S>(&mut sums_buffer[..width]);
-            for c in 0..k {
-                let (row, _) =
-                    T::as_mut_simd::<S>(&mut log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width]);
-                for ((v, s), m) in row.iter_mut().zip(sums.iter_mut()).zip(max.iter()) {
-                    let e = T::simd_exp(simd, T::simd_sub(simd, *v, *m));
-                    *s = T::simd_add(simd, *s, e);
-                    if responsibilities {
-                        *v = e;
-                    }
-                }
-            }
+        let active = rows.min(BLOCK_ROWS).div_ceil(lanes);
+        let (values, _) = T::as_mut_simd::<S>(&mut log_density[..k * BLOCK_ROWS]);
+        let (out, _) = T::as_mut_simd::<S>(&mut out[..active * lanes]);
+        let mut r = 0;
+        while r + LSE_GROUP <= active {
+            lse_group::<T, S, LSE_GROUP>(simd, values, k, regs, r, out, responsibilities);
+            r += LSE_GROUP;
+        }
+        while r < active {
+            lse_group::<T, S, 1>(simd, values, k, regs, r, out, responsibilities);
+            r += 1;
+        }
+    }
+}
+
+/// Registers of samples the log-sum-exp carries through the components together.
+const LSE_GROUP: usize = 4;
+
+/// The log-sum-exp of `G` registers of samples from register `r`: the maximum, the sum of
+/// shifted exponentials (kept as responsibilities when asked) and `m + ln Σ`, each over the
+/// components with the `G` running values in registers.
+#[inline(always)]
+fn lse_group<T: Real, S: pulp::Simd, const G: usize>(
+    simd: S,
+    values: &mut [T::V<S>],
+    k: usize,
+    regs: usize,
+    r: usize,
+    out: &mut [T::V<S>],
+    responsibilities: bool,
+) {
+    let mut max = [values[r]; G];
+    for (i, m) in max.iter_mut().enumerate() {
+        *m = values[r + i];
+    }
+    for c in 1..k {
+        for i in 0..G {
+            max[i] = T::simd_max(simd, max[i], values[c * regs + r + i]);
+        }
+    }
+    let mut sums = [T::simd_splat(simd, T::ZERO); G];
+    for c in 0..k {
+        for i in 0..G {
+            let v = &mut values[c * regs + r + i];
+            let e = T::simd_exp(simd, T::simd_sub(simd, *v, max[i]));
+            sums[i] = T::simd_add(simd, sums[i], e);
             if responsibilities {
-                let one = T::simd_splat(simd, T::from_f64(1.0));
-                let (inverse, _) = T::as_mut_simd::<S>(&mut inverse_buffer[..width]);
-                for (i, s) in inverse.iter_mut().zip(sums.iter()) {
-                    *i = T::simd_div(simd, one, *s);
-                }
-                for c in 0..k {
-                    let (row, _) = T::as_mut_simd::<S>(
-                        &mut log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + width],
-                    );
-                    for (v, i) in row.iter_mut().zip(inverse.iter()) {
-                        *v = T::simd_mul(simd, *v, *i);
-                    }
-                }
+                *v = e;
             }
         }
-        for (m, s) in out[..width].iter_mut().zip(&sums_buffer[..width]) {
-            *m += s.ln();
+    }
+    if responsibilities {
+        let one = T::simd_splat(simd, T::from_f64(1.0));
+        let mut inverse = sums;
+        for i in 0..G {
+            inverse[i] = T::simd_div(simd, one, sums[i]);
         }
+        for c in 0..k {
+            for i in 0..G {
+                let v = &mut values[c * regs + r + i];
+                *v = T::simd_mul(simd, *v, inverse[i]);
+            }
+        }
+    }
+    for i in 0..G {
+        out[r + i] = T::simd_add(simd, max[i], T::simd_ln(simd, sums[i]));
     }
 }
 

@@ -1,6 +1,8 @@
 //! The statistics kernel: one block's contribution to a mixture's shifted moments, SIMD over
 //! samples.
 //!
+//! # The maths
+//!
 //! For a block of samples `x_n` (column-major, `d x stride`), weighted responsibilities
 //! `u_nk = w_n r_nk` (component-major, `k x stride`) and a shift `s_k` per component, it adds
 //!
@@ -12,16 +14,61 @@
 //! sums. These are the sufficient statistics `gmm-em`'s `SuffStats` holds; the textbook
 //! per-sample version the tests compare against is [`accumulate_reference`].
 //!
+//! The sums stay **shifted**: every product is formed from `t = x - s_k`, never from raw `x`
+//! (DESIGN.md §4). A raw-moment form (`Σ r x xᵀ` re-shifted afterwards by `- N s sᵀ - ...`)
+//! would save the subtraction but cancels digits when `|s_k|` is large against the spread of
+//! the component (the `E[x²] - E[x]²` problem); with `s_k` the model's mean, `t` is of the
+//! order of the component's standard deviation and nothing cancels.
+//!
+//! For full covariances the first moments come out of the same products: with the augmented
+//! `z = (t, 1)`, `Σ r z zᵀ` holds `S` in its leading `d x d` block and `F` in its last row.
+//!
+//! ## Why not raw moments
+//!
+//! A prototype for issue 14 accumulated raw moments of `(x, 1)` and re-shifted them at the end
+//! of a leaf; it agreed to ~2e-16 relative on the headline data, whose components sit near the
+//! origin against their spread. In general the re-shift `S = Σ r x xᵀ - s Fᵀ - F sᵀ - N s sᵀ`
+//! loses `(|s| / σ)²` in relative precision (speech features such as MFCC c0 have `|μ| / σ` of
+//! 10-100: 2-4 digits), so the kernels keep forming `x - s` per sample. The cost is one
+//! subtraction per value of `z` per sample and component, against `(d + 1) / 2` FMAs that use it.
+//!
 //! # Current implementation
 //!
-//! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). Every sum over samples
-//! uses four independent accumulators and a scalar tail, so its order depends only on the
-//! block length, never on the thread count. A component whose responsibilities in the block
-//! are all exactly zero is skipped (it would add exactly nothing). Full second moments centre
-//! the block on `s_k` once, form `u_i = r ∘ t_i`, and take the dot products `u_i · t_j`
-//! (`j <= i`) in 2 x 4 register tiles (6 loads feed 8 independent FMA chains).
+//! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). A leaf of a pass owns a
+//! [`LaneMoments`]: blocks add into it, and [`LaneMoments::flush`] adds it into the caller's
+//! `f64` statistics once per leaf (in a fixed order). What a leaf's sums depend on is which
+//! blocks it holds — never the thread count.
+//!
+//! * **Diagonal** — SIMD lanes over samples. Per component and group of 4 dimensions, 8
+//!   vector accumulators (`F_j`, `S_j`, lane by lane) are loaded from the component's lane
+//!   slots, the block's registers of samples stream through them (`t = x - s`, `q = r t`,
+//!   `F += q`, `S += q t`: 8 independent chains; `r` is loaded once per register for 4
+//!   dimensions) and they are stored back. The lanes are summed (in lane order) only at the
+//!   flush, so no horizontal reduction runs per block. A short last register reads zero-padded
+//!   copies, so samples past `len` add exactly nothing.
+//! * **Full** — SIMD lanes over *dimensions*, which needs no horizontal reduction at all. The
+//!   block is copied once into a row-major `x_n` with the augmented 1 and zero padding (`D`
+//!   values per row: `d + 1` rounded up to 8). Per component, for groups of 64 samples,
+//!   `z_n = x_n - s` is formed row by row (one subtraction per register); then, for each
+//!   column register `cr` of `z` and up to 3 row registers from it, one pass over the group
+//!   does `acc[a][c] += (r_n z_n[row register a]) z_n[cr W + c]` with the column values
+//!   broadcast *from memory* (a load each, no shuffle competing with the FMAs) — `3 x W`
+//!   accumulators. For `d < 16` on AVX-512 (`D = 16`, two registers) the whole lower triangle
+//!   is one pass with 24 accumulators: per sample 2 multiplies, 16 broadcast loads and 24
+//!   FMAs. The accumulators are loaded from and stored back to the leaf's dense `D x D` matrix
+//!   (column-major, finished sums), whose last data row holds `F` (column `d` of `z` is 1).
+//! * A component whose responsibilities in the block are all exactly zero is skipped (it would
+//!   add exactly nothing).
+//!
+//! [`accumulate_moments`] is the one-block form (its own sums, flushed at once) for callers
+//! outside a pass. Memory per leaf: `k (2d + 1) 8` values (diagonal) or `k (8 + D²)` (full).
 
 use pulp::{Simd, WithSimd};
+
+use super::AlignedVec;
+
+/// Values per lane slot: the widest register's `f64` lanes (AVX-512).
+pub const MAX_LANES: usize = 8;
 
 /// The per-component sums a block is added into.
 pub struct MomentSums<'a> {
@@ -47,18 +94,26 @@ pub struct MomentBlock<'a> {
     pub rw: &'a [f64],
     /// Row stride of `xt` and `rw`.
     pub stride: usize,
-    /// Samples in the block (the first `len` of each row are read).
+    /// Samples in the block (the first `len` of each row are read; what follows them may be
+    /// anything, NaN included).
     pub len: usize,
 }
 
-/// Adds `block` into `sums`. `centred` and `weighted` (`d x stride` each) are scratch.
+/// Adds `block` into `sums` at once (a [`LaneMoments`] of its own, flushed). `centred` and
+/// `weighted` are unused (kept for the callers' signature).
 pub fn accumulate_moments(
     sums: MomentSums<'_>,
     block: MomentBlock<'_>,
     centred: &mut [f64],
     weighted: &mut [f64],
 ) {
-    crate::kernel::isa::arch().dispatch(BlockAccumulator { sums, block, centred, weighted });
+    let _ = (centred, weighted);
+    let k = sums.counts.len();
+    let d = sums.first.len() / k.max(1);
+    let mut lanes = LaneMoments::new(sums.full, k, d);
+    let mut scratch = MomentScratch::new(d);
+    lanes.add_block(sums.shift, block, &mut scratch);
+    lanes.flush(sums);
 }
 
 /// The textbook sums, one sample at a time: the reference [`accumulate_moments`] is tested
@@ -87,11 +142,164 @@ pub fn accumulate_reference(sums: MomentSums<'_>, block: MomentBlock<'_>) {
     }
 }
 
+/// A leaf's statistics held in SIMD lanes (see the module docs): for each component a slot of
+/// [`MAX_LANES`] partial sums per statistic, added to by [`add_block`](Self::add_block) and
+/// summed into `f64` statistics by [`flush`](Self::flush).
+#[derive(Debug, Clone)]
+pub struct LaneMoments {
+    full: bool,
+    n_components: usize,
+    n_features: usize,
+    /// Slots per component: `1 + 2d` (diagonal: `N`, `F`, `S`, each in lanes) or, for full
+    /// moments, `N` in lanes and then the dense `D x D` matrix `Σ r z zᵀ` (`D = d + 1` rounded
+    /// up to 8; column-major, each entry a finished sum over the leaf's samples).
+    slots: usize,
+    values: AlignedVec<f64>,
+    /// Components some block has added to since the last flush.
+    touched: Vec<bool>,
+}
+
+/// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
+/// `1` and zero padding, the padded shift of one component, one row of `z`, and which
+/// components the block adds to.
+#[derive(Debug, Clone)]
+pub struct MomentScratch {
+    xr: AlignedVec<f64>,
+    shift: AlignedVec<f64>,
+    z: AlignedVec<f64>,
+    busy: Vec<bool>,
+}
+
+/// Samples per group whose `z` rows are formed before the passes over them (8 KiB of L1 for
+/// `d = 15`).
+const Z_ROWS: usize = 64;
+
+/// Samples per row-major chunk of the full kernel.
+const XR_ROWS: usize = super::BLOCK_ROWS;
+
+/// Length of a row of `z = (x - s, 1, 0...)`: `d + 1` rounded up to the widest register.
+fn dense_rows(d: usize) -> usize {
+    (d + 1).next_multiple_of(MAX_LANES)
+}
+
+impl MomentScratch {
+    /// Scratch for `d`-dimensional samples.
+    pub fn new(d: usize) -> Self {
+        let dp = dense_rows(d);
+        Self {
+            xr: AlignedVec::new(0.0, XR_ROWS * dp),
+            shift: AlignedVec::new(0.0, dp),
+            z: AlignedVec::new(0.0, Z_ROWS * dp),
+            busy: Vec::new(),
+        }
+    }
+
+    /// Whether this scratch serves `d`-dimensional samples.
+    pub fn fits(&self, d: usize) -> bool {
+        self.xr.len() == XR_ROWS * dense_rows(d)
+    }
+}
+
+impl LaneMoments {
+    /// Empty sums for `k` components of `d` features (`full`: full second moments).
+    pub fn new(full: bool, k: usize, d: usize) -> Self {
+        let slots = if full { 1 + dense_rows(d) * dense_rows(d) / MAX_LANES } else { 1 + 2 * d };
+        Self {
+            full,
+            n_components: k,
+            n_features: d,
+            slots,
+            values: AlignedVec::new(0.0, k * slots * MAX_LANES),
+            touched: vec![false; k],
+        }
+    }
+
+    /// Whether these lanes serve `k` components of `d` features (`full`: full moments).
+    pub fn fits(&self, full: bool, k: usize, d: usize) -> bool {
+        self.full == full && self.n_components == k && self.n_features == d
+    }
+
+    /// Adds one block (shifted by `shift`, `k x d`) into the lanes.
+    pub fn add_block(
+        &mut self,
+        shift: &[f64],
+        block: MomentBlock<'_>,
+        scratch: &mut MomentScratch,
+    ) {
+        debug_assert!(scratch.fits(self.n_features));
+        crate::kernel::isa::arch().dispatch(BlockAccumulator {
+            lanes: self,
+            shift,
+            block,
+            scratch,
+        });
+    }
+
+    /// Adds the lanes into `sums` (lane by lane, in order) and empties them.
+    pub fn flush(&mut self, sums: MomentSums<'_>) {
+        let MomentSums { full, shift: _, counts, first, second } = sums;
+        debug_assert_eq!(full, self.full);
+        let d = self.n_features;
+        for c in 0..self.n_components {
+            if !std::mem::take(&mut self.touched[c]) {
+                continue;
+            }
+            let values =
+                &mut self.values[c * self.slots * MAX_LANES..(c + 1) * self.slots * MAX_LANES];
+            let total = |slot: usize| -> f64 {
+                values[slot * MAX_LANES..(slot + 1) * MAX_LANES].iter().sum()
+            };
+            counts[c] += total(0);
+            if self.full {
+                let dp = dense_rows(d);
+                let dense = &values[MAX_LANES..MAX_LANES + dp * dp];
+                for i in 0..d {
+                    for j in 0..=i {
+                        second[c * d * d + i * d + j] += dense[j * dp + i];
+                    }
+                }
+                for j in 0..d {
+                    first[c * d + j] += dense[j * dp + d];
+                }
+            } else {
+                for j in 0..d {
+                    first[c * d + j] += total(1 + j);
+                    second[c * d + j] += total(1 + d + j);
+                }
+            }
+            values.fill(0.0);
+        }
+    }
+}
+
 struct BlockAccumulator<'a> {
-    sums: MomentSums<'a>,
+    lanes: &'a mut LaneMoments,
+    shift: &'a [f64],
     block: MomentBlock<'a>,
-    centred: &'a mut [f64],
-    weighted: &'a mut [f64],
+    scratch: &'a mut MomentScratch,
+}
+
+/// The register in lane slot `slot` of `values`.
+#[inline(always)]
+fn load_slot<S: Simd>(values: &[f64], slot: usize) -> S::f64s {
+    let lanes = size_of::<S::f64s>() / 8;
+    S::as_simd_f64s(&values[slot * MAX_LANES..slot * MAX_LANES + lanes]).0[0]
+}
+
+#[inline(always)]
+fn store_slot<S: Simd>(values: &mut [f64], slot: usize, v: S::f64s) {
+    let lanes = size_of::<S::f64s>() / 8;
+    S::as_mut_simd_f64s(&mut values[slot * MAX_LANES..slot * MAX_LANES + lanes]).0[0] = v;
+}
+
+/// `len` values of `x` from `start` in one register, zero-padded.
+#[inline(always)]
+fn load_partial<S: Simd>(simd: S, x: &[f64]) -> S::f64s {
+    let mut buffer = [0.0; MAX_LANES];
+    buffer[..x.len()].copy_from_slice(x);
+    let lanes = size_of::<S::f64s>() / 8;
+    let _ = simd;
+    S::as_simd_f64s(&buffer[..lanes]).0[0]
 }
 
 impl WithSimd for BlockAccumulator<'_> {
@@ -99,189 +307,314 @@ impl WithSimd for BlockAccumulator<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-        let Self { sums, block, centred, weighted } = self;
-        let MomentSums { full, shift, counts, first: first_all, second: second_all } = sums;
+        let Self { lanes, shift, block, scratch } = self;
         let MomentBlock { xt, rw, stride, len } = block;
-        let k = counts.len();
-        let d = first_all.len() / k.max(1);
+        let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
+        let width = size_of::<S::f64s>() / 8;
+        let whole = len / width;
+        let rest = len % width;
         for c in 0..k {
             let r = &rw[c * stride..c * stride + len];
-            let weight = sum(simd, r);
-            if weight == 0.0 {
+            // Σ r over the block, in lanes; the tail zero-padded.
+            let (rh, _) = S::as_simd_f64s(&r[..whole * width]);
+            let r_tail = load_partial(simd, &r[whole * width..]);
+            let weight = {
+                let zero = simd.splat_f64s(0.0);
+                let mut acc = [zero; 4];
+                let mut chunks = rh.chunks_exact(4);
+                for chunk in &mut chunks {
+                    for l in 0..4 {
+                        acc[l] = simd.add_f64s(acc[l], chunk[l]);
+                    }
+                }
+                for &v in chunks.remainder() {
+                    acc[0] = simd.add_f64s(acc[0], v);
+                }
+                acc[1] = simd.add_f64s(acc[1], r_tail);
+                simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]))
+            };
+            if simd.reduce_sum_f64s(weight) == 0.0 {
                 // Every r_nk of the block is exactly 0 (they are never negative): the block adds
                 // exactly nothing to this component, so skipping it changes no bit.
                 continue;
             }
-            counts[c] += weight;
-            let first = &mut first_all[c * d..(c + 1) * d];
-            if !full {
-                let second = &mut second_all[c * d..(c + 1) * d];
-                for j in 0..d {
-                    let x = &xt[j * stride..j * stride + len];
-                    let (f, s2) = centred_moments(simd, r, x, shift[c * d + j]);
-                    first[j] += f;
-                    second[j] += s2;
+            lanes.touched[c] = true;
+            if lanes.full {
+                if scratch.busy.len() != k {
+                    scratch.busy = vec![false; k];
                 }
-            } else {
-                for j in 0..d {
-                    let x = &xt[j * stride..j * stride + len];
-                    subtract(simd, x, shift[c * d + j], &mut centred[j * stride..j * stride + len]);
+                scratch.busy[c] = true;
+            }
+            let values = &mut lanes.values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
+            let n = simd.add_f64s(load_slot::<S>(values, 0), weight);
+            store_slot::<S>(values, 0, n);
+            let s = &shift[c * d..(c + 1) * d];
+            if !lanes.full {
+                let mut j = 0;
+                while j + 4 <= d {
+                    diag_group::<S, 4>(simd, values, d, j, s, xt, rh, r_tail, stride, len);
+                    j += 4;
                 }
-                let second = &mut second_all[c * d * d..(c + 1) * d * d];
-                for i in 0..d {
-                    let ti = &centred[i * stride..i * stride + len];
-                    let ui = &mut weighted[i * stride..i * stride + len];
-                    multiply(simd, r, ti, ui);
-                    first[i] += sum(simd, ui);
+                match d - j {
+                    3 => diag_group::<S, 3>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
+                    2 => diag_group::<S, 2>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
+                    1 => diag_group::<S, 1>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
+                    _ => {}
                 }
-                let (weighted, centred) = (&*weighted, &*centred);
-                for i0 in (0..d).step_by(2) {
-                    for j0 in (0..=(i0 + 1).min(d - 1)).step_by(4) {
-                        let tile = tile_2x4(
-                            simd,
-                            [
-                                row_of(weighted, d, stride, len, i0),
-                                row_of(weighted, d, stride, len, i0 + 1),
-                            ],
-                            [
-                                row_of(centred, d, stride, len, j0),
-                                row_of(centred, d, stride, len, j0 + 1),
-                                row_of(centred, d, stride, len, j0 + 2),
-                                row_of(centred, d, stride, len, j0 + 3),
-                            ],
-                        );
-                        for (a, sums) in tile.iter().enumerate() {
-                            let i = i0 + a;
-                            for (q, v) in sums.iter().enumerate() {
-                                let j = j0 + q;
-                                if i < d && j <= i {
-                                    second[i * d + j] += v;
-                                }
-                            }
+                let _ = rest;
+            }
+        }
+        if lanes.full && scratch.busy.len() == k {
+            full_block(simd, lanes, shift, block, scratch);
+            scratch.busy.fill(false);
+        }
+    }
+}
+
+/// Diagonal moments of dimensions `j0..j0 + G` of one component: `F_j += Σ r t`,
+/// `S_j += Σ r t²` with `t = x_j - s_j`, in the lanes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn diag_group<S: Simd, const G: usize>(
+    simd: S,
+    values: &mut [f64],
+    d: usize,
+    j0: usize,
+    s: &[f64],
+    xt: &[f64],
+    rh: &[S::f64s],
+    r_tail: S::f64s,
+    stride: usize,
+    len: usize,
+) {
+    let width = size_of::<S::f64s>() / 8;
+    let whole = rh.len();
+    let mut f = [simd.splat_f64s(0.0); G];
+    let mut q = [simd.splat_f64s(0.0); G];
+    let mut sv = [simd.splat_f64s(0.0); G];
+    let mut xs: [&[S::f64s]; G] = [&[]; G];
+    for g in 0..G {
+        f[g] = load_slot::<S>(values, 1 + j0 + g);
+        q[g] = load_slot::<S>(values, 1 + d + j0 + g);
+        sv[g] = simd.splat_f64s(s[j0 + g]);
+        let row = &xt[(j0 + g) * stride..(j0 + g) * stride + whole * width];
+        xs[g] = S::as_simd_f64s(row).0;
+    }
+    for b in 0..whole {
+        let r = rh[b];
+        for g in 0..G {
+            let t = simd.sub_f64s(xs[g][b], sv[g]);
+            let u = simd.mul_f64s(r, t);
+            f[g] = simd.add_f64s(f[g], u);
+            q[g] = simd.mul_add_e_f64s(u, t, q[g]);
+        }
+    }
+    if len > whole * width {
+        for g in 0..G {
+            let row = &xt[(j0 + g) * stride + whole * width..(j0 + g) * stride + len];
+            // Padded lanes: x = 0, r = 0, so u = 0 · (0 - s) = 0 exactly.
+            let t = simd.sub_f64s(load_partial(simd, row), sv[g]);
+            let u = simd.mul_f64s(r_tail, t);
+            f[g] = simd.add_f64s(f[g], u);
+            q[g] = simd.mul_add_e_f64s(u, t, q[g]);
+        }
+    }
+    for g in 0..G {
+        store_slot::<S>(values, 1 + j0 + g, f[g]);
+        store_slot::<S>(values, 1 + d + j0 + g, q[g]);
+    }
+}
+
+/// Full moments of the components marked busy, lanes over dimensions: for a chunk of
+/// samples, a row-major copy `x_n` with the augmented 1; then per component, per column
+/// register `cr` of `z` and group of up to 3 row registers from it, a pass over the samples
+/// with `3 x W` accumulators (`W` lanes): `acc[a][c] += (r_n z_n[rows a]) z_n[cr W + c]`, the
+/// column values broadcast from a stored copy of `z_n`'s register. The accumulators hold
+/// finished sums over the chunk (no horizontal reduction) and are added into the dense matrix.
+#[inline(always)]
+fn full_block<S: Simd>(
+    simd: S,
+    lanes: &mut LaneMoments,
+    shift: &[f64],
+    block: MomentBlock<'_>,
+    scratch: &mut MomentScratch,
+) {
+    let MomentBlock { xt, rw, stride, len } = block;
+    let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
+    let dp = dense_rows(d);
+    let width = size_of::<S::f64s>() / 8;
+    // Registers of z that hold 0..=d.
+    let registers = (d + 1).div_ceil(width);
+    let MomentScratch { xr, shift: sp, z, busy } = scratch;
+    let mut start = 0;
+    while start < len {
+        let count = XR_ROWS.min(len - start);
+        for row in xr[..count * dp].chunks_exact_mut(dp) {
+            row[d] = 1.0;
+            row[d + 1..].fill(0.0);
+        }
+        for j in 0..d {
+            let col = &xt[j * stride + start..j * stride + start + count];
+            for (n, &v) in col.iter().enumerate() {
+                xr[n * dp + j] = v;
+            }
+        }
+        for c in 0..k {
+            if !busy[c] {
+                continue;
+            }
+            sp[..d].copy_from_slice(&shift[c * d..(c + 1) * d]);
+            sp[d..].fill(0.0);
+            let values = &mut lanes.values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
+            let dense = &mut values[MAX_LANES..MAX_LANES + dp * dp];
+            let mut first = 0;
+            while first < count {
+                let group = Z_ROWS.min(count - first);
+                // z_n = x_n - s (the augmented 1 and the padding have a zero shift).
+                {
+                    let (sv, _) = S::as_simd_f64s(sp);
+                    let (zv, _) = S::as_mut_simd_f64s(&mut z[..group * dp]);
+                    let (xv, _) = S::as_simd_f64s(&xr[first * dp..(first + group) * dp]);
+                    let per_row = dp / width;
+                    for (zrow, xrow) in zv.chunks_exact_mut(per_row).zip(xv.chunks_exact(per_row)) {
+                        for (zo, (&xi, &si)) in zrow.iter_mut().zip(xrow.iter().zip(sv)) {
+                            *zo = simd.sub_f64s(xi, si);
                         }
                     }
                 }
+                let r = &rw[c * stride + start + first..c * stride + start + first + group];
+                if width == 8 && registers == 2 {
+                    // d < 16 on AVX-512: the whole triangle in one pass, 24 accumulators.
+                    dense_pass_two::<S>(simd, dp, group, z, r, dense);
+                    first += group;
+                    continue;
+                }
+                for cr in 0..registers {
+                    let mut rg = cr;
+                    while rg < registers {
+                        let nr = (registers - rg).min(3);
+                        let at = Pass { dp, count: group, cr, rg };
+                        let z = &*z;
+                        match (width, nr) {
+                            (8, 1) => dense_pass::<S, 1, 8>(simd, at, z, r, dense),
+                            (8, 2) => dense_pass::<S, 2, 8>(simd, at, z, r, dense),
+                            (8, _) => dense_pass::<S, 3, 8>(simd, at, z, r, dense),
+                            (4, 1) => dense_pass::<S, 1, 4>(simd, at, z, r, dense),
+                            (4, 2) => dense_pass::<S, 2, 4>(simd, at, z, r, dense),
+                            (4, _) => dense_pass::<S, 3, 4>(simd, at, z, r, dense),
+                            (_, 1) => dense_pass::<S, 1, 1>(simd, at, z, r, dense),
+                            (_, 2) => dense_pass::<S, 2, 1>(simd, at, z, r, dense),
+                            (_, _) => dense_pass::<S, 3, 1>(simd, at, z, r, dense),
+                        }
+                        rg += nr;
+                    }
+                }
+                first += group;
             }
         }
+        start += count;
     }
 }
 
-/// Row `i` (clamped to the last one) of a `d x stride` matrix, first `len` entries.
+/// [`dense_pass`] for the whole triangle of two 8-lane registers at once (`d + 1 <= 16` on
+/// AVX-512): columns 0-7 on both row registers, columns 8-15 on the second.
 #[inline(always)]
-fn row_of(m: &[f64], d: usize, stride: usize, len: usize, i: usize) -> &[f64] {
-    let i = i.min(d - 1);
-    &m[i * stride..i * stride + len]
-}
-
-/// `[[u_a · t_q; 4]; 2]`: a 2 x 4 tile of dot products, eight accumulators.
-#[inline(always)]
-fn tile_2x4<S: Simd>(simd: S, u: [&[f64]; 2], t: [&[f64]; 4]) -> [[f64; 4]; 2] {
-    let uh = [S::as_simd_f64s(u[0]), S::as_simd_f64s(u[1])];
-    let th = [
-        S::as_simd_f64s(t[0]),
-        S::as_simd_f64s(t[1]),
-        S::as_simd_f64s(t[2]),
-        S::as_simd_f64s(t[3]),
-    ];
+fn dense_pass_two<S: Simd>(
+    simd: S,
+    dp: usize,
+    count: usize,
+    z: &[f64],
+    r: &[f64],
+    dense: &mut [f64],
+) {
+    const W: usize = 8;
     let zero = simd.splat_f64s(0.0);
-    let mut acc = [[zero; 4]; 2];
-    for b in 0..uh[0].0.len() {
-        let tv = [th[0].0[b], th[1].0[b], th[2].0[b], th[3].0[b]];
+    let mut low = [[zero; W]; 2];
+    let mut high = [zero; W];
+    for b in 0..W {
         for a in 0..2 {
-            let uv = uh[a].0[b];
-            for q in 0..4 {
-                acc[a][q] = simd.mul_add_e_f64s(uv, tv[q], acc[a][q]);
+            let at = b * dp + a * W;
+            low[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
+        }
+        let at = (W + b) * dp + W;
+        high[b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
+    }
+    for n in 0..count {
+        let row = &z[n * dp..(n + 1) * dp];
+        let (zv, _) = S::as_simd_f64s(row);
+        let rv = simd.splat_f64s(r[n]);
+        let q = [simd.mul_f64s(rv, zv[0]), simd.mul_f64s(rv, zv[1])];
+        for b in 0..W {
+            let zb = simd.splat_f64s(row[b]);
+            low[0][b] = simd.mul_add_e_f64s(q[0], zb, low[0][b]);
+            low[1][b] = simd.mul_add_e_f64s(q[1], zb, low[1][b]);
+            let zh = simd.splat_f64s(row[W + b]);
+            high[b] = simd.mul_add_e_f64s(q[1], zh, high[b]);
+        }
+    }
+    for b in 0..W {
+        for a in 0..2 {
+            let at = b * dp + a * W;
+            S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = low[a][b];
+        }
+        let at = (W + b) * dp + W;
+        S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = high[b];
+    }
+}
+
+/// Where a pass of [`dense_pass`] works: row length `dp`, `count` rows of `z`, column
+/// register `cr`, first row register `rg`.
+#[derive(Clone, Copy)]
+struct Pass {
+    dp: usize,
+    count: usize,
+    cr: usize,
+    rg: usize,
+}
+
+/// One pass over a group of samples' rows of `z`: `NR` row registers from `rg` x the `W`
+/// columns of register `cr` (see [`full_block`]), the accumulators taken from and returned to
+/// the dense matrix; the column values are broadcast from memory (a load each, no shuffle).
+#[inline(always)]
+fn dense_pass<S: Simd, const NR: usize, const W: usize>(
+    simd: S,
+    at: Pass,
+    z: &[f64],
+    r: &[f64],
+    dense: &mut [f64],
+) {
+    let Pass { dp, count, cr, rg } = at;
+    debug_assert_eq!(W, size_of::<S::f64s>() / 8);
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[zero; W]; NR];
+    for b in 0..W {
+        for a in 0..NR {
+            let at = (cr * W + b) * dp + (rg + a) * W;
+            acc[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
+        }
+    }
+    for n in 0..count {
+        let row = &z[n * dp..(n + 1) * dp];
+        let (zv, _) = S::as_simd_f64s(row);
+        let rv = simd.splat_f64s(r[n]);
+        let mut q = [zero; NR];
+        for a in 0..NR {
+            q[a] = simd.mul_f64s(rv, zv[rg + a]);
+        }
+        let columns = &row[cr * W..cr * W + W];
+        for b in 0..W {
+            let zb = simd.splat_f64s(columns[b]);
+            for a in 0..NR {
+                acc[a][b] = simd.mul_add_e_f64s(q[a], zb, acc[a][b]);
             }
         }
     }
-    let mut out = [[0.0; 4]; 2];
-    for a in 0..2 {
-        for q in 0..4 {
-            out[a][q] = simd.reduce_sum_f64s(acc[a][q])
-                + uh[a].1.iter().zip(th[q].1).map(|(x, y)| x * y).sum::<f64>();
+    for b in 0..W {
+        for a in 0..NR {
+            let at = (cr * W + b) * dp + (rg + a) * W;
+            S::as_mut_simd_f64s(&mut dense[at..at + W]).0[0] = acc[a][b];
         }
     }
-    out
-}
-
-#[inline(always)]
-fn subtract<S: Simd>(simd: S, x: &[f64], s: f64, out: &mut [f64]) {
-    let (xh, xt) = S::as_simd_f64s(x);
-    let (oh, ot) = S::as_mut_simd_f64s(out);
-    let sv = simd.splat_f64s(s);
-    for (o, &v) in oh.iter_mut().zip(xh) {
-        *o = simd.sub_f64s(v, sv);
-    }
-    for (o, &v) in ot.iter_mut().zip(xt) {
-        *o = v - s;
-    }
-}
-
-#[inline(always)]
-fn multiply<S: Simd>(simd: S, a: &[f64], b: &[f64], out: &mut [f64]) {
-    let (ah, at) = S::as_simd_f64s(a);
-    let (bh, bt) = S::as_simd_f64s(b);
-    let (oh, ot) = S::as_mut_simd_f64s(out);
-    for ((o, &x), &y) in oh.iter_mut().zip(ah).zip(bh) {
-        *o = simd.mul_f64s(x, y);
-    }
-    for ((o, &x), &y) in ot.iter_mut().zip(at).zip(bt) {
-        *o = x * y;
-    }
-}
-
-#[inline(always)]
-fn sum<S: Simd>(simd: S, a: &[f64]) -> f64 {
-    let (head, tail) = S::as_simd_f64s(a);
-    let zero = simd.splat_f64s(0.0);
-    let mut acc = [zero; 4];
-    let mut chunks = head.chunks_exact(4);
-    for chunk in &mut chunks {
-        for l in 0..4 {
-            acc[l] = simd.add_f64s(acc[l], chunk[l]);
-        }
-    }
-    for &v in chunks.remainder() {
-        acc[0] = simd.add_f64s(acc[0], v);
-    }
-    let total = simd.add_f64s(simd.add_f64s(acc[0], acc[1]), simd.add_f64s(acc[2], acc[3]));
-    simd.reduce_sum_f64s(total) + tail.iter().sum::<f64>()
-}
-
-/// `(Σ r t, Σ r t²)` with `t = x - s`, four independent chains of each.
-#[inline(always)]
-fn centred_moments<S: Simd>(simd: S, r: &[f64], x: &[f64], s: f64) -> (f64, f64) {
-    let (rh, rt) = S::as_simd_f64s(r);
-    let (xh, xt) = S::as_simd_f64s(x);
-    let zero = simd.splat_f64s(0.0);
-    let shift = simd.splat_f64s(s);
-    let (mut f, mut q) = ([zero; 4], [zero; 4]);
-    let mut cr = rh.chunks_exact(4);
-    let mut cx = xh.chunks_exact(4);
-    for (rc, xc) in (&mut cr).zip(&mut cx) {
-        for l in 0..4 {
-            let t = simd.sub_f64s(xc[l], shift);
-            let rt = simd.mul_f64s(rc[l], t);
-            f[l] = simd.add_f64s(f[l], rt);
-            q[l] = simd.mul_add_e_f64s(rt, t, q[l]);
-        }
-    }
-    for (&rv, &xv) in cr.remainder().iter().zip(cx.remainder()) {
-        let t = simd.sub_f64s(xv, shift);
-        let rt = simd.mul_f64s(rv, t);
-        f[0] = simd.add_f64s(f[0], rt);
-        q[0] = simd.mul_add_e_f64s(rt, t, q[0]);
-    }
-    let sum4 = |a: [S::f64s; 4]| {
-        simd.reduce_sum_f64s(simd.add_f64s(simd.add_f64s(a[0], a[1]), simd.add_f64s(a[2], a[3])))
-    };
-    let (mut first, mut second) = (sum4(f), sum4(q));
-    for (&rv, &xv) in rt.iter().zip(xt) {
-        let t = xv - s;
-        first += rv * t;
-        second += rv * t * t;
-    }
-    (first, second)
 }
 
 #[cfg(test)]
@@ -290,7 +623,9 @@ mod tests {
 
     /// The SIMD kernel against the per-sample reference on every instruction set the machine
     /// has: blocks of one sample, under a register, not a multiple of any SIMD width, and full;
-    /// `d = 1` and `k = 1`; both layouts.
+    /// `d` from 1 to 39 (every remainder of the groups of 4); `k = 1`; both layouts; entries
+    /// past `len` NaN (they must not be read); several blocks kept in the lanes before one
+    /// flush, and the one-block form.
     #[test]
     fn block_moments_match_the_reference() {
         for isa in crate::kernel::isa::available() {
@@ -300,20 +635,42 @@ mod tests {
 
     fn block_moments_case() {
         let stride = 240;
-        for &(d, k, len) in
-            &[(1, 1, 1), (1, 3, 7), (2, 1, 240), (3, 4, 239), (15, 5, 100), (7, 2, 17)]
-        {
+        for &(d, k, len) in &[
+            (1, 1, 1),
+            (1, 3, 7),
+            (2, 1, 240),
+            (3, 4, 239),
+            (15, 5, 100),
+            (7, 2, 17),
+            (4, 2, 240),
+            (16, 3, 233),
+            (39, 2, 97),
+        ] {
             for full in [false, true] {
                 let value = |i: usize| ((i * 7919 % 1000) as f64 / 100.0 - 5.0) * 0.7;
-                let xt: Vec<f64> = (0..d * stride).map(value).collect();
-                let rw: Vec<f64> = (0..k * stride).map(|i| (i * 31 % 17) as f64 / 17.0).collect();
+                let mut xt: Vec<f64> = (0..d * stride).map(value).collect();
+                let mut rw: Vec<f64> =
+                    (0..k * stride).map(|i| (i * 31 % 17) as f64 / 17.0).collect();
+                for row in 0..d {
+                    xt[row * stride + len..(row + 1) * stride].fill(f64::NAN);
+                }
+                for row in 0..k {
+                    rw[row * stride + len..(row + 1) * stride].fill(f64::NAN);
+                }
+                // A component with no weight in the block (it is skipped).
+                if k > 1 {
+                    rw[stride..stride + len].fill(0.0);
+                }
                 let shift: Vec<f64> = (0..k * d).map(|i| value(i * 3 + 1) * 0.5).collect();
                 let second_len = if full { k * d * d } else { k * d };
                 let mut fast = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second_len]);
+                let mut lane = fast.clone();
                 let mut slow = fast.clone();
                 let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; d * stride]);
                 let block = MomentBlock { xt: &xt, rw: &rw, stride, len };
-                for _ in 0..2 {
+                let mut lanes = LaneMoments::new(full, k, d);
+                let mut scratch = MomentScratch::new(d);
+                for _ in 0..3 {
                     let sums = MomentSums {
                         full,
                         shift: &shift,
@@ -322,6 +679,7 @@ mod tests {
                         second: &mut fast.2,
                     };
                     accumulate_moments(sums, block, &mut centred, &mut weighted);
+                    lanes.add_block(&shift, block, &mut scratch);
                     let sums = MomentSums {
                         full,
                         shift: &shift,
@@ -331,17 +689,38 @@ mod tests {
                     };
                     accumulate_reference(sums, block);
                 }
+                let sums = MomentSums {
+                    full,
+                    shift: &shift,
+                    counts: &mut lane.0,
+                    first: &mut lane.1,
+                    second: &mut lane.2,
+                };
+                lanes.flush(sums);
+                // Flushing empties the lanes.
+                let mut again = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second_len]);
+                let sums = MomentSums {
+                    full,
+                    shift: &shift,
+                    counts: &mut again.0,
+                    first: &mut again.1,
+                    second: &mut again.2,
+                };
+                lanes.flush(sums);
+                assert!(again.0.iter().chain(&again.1).chain(&again.2).all(|v| *v == 0.0));
                 let tol = 1e-13 * len as f64;
-                for (name, a, b) in [
-                    ("counts", &fast.0, &slow.0),
-                    ("first", &fast.1, &slow.1),
-                    ("second", &fast.2, &slow.2),
-                ] {
-                    for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-                        assert!(
-                            (x - y).abs() <= tol * (1.0 + y.abs()),
-                            "full={full} d={d} k={k} len={len} {name}[{i}]: {x} vs {y}"
-                        );
+                for got in [&fast, &lane] {
+                    for (name, a, b) in [
+                        ("counts", &got.0, &slow.0),
+                        ("first", &got.1, &slow.1),
+                        ("second", &got.2, &slow.2),
+                    ] {
+                        for (i, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+                            assert!(
+                                (x - y).abs() <= tol * (1.0 + y.abs()),
+                                "full={full} d={d} k={k} len={len} {name}[{i}]: {x} vs {y}"
+                            );
+                        }
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! Every kernel against the naive reference formulas, both precisions, all covariance types,
-//! across shapes that hit the edge cases (d = 1, k = 1, n below one block, n not a multiple of
-//! the SIMD width, several blocks).
+//! every instruction set the machine has (`isa::with_isa` on a 1-thread pool, so the pass's
+//! work stays on the thread that pins it), across shapes that hit the edge cases (d = 1,
+//! k = 1, n below one block, n not a multiple of the SIMD width, several blocks).
 
 use gmm_core::kernel::reference;
 use gmm_core::{CovarianceType, GaussianMixture, Real, Samples};
@@ -27,12 +28,20 @@ fn tolerance<T: Real>(d: usize) -> f64 {
 }
 
 fn check_against_reference<T: Real>(seed: u64) {
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    for isa in gmm_core::isa::available() {
+        one.install(|| gmm_core::isa::with_isa(isa, || check_on_this_isa::<T>(seed)));
+    }
+}
+
+fn check_on_this_isa<T: Real>(seed: u64) {
+    let isa = gmm_core::isa::current().as_str();
     for (case, &(n, d, k)) in SHAPES.iter().enumerate() {
         let x: Vec<T> = uniform_data(n, d, 3.0, seed + case as u64);
         let samples = Samples::new(&x, d).unwrap();
         for model in random_models::<T>(k, d, seed * 31 + case as u64) {
             let tol = tolerance::<T>(d);
-            let what = format!("{} n={n} d={d} k={k} {}", model.covariance_type(), T::NAME);
+            let what = format!("{} n={n} d={d} k={k} {} {isa}", model.covariance_type(), T::NAME);
             let ll = model.score_samples(samples).unwrap();
             let proba = model.predict_proba(samples).unwrap();
             let comp = model.component_log_densities(samples).unwrap();
