@@ -155,6 +155,7 @@ pub fn fit_stream<T: Real>(
     options: FitOptions<'_, T>,
 ) -> Result<Fit<T>> {
     config.validate()?;
+    check_memory::<T>(config, stream.n_features())?;
     if options.sample_weights.is_some() {
         return Err(Error::new(
             ErrorKind::InvalidConfig,
@@ -246,18 +247,7 @@ pub(crate) fn check_inputs<T: Real>(
     }
     if let Some(start) = options.start {
         start.check_samples(x)?;
-        if start.n_components() != k || start.covariance_type() != config.get_covariance_type() {
-            return Err(Error::new(
-                ErrorKind::InvalidConfig,
-                format!(
-                    "the start model has {} {} components but the configuration asks for {k} {}: \
-                     make them agree",
-                    start.n_components(),
-                    start.covariance_type(),
-                    config.get_covariance_type()
-                ),
-            ));
-        }
+        check_start(config, start, x.n_features())?;
     }
     Ok(())
 }

@@ -6,15 +6,14 @@ use std::path::{Path, PathBuf};
 
 use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result};
 use gmm_em::fit::with_threads;
-use gmm_em::method::{MapSettings, VbSettings};
 use gmm_em::stream::{PartialStats, Stream};
 use gmm_em::update::Parameters;
-use gmm_em::vb::WeightPrior;
 use gmm_em::{EmConfig, SuffStats};
 use gmm_io::{AccHeader, AccKind, StackedSource};
 
+use super::fit::{PriorOptions, batch_method};
 use super::scale::{chunk_memory, file_precision};
-use crate::args::{AccArgs, Dtype, Method, SumAccsArgs, UpdateArgs, WeightPriorArg};
+use crate::args::{AccArgs, Dtype, SumAccsArgs, UpdateArgs};
 
 /// Runs `gmm acc`.
 pub fn run_acc(args: AccArgs) -> Result<()> {
@@ -224,24 +223,17 @@ fn update_typed<T: Real>(args: &UpdateArgs) -> Result<()> {
 }
 
 fn method_of(args: &UpdateArgs) -> Result<gmm_em::Method> {
-    let map = MapSettings { shrinkage: args.shrinkage, dof: args.dof };
-    Ok(match args.method {
-        Method::Em => gmm_em::Method::Em,
-        Method::Map => gmm_em::Method::Map(map),
-        Method::Vb => gmm_em::Method::Vb(VbSettings {
-            weight_prior: match args.prior {
-                WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
-                WeightPriorArg::DirichletDistribution => WeightPrior::DirichletDistribution,
-            },
-            weight_concentration: args.weight_concentration,
-            mean_precision: args.mean_precision,
-            dof: args.dof,
-        }),
-        Method::Online => {
-            return Err(Error::new(
-                ErrorKind::InvalidConfig,
-                "--method online has no statistics-file form: use em, map or vb",
-            ));
-        }
+    let priors = PriorOptions {
+        prior: args.prior,
+        weight_concentration: args.weight_concentration,
+        mean_precision: args.mean_precision,
+        dof: args.dof,
+        shrinkage: args.shrinkage,
+    };
+    batch_method(args.method, &priors).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidConfig,
+            "--method online has no statistics-file form: use em, map or vb",
+        )
     })
 }

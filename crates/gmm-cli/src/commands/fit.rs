@@ -273,27 +273,57 @@ fn method(args: &FitArgs) -> Result<gmm_em::Method> {
             "--prior-map applies to --method online: use --method map for batch MAP EM",
         ));
     }
-    let map = MapSettings { shrinkage: args.shrinkage, dof: args.dof };
-    Ok(match args.method {
-        Method::Em => gmm_em::Method::Em,
-        Method::Map => gmm_em::Method::Map(map),
-        Method::Vb => gmm_em::Method::Vb(VbSettings {
-            weight_prior: match args.prior {
-                WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
-                WeightPriorArg::DirichletDistribution => WeightPrior::DirichletDistribution,
-            },
-            weight_concentration: args.weight_concentration,
-            mean_precision: args.mean_precision,
-            dof: args.dof,
-        }),
-        Method::Online => gmm_em::Method::Online {
+    let priors = PriorOptions {
+        prior: args.prior,
+        weight_concentration: args.weight_concentration,
+        mean_precision: args.mean_precision,
+        dof: args.dof,
+        shrinkage: args.shrinkage,
+    };
+    Ok(match batch_method(args.method, &priors) {
+        Some(method) => method,
+        None => gmm_em::Method::Online {
             settings: OnlineConfig::new()
                 .batch_size(args.batch_size)
                 .kappa(args.step_kappa)
                 .t0(args.step_t0)
                 .epochs(args.epochs),
-            map: args.prior_map.then_some(map),
+            map: args.prior_map.then_some(priors.map()),
         },
+    })
+}
+
+/// The prior options `fit` and `update` share.
+pub(super) struct PriorOptions {
+    pub prior: WeightPriorArg,
+    pub weight_concentration: Option<f64>,
+    pub mean_precision: Option<f64>,
+    pub dof: Option<f64>,
+    pub shrinkage: Option<f64>,
+}
+
+impl PriorOptions {
+    fn map(&self) -> MapSettings {
+        MapSettings { shrinkage: self.shrinkage, dof: self.dof }
+    }
+}
+
+/// The library's batch method for `--method` (`None` for online EM, whose settings only `fit`
+/// has).
+pub(super) fn batch_method(method: Method, priors: &PriorOptions) -> Option<gmm_em::Method> {
+    Some(match method {
+        Method::Em => gmm_em::Method::Em,
+        Method::Map => gmm_em::Method::Map(priors.map()),
+        Method::Vb => gmm_em::Method::Vb(VbSettings {
+            weight_prior: match priors.prior {
+                WeightPriorArg::DirichletProcess => WeightPrior::DirichletProcess,
+                WeightPriorArg::DirichletDistribution => WeightPrior::DirichletDistribution,
+            },
+            weight_concentration: priors.weight_concentration,
+            mean_precision: priors.mean_precision,
+            dof: priors.dof,
+        }),
+        Method::Online => return None,
     })
 }
 
