@@ -50,8 +50,7 @@ impl DataMatrix {
     }
 
     /// The matrix in precision `T`: float32 to float64 is exact, float64 to float32 rounds to
-    /// nearest. The values are copied even when the precision is already `T` (use
-    /// [`into_f64`](Self::into_f64) to keep a float64 matrix without a copy).
+    /// nearest; a matrix already in `T` is returned without a copy.
     pub fn into_real<T: Real>(self) -> Matrix<T> {
         match self {
             Self::F32(m) => convert(m),
@@ -90,10 +89,18 @@ impl DataMatrix {
     }
 }
 
-/// `m` value by value in another precision (`B::from_f64(a.to_f64())`).
+/// `m` value by value in another precision (`B::from_f64(a.to_f64())`); in the same
+/// precision, `m` itself (no copy: a frame file can be most of the memory).
 fn convert<A: Real, B: Real>(m: Matrix<A>) -> Matrix<B> {
     let n_cols = m.n_cols();
-    let values = m.into_vec().into_iter().map(|v| B::from_f64(v.to_f64())).collect();
+    let values = match A::NAME == B::NAME {
+        true => match bytemuck::allocation::try_cast_vec::<A, B>(m.into_vec()) {
+            Ok(values) => values,
+            // Same type, same size and alignment: the cast cannot fail.
+            Err((_, values)) => values.into_iter().map(|v| B::from_f64(v.to_f64())).collect(),
+        },
+        false => m.into_vec().into_iter().map(|v| B::from_f64(v.to_f64())).collect(),
+    };
     match Matrix::from_vec(values, n_cols) {
         Ok(m) => m,
         // A valid matrix converted value by value keeps its valid shape.

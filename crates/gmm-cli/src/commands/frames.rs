@@ -310,6 +310,10 @@ impl<T: Real> Loader<T> {
 
 /// Loads and stacks every utterance as `T`; all must have the same number of columns.
 pub fn load_stacked<T: Real>(utts: &[Utterance]) -> Result<Matrix<T>> {
+    // One file: its matrix as read, without a second copy.
+    if let [utt] = utts {
+        return Loader::<T>::new().frames(utt);
+    }
     let mut values = Vec::new();
     let mut d = None;
     let mut loader = Loader::<T>::new();
