@@ -11,6 +11,7 @@ use crate::em::{FitSpec, fit as run_fit};
 use crate::input::{Data, ModelArg, ModelParams, covariance_type, weights};
 use crate::output::{model_tuple, prior_dict};
 use crate::rule::PriorArgs;
+use gmm_em::Parameters;
 
 /// gmm's initialisation for scikit-learn's `init_params`.
 fn init_from(name: &str) -> PyResult<Init> {
@@ -78,7 +79,7 @@ pub fn fit<'py>(
         n_init,
         init: init_from(init_params)?,
         seed,
-        start: start.as_ref().map(ModelParams::from_arg).transpose()?,
+        start: start.as_ref().map(Parameters::from_arg).transpose()?,
         weights_init,
         means_init,
         covariances_init,

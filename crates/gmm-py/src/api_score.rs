@@ -9,6 +9,7 @@ use crate::em::on_pool;
 use crate::errors::IntoPy;
 use crate::input::{Data, ModelArg, ModelParams};
 use crate::rows::Rows;
+use gmm_em::Parameters;
 
 /// `f(chunk)` for every chunk of `rows`, results concatenated in row order.
 fn per_chunk<T: Real, R>(
@@ -41,7 +42,7 @@ pub fn score_samples<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let data = Data::borrow(x)?;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     let pool = pool(n_threads)?;
     with_rows!(data, |rows: T| {
         let model = params.model::<T>()?;
@@ -62,8 +63,8 @@ pub fn predict_proba<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let data = Data::borrow(x)?;
-    let params = ModelParams::from_arg(&model)?;
-    let k = params.weights.len();
+    let params = Parameters::from_arg(&model)?;
+    let k = params.n_components();
     let pool = pool(n_threads)?;
     with_rows!(data, |rows: T| {
         let model = params.model::<T>()?;
@@ -89,7 +90,7 @@ pub fn predict<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
     let data = Data::borrow(x)?;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     let pool = pool(n_threads)?;
     with_rows!(data, |rows: T| {
         let model = params.model::<T>()?;
@@ -116,9 +117,9 @@ pub fn sample<'py>(
     seed: u64,
     single: bool,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray1<i64>>)> {
-    let params = ModelParams::from_arg(&model)?;
-    let d = params.means.len() / params.weights.len().max(1);
-    fn draw<T: Real>(p: &ModelParams, n: usize, seed: u64) -> PyResult<(Vec<T>, Vec<i64>)> {
+    let params = Parameters::from_arg(&model)?;
+    let d = params.n_features();
+    fn draw<T: Real>(p: &Parameters, n: usize, seed: u64) -> PyResult<(Vec<T>, Vec<i64>)> {
         let model = p.model::<T>()?;
         let (x, labels) = model.sample(n, seed).py_err()?;
         Ok((x.into_vec(), labels.into_iter().map(|l| l as i64).collect()))

@@ -15,6 +15,7 @@ use crate::dispatch::with_rows;
 use crate::errors::IntoPy;
 use crate::input::{Data, ModelArg, ModelParams};
 use crate::output::model_tuple;
+use gmm_em::Parameters;
 
 /// A diagonal UBM of up to `n_components` Gaussians by component splitting; returns
 /// `(model, report)`.
@@ -48,7 +49,7 @@ pub fn train_ubm<'py>(
         let copy = rows.row_major();
         let samples = gmm_core::Samples::new(&copy, rows.n_features()).py_err()?;
         let fit = py.detach(|| train(&config, samples)).py_err()?;
-        (ModelParams::of(&fit.model), fit.report.removed, fit.report.frames_used)
+        (Parameters::from_model(&fit.model), fit.report.removed, fit.report.frames_used)
     });
     let report = PyDict::new(py);
     report.set_item("removed", removed)?;
@@ -69,7 +70,7 @@ pub fn adapt<'py>(
     variances: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let data = Data::borrow(x)?;
-    let params = ModelParams::from_arg(&ubm)?;
+    let params = Parameters::from_arg(&ubm)?;
     let config = AdaptConfig::default()
         .relevance(relevance)
         .adapt_means(means)
@@ -80,7 +81,7 @@ pub fn adapt<'py>(
         let copy = rows.row_major();
         let samples = gmm_core::Samples::new(&copy, rows.n_features()).py_err()?;
         let model = py.detach(|| adapt_to(&ubm, samples, &config)).py_err()?;
-        ModelParams::of(&model)
+        Parameters::from_model(&model)
     });
     Ok(model_tuple(py, &adapted).into_pyobject(py)?.into_any())
 }
@@ -98,7 +99,7 @@ pub fn llr<'py>(
     beam: Option<f64>,
 ) -> PyResult<f64> {
     let data = Data::borrow(x)?;
-    let (spk, bg) = (ModelParams::from_arg(&speaker)?, ModelParams::from_arg(&ubm)?);
+    let (spk, bg) = (Parameters::from_arg(&speaker)?, Parameters::from_arg(&ubm)?);
     let rule = top_c.map(|c| match beam {
         Some(b) => TopC::new(c).beam(b),
         None => TopC::new(c),
@@ -120,7 +121,7 @@ pub fn baum_welch_stats<'py>(
     x: &Bound<'py, PyAny>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, f64)> {
     let data = Data::borrow(x)?;
-    let params = ModelParams::from_arg(&ubm)?;
+    let params = Parameters::from_arg(&ubm)?;
     let stats = with_rows!(data, |rows: T| {
         let ubm = params.model::<T>()?;
         let copy = rows.row_major();

@@ -18,6 +18,7 @@ use crate::input::{Data, ModelArg, ModelParams, weights};
 use crate::output::model_tuple;
 use crate::rule::{PriorArgs, Rule};
 use crate::seam;
+use gmm_em::Parameters;
 
 /// The E-step statistics of `x` under `model`, as bytes.
 #[pyfunction]
@@ -31,7 +32,7 @@ pub fn suff_stats<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let data = Data::borrow(x)?;
     let w = weights(&sample_weight)?;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     let pool = pool(n_threads)?;
     let stats = with_rows!(data, |rows: T| {
         let model = params.model::<T>()?;
@@ -73,12 +74,7 @@ pub fn stats_info<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyD
 }
 
 /// The rule `kind` from a complete prior (no data at hand).
-fn rule_of(
-    kind: &str,
-    prior: Option<PriorArgs>,
-    reg_covar: f64,
-    p: &ModelParams,
-) -> PyResult<Rule> {
+fn rule_of(kind: &str, prior: Option<PriorArgs>, reg_covar: f64, p: &Parameters) -> PyResult<Rule> {
     Rule::build::<f64>(
         kind,
         &prior.unwrap_or_default(),
@@ -120,19 +116,13 @@ pub fn update_from_stats<'py>(
     prior: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
     let stats = SuffStats::from_bytes(stats).py_err()?;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     check_shape(&stats, &params)?;
     let rule = rule_of(rule, prior_args(prior)?, reg_covar, &params)?;
     let t = params.covariance_type;
     if let Rule::Variational(vb) = &rule {
         let q = vb.posterior(&stats, t).py_err()?;
-        let p = vb.point_estimate(&q, t);
-        let point = ModelParams {
-            covariance_type: t,
-            weights: p.weights,
-            means: p.means,
-            covariances: p.covariances,
-        };
+        let point = vb.point_estimate(&q, t);
         let posterior = PyDict::new(py);
         posterior.set_item("weight_concentration", q.weight_concentration.into_pyarray(py))?;
         posterior.set_item("mean_precision", q.mean_precision.into_pyarray(py))?;
@@ -146,14 +136,13 @@ pub fn update_from_stats<'py>(
         .map_err(|e| e.context("update from statistics"))
         .py_err()?;
     Ok((
-        model_tuple(py, &ModelParams::of(&next)).into_pyobject(py)?.into_any(),
+        model_tuple(py, &Parameters::from_model(&next)).into_pyobject(py)?.into_any(),
         py.None().into_bound(py),
     ))
 }
 
-fn check_shape(stats: &SuffStats, p: &ModelParams) -> PyResult<()> {
-    let k = p.weights.len();
-    let d = p.means.len() / k.max(1);
+fn check_shape(stats: &SuffStats, p: &Parameters) -> PyResult<()> {
+    let (k, d) = (p.n_components(), p.n_features());
     if stats.n_components() != k || stats.n_features() != d {
         return Err(PyValueError::new_err(format!(
             "statistics of {} components x {} features do not fit a model of {k} x {d}: \
@@ -195,7 +184,7 @@ pub fn online_step<'py>(
     }
     let data = Data::borrow(x)?;
     let w = weights(&sample_weight)?;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     let rule = rule_of(rule, prior_args(prior)?, reg_covar, &params)?;
     let running = running.map(SuffStats::from_bytes).transpose().py_err()?;
     let pool = pool(n_threads)?;
@@ -208,7 +197,12 @@ pub fn online_step<'py>(
             let stats = on_pool(pool.as_ref(), || seam::e_step_rows(online.model(), rows, w))?;
             let mean_ll = online.partial_fit_stats(stats, rule.as_dyn())?;
             let represented = online.represented().unwrap_or(f64::NAN);
-            Ok((ModelParams::of(online.model()), online.running().clone(), represented, mean_ll))
+            Ok((
+                Parameters::from_model(online.model()),
+                online.running().clone(),
+                represented,
+                mean_ll,
+            ))
         })
         .py_err()?
     });
@@ -235,7 +229,7 @@ pub fn online_reference<'py>(
     reg_covar: f64,
 ) -> PyResult<crate::output::ModelTuple<'py>> {
     use gmm_em::update::MaximumLikelihood;
-    let params = ModelParams::from_arg(&model)?;
+    let params = Parameters::from_arg(&model)?;
     let config = OnlineConfig::new().kappa(kappa).t0(t0);
     let rule = MaximumLikelihood(gmm_em::Regularisation { reg_covar, variance_floor: None });
     let mut online = OnlineEm::new(params.model::<f64>()?, &config).py_err()?;
@@ -249,5 +243,5 @@ pub fn online_reference<'py>(
         let samples = gmm_core::Samples::new(&copy, rows.n_features()).py_err()?;
         online.partial_fit(samples, None, &rule).py_err()?;
     }
-    Ok(model_tuple(py, &ModelParams::of(online.model())))
+    Ok(model_tuple(py, &Parameters::from_model(online.model())))
 }

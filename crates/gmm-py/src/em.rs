@@ -34,6 +34,7 @@ use crate::input::ModelParams;
 use crate::rows::Rows;
 use crate::rule::{PriorArgs, Rule};
 use crate::seam;
+use gmm_em::Parameters;
 
 /// Everything a fit needs besides the data.
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ pub struct FitSpec {
     /// Seed of restart `r`'s initialisation: `stream_seed(seed, r)`.
     pub seed: u64,
     /// A complete start (all three inits given, or a warm start): one restart from it.
-    pub start: Option<ModelParams>,
+    pub start: Option<Parameters>,
     /// `weights_init` over a data-driven start.
     pub weights_init: Option<Vec<f64>>,
     /// `means_init` over a data-driven start.
@@ -75,7 +76,7 @@ pub struct FitSpec {
 #[derive(Debug, Clone)]
 pub struct FitOutcome {
     /// The model (variational Bayes: scikit-learn's point estimate).
-    pub params: ModelParams,
+    pub params: Parameters,
     /// M-steps run.
     pub n_iter: usize,
     /// Whether the tolerance was met.
@@ -161,16 +162,9 @@ pub fn fit<T: Real>(
                 None => on_pool(pool, || seam::e_step_rows(&model, rows, weights)).py_err()?,
             };
             let q = vb.posterior(&stats, t).py_err()?;
-            let p = vb.point_estimate(&q, t);
-            let params = ModelParams {
-                covariance_type: t,
-                weights: p.weights,
-                means: p.means,
-                covariances: p.covariances,
-            };
-            (params, Some(q))
+            (vb.point_estimate(&q, t), Some(q))
         }
-        _ => (ModelParams::of(&model), None),
+        _ => (Parameters::from_model(&model), None),
     };
     let (lower_bounds, converged, lower_bound, guards) =
         (run.lower_bounds, run.converged, run.lower_bound, run.guards);
@@ -210,7 +204,7 @@ fn start_model<T: Real>(
     let options =
         FitOptions { sample_weights: weights, update: Some(rule.as_dyn()), ..Default::default() };
     let fitted = on_pool(pool, || gmm_em::fit(&config, x, options)).py_err()?;
-    let mut params = ModelParams::of(&fitted.model);
+    let mut params = Parameters::from_model(&fitted.model);
     if let Some(w) = &spec.weights_init {
         params.weights = w.clone();
     }

@@ -1,6 +1,7 @@
 //! Arguments from Python: sample matrices (read in place), sample weights and models.
 
 use gmm_core::{CovarianceType, GaussianMixture, Real};
+use gmm_em::Parameters;
 use numpy::{
     Element, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods,
 };
@@ -76,22 +77,17 @@ pub type ModelArg<'py> = (
     PyReadonlyArrayDyn<'py, f64>,
 );
 
-/// The parameters of a [`ModelArg`], copied (models are small).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelParams {
-    /// Covariance type.
-    pub covariance_type: CovarianceType,
-    /// `k` weights.
-    pub weights: Vec<f64>,
-    /// `k x d` means.
-    pub means: Vec<f64>,
-    /// Covariances in gmm's layout for the type.
-    pub covariances: Vec<f64>,
+/// Models crossing the boundary: gmm-em's [`Parameters`] read from a [`ModelArg`] and made
+/// into models.
+pub trait ModelParams: Sized {
+    /// Reads a [`ModelArg`] (copied: models are small).
+    fn from_arg(model: &ModelArg<'_>) -> PyResult<Self>;
+    /// The model in precision `T` (validated, with its derived terms).
+    fn model<T: Real>(&self) -> PyResult<GaussianMixture<T>>;
 }
 
-impl ModelParams {
-    /// Reads a [`ModelArg`].
-    pub fn from_arg(model: &ModelArg<'_>) -> PyResult<Self> {
+impl ModelParams for Parameters {
+    fn from_arg(model: &ModelArg<'_>) -> PyResult<Self> {
         let slice = |a: &PyReadonlyArrayDyn<'_, f64>| -> PyResult<Vec<f64>> {
             Ok(a.as_slice()
                 .map_err(|_| PyValueError::new_err("model arrays must be contiguous float64"))?
@@ -105,8 +101,7 @@ impl ModelParams {
         })
     }
 
-    /// The model in precision `T` (validated, with its derived terms).
-    pub fn model<T: Real>(&self) -> PyResult<GaussianMixture<T>> {
+    fn model<T: Real>(&self) -> PyResult<GaussianMixture<T>> {
         let conv = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
         GaussianMixture::new(
             self.covariance_type,
@@ -115,17 +110,6 @@ impl ModelParams {
             conv(&self.covariances),
         )
         .py_err()
-    }
-
-    /// The parameters of `model`.
-    pub fn of<T: Real>(model: &GaussianMixture<T>) -> Self {
-        let f = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<f64>>();
-        Self {
-            covariance_type: model.covariance_type(),
-            weights: f(model.weights()),
-            means: f(model.means()),
-            covariances: f(model.covariances()),
-        }
     }
 }
 

@@ -4,8 +4,8 @@ use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::input::ModelParams;
 use crate::rule::PriorArgs;
+use gmm_em::Parameters;
 
 /// `(covariance_type, weights, means, covariances)`, the arrays flat `float64` (Python gives
 /// them scikit-learn's shapes).
@@ -13,7 +13,7 @@ pub type ModelTuple<'py> =
     (String, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 /// A model as a [`ModelTuple`].
-pub fn model_tuple<'py>(py: Python<'py>, p: &ModelParams) -> ModelTuple<'py> {
+pub fn model_tuple<'py>(py: Python<'py>, p: &Parameters) -> ModelTuple<'py> {
     (
         p.covariance_type.to_string(),
         p.weights.clone().into_pyarray(py),
