@@ -86,16 +86,11 @@ where
     let (d, k) = (x.n_features(), n_components);
     let empty = || SuffStats::empty(k, d, layout, shift.to_vec());
     let pass = BlockPass::new(x, k).rows(rows);
-    match BlockGrid::new(pass.n_blocks()).root() {
-        Some(root) => accumulate_piece(
-            pass,
-            &BlockGrid::new(pass.n_blocks()),
-            Piece::Node(root),
-            sample_weights,
-            layout,
-            shift,
-            fill,
-        ),
+    let grid = BlockGrid::new(pass.n_blocks());
+    match grid.root() {
+        Some(root) => {
+            accumulate_piece(pass, &grid, Piece::Node(root), sample_weights, layout, shift, fill)
+        }
         None => empty(),
     }
 }
