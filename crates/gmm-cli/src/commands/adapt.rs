@@ -3,7 +3,8 @@
 use gmm_core::{Real, Result};
 use gmm_speech::adapt::{AdaptConfig, adapt};
 
-use super::frames::{Utterance, load_stacked, precision, utterances};
+use super::frames::{Utterance, load_stacked, utterances};
+use super::scale::file_precision;
 use crate::args::{AdaptArgs, Dtype};
 use crate::output::Paths;
 
@@ -16,7 +17,7 @@ pub fn run(args: AdaptArgs) -> Result<()> {
         .maybe_input("--segments", args.segments.segments.as_deref())
         .output("-o", Some(&args.output))
         .check()?;
-    match precision(&utts[0].file, None)? {
+    match file_precision(&utts[0].file, None)? {
         Dtype::F32 => typed::<f32>(&args, &utts),
         Dtype::F64 => typed::<f64>(&args, &utts),
     }

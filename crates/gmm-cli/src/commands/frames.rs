@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use gmm_core::{Error, ErrorKind, Matrix, Real, Result};
 
-use crate::args::{Dtype, SegmentArgs};
+use crate::args::SegmentArgs;
 
 /// One utterance: rows `first..first + count` of `file` (all of them when `rows` is `None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,12 +256,6 @@ fn fill(
     }
     out.push_str(rest);
     Ok(out)
-}
-
-/// The precision to compute in: `dtype`, or the first file's (from a `.npy` header alone;
-/// float64 for text, standard input and FIFOs, which can be read only once).
-pub fn precision(first: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
-    super::scale::file_precision(first, dtype)
 }
 
 /// Loads one file as `T`.

@@ -3,7 +3,8 @@
 use gmm_core::{Error, ErrorKind, Real, Result};
 use gmm_speech::{TopC, llr};
 
-use super::frames::{Loader, Utterance, precision, utterances};
+use super::frames::{Loader, Utterance, utterances};
+use super::scale::file_precision;
 use crate::args::{Dtype, LlrArgs};
 use crate::output::{self, Paths};
 
@@ -16,7 +17,7 @@ pub fn run(args: LlrArgs) -> Result<()> {
         .inputs("FRAMES", utts.iter().map(|u| u.file.as_path()))
         .maybe_input("--segments", args.segments.segments.as_deref())
         .check()?;
-    match precision(&utts[0].file, None)? {
+    match file_precision(&utts[0].file, None)? {
         Dtype::F32 => typed::<f32>(&args, &utts),
         Dtype::F64 => typed::<f64>(&args, &utts),
     }

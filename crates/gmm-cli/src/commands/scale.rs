@@ -42,7 +42,8 @@ fn address_space_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// The precision of `path` (a `.npy` file's own, text is f64) unless `dtype` says otherwise.
+/// The precision to compute in: `dtype`, or `path`'s (a regular `.npy` file's from its header
+/// alone; float64 for text, standard input and FIFOs, which can be read only once).
 pub fn file_precision(path: &Path, dtype: Option<Dtype>) -> Result<Dtype> {
     if let Some(d) = dtype {
         return Ok(d);

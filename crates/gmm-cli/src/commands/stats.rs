@@ -5,7 +5,8 @@ use gmm_speech::baum_welch_stats;
 
 use std::path::PathBuf;
 
-use super::frames::{Loader, Utterance, precision, utterances};
+use super::frames::{Loader, Utterance, utterances};
+use super::scale::file_precision;
 use crate::args::{Dtype, StatsArgs};
 use crate::output::{self, Paths};
 
@@ -20,7 +21,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
         .output("-o (zeroth)", Some(&zeroth))
         .output("-o (first)", Some(&first))
         .check()?;
-    match precision(&utts[0].file, None)? {
+    match file_precision(&utts[0].file, None)? {
         Dtype::F32 => typed::<f32>(&args, &utts),
         Dtype::F64 => typed::<f64>(&args, &utts),
     }

@@ -4,8 +4,8 @@ use gmm_core::{Error, ErrorKind, Real, Result};
 use gmm_io::StackedSource;
 use gmm_speech::ubm::{UbmConfig, train_ubm, train_ubm_stream};
 
-use super::frames::{Utterance, load_stacked, precision, utterances};
-use super::scale::{PassDisplay, Ranks, chunk_memory, should_stream};
+use super::frames::{Utterance, load_stacked, utterances};
+use super::scale::{PassDisplay, Ranks, chunk_memory, file_precision, should_stream};
 use crate::args::{Dtype, UbmArgs};
 use crate::output::{self, Paths};
 
@@ -18,7 +18,7 @@ pub fn run(args: UbmArgs) -> Result<()> {
         .output("-o", Some(&args.output))
         .check()?;
     let ranks = Ranks::start(args.scale.mpi)?;
-    let dtype = precision(&utts[0].file, args.dtype)?;
+    let dtype = file_precision(&utts[0].file, args.dtype)?;
     let files: Vec<std::path::PathBuf> = utts.iter().map(|u| u.file.clone()).collect();
     let streamed = should_stream(&files, dtype, &args.scale)?;
     if streamed && utts.iter().any(|u| u.rows.is_some()) {
