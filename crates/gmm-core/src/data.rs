@@ -70,6 +70,9 @@ impl<'a, T: Real> Samples<'a, T> {
 
     /// Fails with [`ErrorKind::NonFiniteValue`] naming the first NaN or infinite value.
     pub fn check_finite(&self) -> Result<()> {
+        if all_finite(self.data) {
+            return Ok(());
+        }
         match self.data.iter().position(|v| !v.is_finite()) {
             None => Ok(()),
             Some(at) => {
@@ -166,6 +169,9 @@ pub fn check_finite_rows<T: Real>(
     first_row: usize,
     describe: impl Fn(usize) -> String,
 ) -> Result<()> {
+    if all_finite(rows) {
+        return Ok(());
+    }
     match rows.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(at) => {
@@ -174,6 +180,16 @@ pub fn check_finite_rows<T: Real>(
             Err(Error::new(plain.kind().clone(), format!("{}: {}", describe(row), plain.message())))
         }
     }
+}
+
+/// Whether every value of `values` is finite.
+///
+/// The test is folded over chunks with a branch-free `&`, which the compiler turns into SIMD
+/// compares (a `position` search stops at every value and runs scalar, ~8x slower: it cost
+/// 7 % of a headline EM iteration when it ran once per iteration). The slow search that names
+/// the bad value runs only when this says there is one.
+pub fn all_finite<T: Real>(values: &[T]) -> bool {
+    values.chunks(1024).all(|chunk| chunk.iter().fold(true, |ok, v| ok & v.is_finite()))
 }
 
 /// The error for a NaN or infinite `value` at (`row`, `column`).
@@ -239,5 +255,42 @@ impl<T> Matrix<T> {
     pub(crate) fn from_parts(data: Vec<T>, n_rows: usize, n_cols: usize) -> Self {
         debug_assert_eq!(data.len(), n_rows * n_cols);
         Self { data, n_rows, n_cols }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast test agrees with a value-by-value one, and the error names the first bad
+    /// value, wherever it sits against the chunks (first value, chunk edges, last value).
+    #[test]
+    fn the_first_non_finite_value_is_named_wherever_it_is() {
+        let (d, n) = (3, 1500);
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for at in [0, 1, 1023, 1024, 1025, 2047, 2048, 3 * n - 1] {
+                let mut values: Vec<f64> = (0..d * n).map(|i| i as f64 * 0.5 - 7.0).collect();
+                values[at] = bad;
+                if at + 5 < values.len() {
+                    values[at + 5] = f64::NAN; // a later bad value is not the one named
+                }
+                assert!(!all_finite(&values));
+                let error = Samples::new(&values, d).unwrap().check_finite().unwrap_err();
+                assert_eq!(
+                    error.kind(),
+                    &ErrorKind::NonFiniteValue { row: at / d, column: at % d },
+                    "{bad} at {at}"
+                );
+                let f32s: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+                let error = Samples::new(&f32s, d).unwrap().check_finite().unwrap_err();
+                assert_eq!(
+                    error.kind(),
+                    &ErrorKind::NonFiniteValue { row: at / d, column: at % d }
+                );
+            }
+        }
+        let finite: Vec<f32> = (0..3000).map(|i| f32::MAX - i as f32).collect();
+        assert!(all_finite(&finite));
+        assert!(Samples::new(&finite, 3).unwrap().check_finite().is_ok());
     }
 }

@@ -293,7 +293,7 @@ impl<T: Real> GaussianMixture<T> {
     }
 
     /// Checks that samples have this model's dimension.
-    pub(crate) fn check_dimension(&self, n_features: usize) -> Result<()> {
+    pub fn check_dimension(&self, n_features: usize) -> Result<()> {
         if n_features != self.n_features {
             return Err(Error::new(
                 ErrorKind::DimensionMismatch { expected: self.n_features, found: n_features },

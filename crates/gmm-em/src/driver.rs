@@ -288,7 +288,8 @@ impl<'a, T: Real> BatchEm<'a, T> {
 impl<T: Real> Learner<T> for BatchEm<'_, T> {
     fn evaluate(&mut self, model: &GaussianMixture<T>, then_advance: bool) -> Result<f64> {
         if let Data::Memory { x, weights } = self.data {
-            model.check_samples(x)?;
+            // The values were checked when the learner was made; the model may be any.
+            model.check_dimension(x.n_features())?;
             if !then_advance && !self.rule.has_objective() {
                 let (ll, total) = model.weighted_log_likelihood(x, weights)?;
                 return Ok(ll / total);

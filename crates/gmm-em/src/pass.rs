@@ -198,7 +198,6 @@ pub fn e_step<T: Real>(
     sample_weights: Option<&[f64]>,
 ) -> gmm_core::Result<SuffStats> {
     model.check_samples(x)?;
-    x.check_finite()?;
     if let Some(w) = sample_weights {
         check_sample_weights(w, x.n_samples(), ZeroWeights::Allowed)?;
     }
