@@ -107,6 +107,9 @@ pub struct BlockScratch<T> {
     folded_f64: Vec<f64>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
+    /// The next block's rows, still to be prefetched: `(address, bytes)` (an address, not a
+    /// pointer, so the scratch stays `Send`; see [`prefetch_some`](Self::prefetch_some)).
+    to_prefetch: (usize, usize),
 }
 
 impl<T: Real> BlockScratch<T> {
@@ -125,6 +128,7 @@ impl<T: Real> BlockScratch<T> {
             folded: AlignedVec::new(T::ZERO, n_features.next_multiple_of(4)),
             folded_f64: vec![0.0; n_features.next_multiple_of(4)],
             len: 0,
+            to_prefetch: (0, 0),
         }
     }
 
@@ -169,6 +173,35 @@ impl<T: Real> BlockScratch<T> {
             col[len..padded].fill(T::ZERO);
         }
         self.len = len;
+        let next = &x.as_slice()[(start + len) * d..];
+        let next = &next[..next.len().min(BLOCK_ROWS * d)];
+        self.to_prefetch = (next.as_ptr() as usize, size_of_val(next));
+        self.prefetch_some(PREFETCH_PARTS);
+    }
+
+    /// Asks the processor to bring the next `1 / parts` of the rows of the block after this
+    /// one into the L2 cache (`parts`: how many calls are left in this block, the last one
+    /// taking what remains), without waiting for them.
+    ///
+    /// [`load`](Self::load) starts it and the density and log-sum-exp stages continue it, so
+    /// the misses of the next block are spread over this block's work: the block is computed
+    /// on for tens of microseconds, long enough for the lines to arrive, and the next load
+    /// finds them in L2 instead of waiting on L3 or memory line after line (it reads the block
+    /// column by column, which the hardware prefetchers do not run far enough ahead of). All
+    /// of a block's lines at once would stall on the processor's few outstanding-miss
+    /// buffers. A pass that does not load the next block in order (online EM's shuffled rows)
+    /// has nothing to prefetch.
+    #[inline]
+    pub fn prefetch_some(&mut self, parts: usize) {
+        let (address, bytes) = self.to_prefetch;
+        let now = bytes.div_ceil(parts.max(1)).next_multiple_of(64).min(bytes);
+        #[cfg(target_arch = "x86_64")]
+        for offset in (0..now).step_by(64) {
+            use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
+            // SAFETY: a prefetch never faults (the address is inside the data in any case).
+            unsafe { _mm_prefetch::<_MM_HINT_T1>((address + offset) as *const i8) };
+        }
+        self.to_prefetch = (address + now, bytes - now);
     }
 
     /// Transposes the rows `rows` of `x` (at most [`BLOCK_ROWS`] of them, in that order) into
@@ -202,8 +235,13 @@ impl<T: Real> BlockScratch<T> {
             self.xt[j * BLOCK_ROWS + len..j * BLOCK_ROWS + padded].fill(T::ZERO);
         }
         self.len = len;
+        self.to_prefetch = (0, 0);
     }
 }
+
+/// Calls of [`BlockScratch::prefetch_some`] per block: in the load, after the densities,
+/// after the log-sum-exp.
+const PREFETCH_PARTS: usize = 3;
 
 /// Fills `scratch.log_density` with `ℓ_nk = log w_k + log N(x_n | k)` for the loaded block, or
 /// with `log N(x_n | k)` alone when `with_weights` is false.
@@ -245,6 +283,7 @@ pub fn log_densities<T: Real>(
             rows: scratch.len,
         }),
     }
+    scratch.prefetch_some(PREFETCH_PARTS - 1);
 }
 
 /// Log-sum-exp over components: fills `scratch.log_likelihood` from `scratch.log_density`
@@ -267,6 +306,7 @@ pub fn log_likelihoods_and_responsibilities<T: Real>(
         responsibilities,
         rows: scratch.len,
     });
+    scratch.prefetch_some(1);
 }
 
 /// The log-sum-exp kernel, SIMD over samples.
