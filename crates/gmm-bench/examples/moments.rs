@@ -1,5 +1,5 @@
 //! The moment kernel alone on a headline-shaped block (d = 15, k = 30, 240 rows), in thread
-//! CPU time (a developer tool, for `perf record`):
+//! CPU time, without and with a flush after every block (a developer tool, for `perf record`):
 //!
 //! ```sh
 //! cargo run --release -p gmm-bench --example moments -- [diag|full] [--isa avx2]
@@ -45,16 +45,35 @@ fn main() -> Result<(), gmm_core::Error> {
         }
         times.sort_by(f64::total_cmp);
         let (mut n, mut f, mut s) = (vec![0.0; k], vec![0.0; k * d], vec![0.0; k * d * d]);
-        let second = if full { &mut s[..] } else { &mut s[..k * d] };
-        lanes.flush(MomentSums { full, shift: &shift, counts: &mut n, first: &mut f, second });
+        let second_len = if full { k * d * d } else { k * d };
+        // A pass's use: every block flushed at once.
+        let mut flushed = Vec::new();
+        for _ in 0..21 {
+            let start = thread_cpu_ns();
+            for _ in 0..100 {
+                lanes.add_block(&shift, black_box(block), &mut scratch);
+                let second = &mut s[..second_len];
+                lanes.flush(MomentSums {
+                    full,
+                    shift: &shift,
+                    counts: &mut n,
+                    first: &mut f,
+                    second,
+                });
+            }
+            flushed.push((thread_cpu_ns() - start) as f64 / 100.0);
+        }
+        flushed.sort_by(f64::total_cmp);
         black_box((&n, &f, &s));
         let flops = if full { 240.0 * 30.0 * 286.0 } else { 240.0 * 30.0 * 76.0 };
         println!(
-            "{} {}: {:.1} µs per block (median of 21 x 100), {:.1} GFLOP/s by the bound model",
+            "{} {}: {:.1} µs per block (median of 21 x 100), {:.1} GFLOP/s by the bound model; \
+             {:.1} µs per block flushed after each",
             isa.as_str(),
             if full { "full" } else { "diag" },
             times[10] / 1e3,
-            flops / times[10]
+            flops / times[10],
+            flushed[10] / 1e3
         );
     }
     Ok(())

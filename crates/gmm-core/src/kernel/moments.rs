@@ -36,14 +36,16 @@
 //!
 //! Dispatched once per block by `pulp` (AVX-512, AVX2+FMA or scalar). A leaf of a pass owns a
 //! [`LaneMoments`]: blocks add into it, and [`LaneMoments::flush`] adds it into the caller's
-//! `f64` statistics once per leaf (in a fixed order). What a leaf's sums depend on is which
+//! `f64` statistics (each slot's lanes summed in a fixed pairwise order, the same on every
+//! instruction set; a component untouched since the last flush is overwritten by its next block,
+//! so the flush zeroes nothing). What a leaf's sums depend on is which
 //! blocks it holds — never the thread count.
 //!
 //! * **Diagonal** — SIMD lanes over samples. Per component and group of 4 dimensions, 8
 //!   vector accumulators (`F_j`, `S_j`, lane by lane) are loaded from the component's lane
 //!   slots, the block's registers of samples stream through them (`t = x - s`, `q = r t`,
 //!   `F += q`, `S += q t`: 8 independent chains; `r` is loaded once per register for 4
-//!   dimensions) and they are stored back. The lanes are summed (in lane order) only at the
+//!   dimensions) and they are stored back. The lanes are summed (pairwise) only at the
 //!   flush, so no horizontal reduction runs per block. A short last register reads zero-padded
 //!   copies, so samples past `len` add exactly nothing.
 //! * **Full** — SIMD lanes over *dimensions*, which needs no horizontal reduction at all. The
@@ -155,8 +157,11 @@ pub struct LaneMoments {
     /// up to 8; column-major, each entry a finished sum over the leaf's samples).
     slots: usize,
     values: AlignedVec<f64>,
-    /// Components some block has added to since the last flush.
+    /// Components some block has added to since the last flush (the others' values are
+    /// stale: the next block writes them instead of adding).
     touched: Vec<bool>,
+    /// One component's lane totals (the flush's scratch).
+    totals: Vec<f64>,
 }
 
 /// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
@@ -168,6 +173,9 @@ pub struct MomentScratch {
     shift: AlignedVec<f64>,
     z: AlignedVec<f64>,
     busy: Vec<bool>,
+    /// Of the busy components, those whose lanes hold nothing yet (their sums start at zero
+    /// instead of being loaded).
+    fresh: Vec<bool>,
 }
 
 /// Samples per group whose `z` rows are formed before the passes over them (8 KiB of L1 for
@@ -191,6 +199,7 @@ impl MomentScratch {
             shift: AlignedVec::new(0.0, dp),
             z: AlignedVec::new(0.0, Z_ROWS * dp),
             busy: Vec::new(),
+            fresh: Vec::new(),
         }
     }
 
@@ -211,6 +220,7 @@ impl LaneMoments {
             slots,
             values: AlignedVec::new(0.0, k * slots * MAX_LANES),
             touched: vec![false; k],
+            totals: vec![0.0; slots],
         }
     }
 
@@ -235,39 +245,141 @@ impl LaneMoments {
         });
     }
 
-    /// Adds the lanes into `sums` (lane by lane, in order) and empties them.
+    /// Adds the lanes into `sums` and empties them: each statistic gets one addition, of the
+    /// total of its [`MAX_LANES`] lanes in the fixed order of [`lane_total`] (whatever the
+    /// instruction set).
     pub fn flush(&mut self, sums: MomentSums<'_>) {
         let MomentSums { full, shift: _, counts, first, second } = sums;
         debug_assert_eq!(full, self.full);
+        if !self.full {
+            #[cfg(target_arch = "x86_64")]
+            let v4 = match crate::kernel::isa::arch() {
+                pulp::Arch::V4(v4) => Some(v4),
+                _ => None,
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let v4 = None;
+            crate::kernel::isa::arch().dispatch(FlushDiag {
+                lanes: self,
+                v4,
+                counts,
+                first,
+                second,
+            });
+            return;
+        }
         let d = self.n_features;
+        let dp = dense_rows(d);
         for c in 0..self.n_components {
+            // An untouched component's values are stale: the next block overwrites them.
             if !std::mem::take(&mut self.touched[c]) {
                 continue;
             }
-            let values =
-                &mut self.values[c * self.slots * MAX_LANES..(c + 1) * self.slots * MAX_LANES];
-            let total = |slot: usize| -> f64 {
-                values[slot * MAX_LANES..(slot + 1) * MAX_LANES].iter().sum()
-            };
-            counts[c] += total(0);
-            if self.full {
-                let dp = dense_rows(d);
-                let dense = &values[MAX_LANES..MAX_LANES + dp * dp];
-                for i in 0..d {
-                    for j in 0..=i {
-                        second[c * d * d + i * d + j] += dense[j * dp + i];
-                    }
-                }
-                for j in 0..d {
-                    first[c * d + j] += dense[j * dp + d];
-                }
-            } else {
-                for j in 0..d {
-                    first[c * d + j] += total(1 + j);
-                    second[c * d + j] += total(1 + d + j);
+            let values = &self.values[c * self.slots * MAX_LANES..(c + 1) * self.slots * MAX_LANES];
+            counts[c] += lane_total(&values[..MAX_LANES]);
+            let dense = &values[MAX_LANES..MAX_LANES + dp * dp];
+            for i in 0..d {
+                for j in 0..=i {
+                    second[c * d * d + i * d + j] += dense[j * dp + i];
                 }
             }
-            values.fill(0.0);
+            for j in 0..d {
+                first[c * d + j] += dense[j * dp + d];
+            }
+        }
+    }
+}
+
+/// The total of one slot's [`MAX_LANES`] lanes, pairwise: `((l0 + l1) + (l2 + l3)) + ((l4 +
+/// l5) + (l6 + l7))`. The flush's order on every instruction set (AVX-512 computes it for 8
+/// slots at once, [`lane_totals_v4`]).
+#[inline(always)]
+fn lane_total(l: &[f64]) -> f64 {
+    ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]))
+}
+
+/// [`lane_total`] of 8 consecutive slots (`l`: 64 values) at once: a transpose-and-add of the
+/// 8 registers (adjacent lanes, then 128-bit halves, then 256-bit halves), the same additions
+/// in the same order.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lane_totals_v4(v4: pulp::x86::V4, l: &[f64]) -> [f64; MAX_LANES] {
+    use core::arch::x86_64::__m512d;
+    let f = v4.avx512f;
+    let v: [__m512d; 8] = core::array::from_fn(|i| {
+        let slot: [f64; MAX_LANES] = l[i * MAX_LANES..(i + 1) * MAX_LANES].try_into().unwrap();
+        pulp::cast(slot)
+    });
+    // [a0 + a1, b0 + b1, a2 + a3, b2 + b3, ...]
+    let pairs = |a, b| f._mm512_add_pd(f._mm512_unpacklo_pd(a, b), f._mm512_unpackhi_pd(a, b));
+    // 128-bit lanes [a0 + a1, a2 + a3, b0 + b1, b2 + b3]
+    let halves = |a, b| {
+        f._mm512_add_pd(
+            f._mm512_shuffle_f64x2::<0b10_00_10_00>(a, b),
+            f._mm512_shuffle_f64x2::<0b11_01_11_01>(a, b),
+        )
+    };
+    let quarters = [pairs(v[0], v[1]), pairs(v[2], v[3]), pairs(v[4], v[5]), pairs(v[6], v[7])];
+    let halves4 = [halves(quarters[0], quarters[1]), halves(quarters[2], quarters[3])];
+    pulp::cast(halves(halves4[0], halves4[1]))
+}
+
+/// [`LaneMoments::flush`] of diagonal moments: per touched component, the lane totals of its
+/// `1 + 2d` slots, then one addition each into `N`, `F` and `S`.
+struct FlushDiag<'a> {
+    lanes: &'a mut LaneMoments,
+    #[cfg(target_arch = "x86_64")]
+    v4: Option<pulp::x86::V4>,
+    #[cfg(not(target_arch = "x86_64"))]
+    v4: Option<()>,
+    counts: &'a mut [f64],
+    first: &'a mut [f64],
+    second: &'a mut [f64],
+}
+
+impl WithSimd for FlushDiag<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
+        let Self { lanes, v4, counts, first, second } = self;
+        let _ = simd;
+        let (d, slots) = (lanes.n_features, lanes.slots);
+        let LaneMoments { values, touched, totals, .. } = lanes;
+        for c in 0..touched.len() {
+            // An untouched component's values are stale: the next block overwrites them.
+            if !std::mem::take(&mut touched[c]) {
+                continue;
+            }
+            let values = &values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
+            let mut i = 0;
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v4) = v4 {
+                while i + MAX_LANES <= slots {
+                    let t = lane_totals_v4(v4, &values[i * MAX_LANES..(i + 8) * MAX_LANES]);
+                    totals[i..i + MAX_LANES].copy_from_slice(&t);
+                    i += MAX_LANES;
+                }
+                if i < slots && slots >= MAX_LANES {
+                    // The last 8 slots (some done already: the same values again).
+                    let last = slots - MAX_LANES;
+                    let t = lane_totals_v4(v4, &values[last * MAX_LANES..]);
+                    totals[last..slots].copy_from_slice(&t);
+                    i = slots;
+                }
+            }
+            let _ = v4;
+            for i in i..slots {
+                totals[i] = lane_total(&values[i * MAX_LANES..(i + 1) * MAX_LANES]);
+            }
+            // Slot 0 is `N`, 1 + j is `F_j`, 1 + d + j is `S_j`.
+            counts[c] += totals[0];
+            for (f, t) in first[c * d..(c + 1) * d].iter_mut().zip(&totals[1..=d]) {
+                *f += t;
+            }
+            for (s, t) in second[c * d..(c + 1) * d].iter_mut().zip(&totals[1 + d..1 + 2 * d]) {
+                *s += t;
+            }
         }
     }
 }
@@ -338,27 +450,42 @@ impl WithSimd for BlockAccumulator<'_> {
                 // exactly nothing to this component, so skipping it changes no bit.
                 continue;
             }
-            lanes.touched[c] = true;
+            // A component untouched since the last flush holds stale values: its sums are
+            // written instead of added to (the same bits as adding to zeros).
+            let fresh = !std::mem::replace(&mut lanes.touched[c], true);
             if lanes.full {
                 if scratch.busy.len() != k {
                     scratch.busy = vec![false; k];
+                    scratch.fresh = vec![false; k];
                 }
                 scratch.busy[c] = true;
+                scratch.fresh[c] = fresh;
             }
             let values = &mut lanes.values[c * slots * MAX_LANES..(c + 1) * slots * MAX_LANES];
-            let n = simd.add_f64s(load_slot::<S>(values, 0), weight);
+            if fresh && width < MAX_LANES {
+                // The lanes past the register stay zero for the flush.
+                values.fill(0.0);
+            }
+            let n = if fresh { simd.splat_f64s(0.0) } else { load_slot::<S>(values, 0) };
+            let n = simd.add_f64s(n, weight);
             store_slot::<S>(values, 0, n);
             let s = &shift[c * d..(c + 1) * d];
             if !lanes.full {
                 let mut j = 0;
                 while j + 4 <= d {
-                    diag_group::<S, 4>(simd, values, d, j, s, xt, rh, r_tail, stride, len);
+                    diag_group::<S, 4>(simd, values, fresh, d, j, s, xt, rh, r_tail, stride, len);
                     j += 4;
                 }
                 match d - j {
-                    3 => diag_group::<S, 3>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
-                    2 => diag_group::<S, 2>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
-                    1 => diag_group::<S, 1>(simd, values, d, j, s, xt, rh, r_tail, stride, len),
+                    3 => diag_group::<S, 3>(
+                        simd, values, fresh, d, j, s, xt, rh, r_tail, stride, len,
+                    ),
+                    2 => diag_group::<S, 2>(
+                        simd, values, fresh, d, j, s, xt, rh, r_tail, stride, len,
+                    ),
+                    1 => diag_group::<S, 1>(
+                        simd, values, fresh, d, j, s, xt, rh, r_tail, stride, len,
+                    ),
                     _ => {}
                 }
                 let _ = rest;
@@ -367,17 +494,20 @@ impl WithSimd for BlockAccumulator<'_> {
         if lanes.full && scratch.busy.len() == k {
             full_block(simd, lanes, shift, block, scratch);
             scratch.busy.fill(false);
+            scratch.fresh.fill(false);
         }
     }
 }
 
 /// Diagonal moments of dimensions `j0..j0 + G` of one component: `F_j += Σ r t`,
-/// `S_j += Σ r t²` with `t = x_j - s_j`, in the lanes.
+/// `S_j += Σ r t²` with `t = x_j - s_j`, in the lanes (`fresh`: the lanes are overwritten
+/// instead).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn diag_group<S: Simd, const G: usize>(
     simd: S,
     values: &mut [f64],
+    fresh: bool,
     d: usize,
     j0: usize,
     s: &[f64],
@@ -394,8 +524,10 @@ fn diag_group<S: Simd, const G: usize>(
     let mut sv = [simd.splat_f64s(0.0); G];
     let mut xs: [&[S::f64s]; G] = [&[]; G];
     for g in 0..G {
-        f[g] = load_slot::<S>(values, 1 + j0 + g);
-        q[g] = load_slot::<S>(values, 1 + d + j0 + g);
+        if !fresh {
+            f[g] = load_slot::<S>(values, 1 + j0 + g);
+            q[g] = load_slot::<S>(values, 1 + d + j0 + g);
+        }
         sv[g] = simd.splat_f64s(s[j0 + g]);
         let row = &xt[(j0 + g) * stride..(j0 + g) * stride + whole * width];
         xs[g] = S::as_simd_f64s(row).0;
@@ -445,7 +577,7 @@ fn full_block<S: Simd>(
     let width = size_of::<S::f64s>() / 8;
     // Registers of z that hold 0..=d.
     let registers = (d + 1).div_ceil(width);
-    let MomentScratch { xr, shift: sp, z, busy } = scratch;
+    let MomentScratch { xr, shift: sp, z, busy, fresh } = scratch;
     let mut start = 0;
     while start < len {
         let count = XR_ROWS.min(len - start);
@@ -483,9 +615,11 @@ fn full_block<S: Simd>(
                     }
                 }
                 let r = &rw[c * stride + start + first..c * stride + start + first + group];
+                // The block's first group of a fresh component overwrites the matrix.
+                let zeroed = fresh[c] && start == 0 && first == 0;
                 if width == 8 && registers == 2 {
                     // d < 16 on AVX-512: the whole triangle in one pass, 24 accumulators.
-                    dense_pass_two::<S>(simd, dp, group, z, r, dense);
+                    dense_pass_two::<S>(simd, dp, group, zeroed, z, r, dense);
                     first += group;
                     continue;
                 }
@@ -493,7 +627,7 @@ fn full_block<S: Simd>(
                     let mut rg = cr;
                     while rg < registers {
                         let nr = (registers - rg).min(3);
-                        let at = Pass { dp, count: group, cr, rg };
+                        let at = Pass { dp, count: group, cr, rg, zeroed };
                         let z = &*z;
                         match (width, nr) {
                             (8, 1) => dense_pass::<S, 1, 8>(simd, at, z, r, dense),
@@ -523,6 +657,7 @@ fn dense_pass_two<S: Simd>(
     simd: S,
     dp: usize,
     count: usize,
+    zeroed: bool,
     z: &[f64],
     r: &[f64],
     dense: &mut [f64],
@@ -531,7 +666,7 @@ fn dense_pass_two<S: Simd>(
     let zero = simd.splat_f64s(0.0);
     let mut low = [[zero; W]; 2];
     let mut high = [zero; W];
-    for b in 0..W {
+    for b in (0..W).filter(|_| !zeroed) {
         for a in 0..2 {
             let at = b * dp + a * W;
             low[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
@@ -570,6 +705,8 @@ struct Pass {
     count: usize,
     cr: usize,
     rg: usize,
+    /// Whether the accumulators start at zero (the matrix holds nothing yet).
+    zeroed: bool,
 }
 
 /// One pass over a group of samples' rows of `z`: `NR` row registers from `rg` x the `W`
@@ -583,11 +720,11 @@ fn dense_pass<S: Simd, const NR: usize, const W: usize>(
     r: &[f64],
     dense: &mut [f64],
 ) {
-    let Pass { dp, count, cr, rg } = at;
+    let Pass { dp, count, cr, rg, zeroed } = at;
     debug_assert_eq!(W, size_of::<S::f64s>() / 8);
     let zero = simd.splat_f64s(0.0);
     let mut acc = [[zero; W]; NR];
-    for b in 0..W {
+    for b in (0..W).filter(|_| !zeroed) {
         for a in 0..NR {
             let at = (cr * W + b) * dp + (rg + a) * W;
             acc[a][b] = S::as_simd_f64s(&dense[at..at + W]).0[0];
@@ -723,6 +860,76 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// The diagonal flush against its definition (the sum of each slot's lanes) within
+    /// rounding, and bit for bit the same on every instruction set (the fixed pairwise order):
+    /// `d = 1` and `k = 1` included, slot counts under, at and over 8 registers' worth, an
+    /// untouched component left out, and lanes emptied by the flush.
+    #[test]
+    fn diagonal_flush_matches_the_lane_sums() {
+        for &(d, k) in &[(1, 1), (1, 3), (3, 2), (4, 1), (15, 3), (20, 2)] {
+            let mut lanes = LaneMoments::new(false, k, d);
+            let value = |i: usize| {
+                ((i * 7919 % 1013) as f64 / 101.0 - 5.0) * 1.3e3f64.powi((i % 5) as i32 - 2)
+            };
+            let fill = |lanes: &mut LaneMoments| {
+                for (i, v) in lanes.values.iter_mut().enumerate() {
+                    *v = value(i);
+                }
+                lanes.touched.fill(true);
+                if k > 1 {
+                    lanes.touched[1] = false;
+                }
+            };
+            let mut expect = (vec![0.5; k], vec![0.25; k * d], vec![1.0; k * d]);
+            fill(&mut lanes);
+            for c in (0..k).filter(|&c| lanes.touched[c]) {
+                let slot = |i: usize| -> f64 {
+                    let at = (c * lanes.slots + i) * MAX_LANES;
+                    lanes.values[at..at + MAX_LANES].iter().sum()
+                };
+                expect.0[c] += slot(0);
+                for j in 0..d {
+                    expect.1[c * d + j] += slot(1 + j);
+                    expect.2[c * d + j] += slot(1 + d + j);
+                }
+            }
+            let mut results = Vec::new();
+            for isa in crate::kernel::isa::available() {
+                fill(&mut lanes);
+                let mut got = (vec![0.5; k], vec![0.25; k * d], vec![1.0; k * d]);
+                crate::kernel::isa::with_isa(isa, || {
+                    let sums = MomentSums {
+                        full: false,
+                        shift: &[],
+                        counts: &mut got.0,
+                        first: &mut got.1,
+                        second: &mut got.2,
+                    };
+                    lanes.flush(sums);
+                });
+                assert!(lanes.touched.iter().all(|t| !t), "{isa:?}: the flush empties the lanes");
+                for (x, y) in got
+                    .0
+                    .iter()
+                    .chain(&got.1)
+                    .chain(&got.2)
+                    .zip(expect.0.iter().chain(&expect.1).chain(&expect.2))
+                {
+                    // Rounding of 8 additions of lanes up to `largest`.
+                    let largest = lanes.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    assert!(
+                        (x - y).abs() <= 8.0 * f64::EPSILON * 8.0 * largest,
+                        "{isa:?} d={d} k={k}: {x} vs {y}"
+                    );
+                }
+                results.push((isa, got));
+            }
+            for (isa, got) in &results[1..] {
+                assert_eq!(got, &results[0].1, "{isa:?} against {:?} d={d} k={k}", results[0].0);
             }
         }
     }
