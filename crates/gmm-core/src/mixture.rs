@@ -35,8 +35,11 @@ pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_3;
 /// How a model's precision is stored for the kernels.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Precision<T> {
-    /// `k x d` inverse variances (diag and spherical).
-    InverseVariances(Vec<T>),
+    /// Diag and spherical: `k x d` inverse variances `p = 1 / σ²`; for `f64` models also the
+    /// scaled form the diagonal kernel reads (`k x d` each, empty for `f32`; see
+    /// `kernel::diag`): `root = 1 / σ` and `scaled_means = -μ / σ` (negated: the kernel's FMA
+    /// adds it), both rounded once from `f64` values computed from the parameters.
+    InverseVariances { inverse: Vec<T>, root: Vec<T>, scaled_means: Vec<T> },
     /// Upper-triangular `d x d` precision Cholesky factors, row-major; one per component
     /// (full) or a single shared one (tied). `padded` holds the same factors with rows padded
     /// with zeros to a multiple of 4 columns, the layout the kernel's 4-column tiles read.
@@ -126,7 +129,11 @@ impl<T: Real> GaussianMixture<T> {
             covariances,
             log_weights: Vec::new(),
             log_norms: Vec::new(),
-            precision: Precision::InverseVariances(Vec::new()),
+            precision: Precision::InverseVariances {
+                inverse: Vec::new(),
+                root: Vec::new(),
+                scaled_means: Vec::new(),
+            },
         };
         model.refresh()?;
         Ok(model)
@@ -142,6 +149,8 @@ impl<T: Real> GaussianMixture<T> {
         self.precision = match self.covariance_type {
             CovarianceType::Diag | CovarianceType::Spherical => {
                 let mut inverse = Vec::with_capacity(k * d);
+                let scaled = T::as_f64_slice(&[]).is_some();
+                let (mut root, mut scaled_means) = (Vec::new(), Vec::new());
                 for c in 0..k {
                     let mut half_log_det = 0.0;
                     for j in 0..d {
@@ -157,11 +166,21 @@ impl<T: Real> GaussianMixture<T> {
                             ));
                         }
                         inverse.push(T::from_f64(1.0 / var));
+                        if scaled {
+                            let r = 1.0 / var.sqrt();
+                            root.push(T::from_f64(r));
+                            scaled_means.push(T::from_f64(-(self.means[c * d + j].to_f64() * r)));
+                        }
                         half_log_det += 0.5 * var.ln();
                     }
                     log_norms[c] = -half_d_ln_2pi - half_log_det;
                 }
-                Precision::InverseVariances(inverse)
+                // Far from overflow only (|μ / σ| and 1 / σ below 1e150), or the exact form.
+                let in_range = |v: &T| v.to_f64().abs() < 1e150;
+                if !(root.iter().all(in_range) && scaled_means.iter().all(in_range)) {
+                    (root, scaled_means) = (Vec::new(), Vec::new());
+                }
+                Precision::InverseVariances { inverse, root, scaled_means }
             }
             CovarianceType::Full | CovarianceType::Tied => {
                 let n_mats = if self.covariance_type == CovarianceType::Full { k } else { 1 };
@@ -261,7 +280,7 @@ impl<T: Real> GaussianMixture<T> {
     pub fn precision_cholesky(&self) -> Option<&[T]> {
         match &self.precision {
             Precision::Cholesky { factors, .. } => Some(factors),
-            Precision::InverseVariances(_) => None,
+            Precision::InverseVariances { .. } => None,
         }
     }
 
@@ -269,7 +288,7 @@ impl<T: Real> GaussianMixture<T> {
     /// and `tied`.
     pub fn inverse_variances(&self) -> Option<&[T]> {
         match &self.precision {
-            Precision::InverseVariances(v) => Some(v),
+            Precision::InverseVariances { inverse, .. } => Some(inverse),
             Precision::Cholesky { .. } => None,
         }
     }

@@ -260,16 +260,19 @@ pub fn log_densities<T: Real>(
         &zeros
     };
     match model.precision() {
-        Precision::InverseVariances(inverse) => arch.dispatch(diag::DiagKernel {
-            xt: &scratch.xt,
-            n_features: d,
-            means: model.means(),
-            inverse_variances: inverse,
-            constants,
-            log_norms: model.log_normalisers(),
-            out: &mut scratch.log_density,
-            rows: scratch.len,
-        }),
+        Precision::InverseVariances { inverse, root, scaled_means } => {
+            arch.dispatch(diag::DiagKernel {
+                xt: &scratch.xt,
+                n_features: d,
+                means: model.means(),
+                inverse_variances: inverse,
+                scaled: (!root.is_empty()).then_some((root.as_slice(), scaled_means.as_slice())),
+                constants,
+                log_norms: model.log_normalisers(),
+                out: &mut scratch.log_density,
+                rows: scratch.len,
+            })
+        }
         Precision::Cholesky { padded, .. } => arch.dispatch(cholesky::CholeskyKernel {
             xt: &scratch.xt,
             n_features: d,

@@ -232,3 +232,48 @@ fn sampling_is_reproducible_and_follows_weights() {
         );
     }
 }
+
+/// The diagonal kernel's scaled form (`f64`) far from the origin: components `10⁴` standard
+/// deviations out, samples around them. The error the form adds is `ε |μ| / σ` per term (see
+/// `kernel::diag`), so the log-densities match the reference to `64 ε (|μ| / σ) d`, on every
+/// instruction set; means near overflow (`|μ| / σ > 1e150`) take the exact form and match
+/// to the ordinary tolerance.
+#[test]
+fn diagonal_densities_far_from_the_origin() {
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let (k, d, n) = (3, 7, 300);
+    for (offset, sigma) in [(1e4, 1.0), (-3e6, 250.0), (1e160, 1.0)] {
+        let means: Vec<f64> = (0..k * d).map(|i| offset + sigma * (i % 5) as f64).collect();
+        let variances: Vec<f64> =
+            (0..k * d).map(|i| sigma * sigma * (0.5 + (i % 3) as f64)).collect();
+        let model =
+            GaussianMixture::new(CovarianceType::Diag, vec![0.2, 0.3, 0.5], means, variances)
+                .unwrap();
+        let x: Vec<f64> = uniform_data::<f64>(n, d, 3.0, 11)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| offset + sigma * (v + (i % d % 5) as f64))
+            .collect();
+        let samples = Samples::new(&x, d).unwrap();
+        let ratio = if offset.abs() / sigma > 1e150 { 1.0 } else { offset.abs() / sigma };
+        let tol = f64::EPSILON * 64.0 * ratio * d as f64;
+        for isa in gmm_core::isa::available() {
+            let comp = one
+                .install(|| {
+                    gmm_core::isa::with_isa(isa, || model.component_log_densities(samples).unwrap())
+                })
+                .expect("an available instruction set");
+            for i in 0..n {
+                let reference = reference::weighted_log_densities(&model, samples.row(i));
+                for c in 0..k {
+                    let expected = reference[c] - model.weights()[c].ln();
+                    let got = comp.row(i)[c];
+                    assert!(
+                        close(got, expected, tol),
+                        "offset {offset} {isa:?}: log N(x_{i} | {c}) = {got}, reference {expected}"
+                    );
+                }
+            }
+        }
+    }
+}
