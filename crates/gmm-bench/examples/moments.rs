@@ -8,7 +8,9 @@
 use std::hint::black_box;
 
 use gmm_core::kernel::AlignedVec;
-use gmm_core::kernel::moments::{LaneMoments, MomentBlock, MomentScratch, MomentSums};
+use gmm_core::kernel::moments::{
+    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
+};
 
 fn thread_cpu_ns() -> u64 {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -34,7 +36,7 @@ fn main() -> Result<(), gmm_core::Error> {
         }
         let mut lanes = LaneMoments::new(full, k, d);
         let mut scratch = MomentScratch::new(d);
-        let block = MomentBlock { xt: &xt, rw: &rw, stride, len: stride };
+        let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len: stride };
         let mut times = Vec::new();
         for _ in 0..21 {
             let start = thread_cpu_ns();

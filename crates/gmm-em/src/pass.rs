@@ -34,7 +34,9 @@
 //! are bit-identical for any number of threads. Memory beyond the data is
 //! `O(threads x (block x k + k x d² x lanes))`.
 
-use gmm_core::kernel::moments::{LaneMoments, MomentBlock, MomentScratch, MomentSums};
+use gmm_core::kernel::moments::{
+    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
+};
 use gmm_core::kernel::{
     BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
 };
@@ -146,26 +148,19 @@ where
                     &s.xt
                 }
             };
-            let rw: &[f64] = match (weights, T::as_f64_slice(&block_scratch.log_density)) {
-                (None, Some(r)) => r,
-                _ => {
+            // Unweighted responsibilities are read in their own precision (f32 ones widened
+            // by the kernel a component at a time); weighted ones are formed here in f64.
+            let rw = match weights {
+                None => Responsibilities::of(&block_scratch.log_density[..]),
+                Some(w) => {
                     for c in 0..k {
                         let r = &block_scratch.log_density[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
                         let rw = &mut s.rw[c * BLOCK_ROWS..c * BLOCK_ROWS + len];
-                        match weights {
-                            Some(w) => {
-                                for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
-                                    *o = r.to_f64() * w;
-                                }
-                            }
-                            None => {
-                                for (o, r) in rw.iter_mut().zip(r) {
-                                    *o = r.to_f64();
-                                }
-                            }
+                        for ((o, r), w) in rw.iter_mut().zip(r).zip(w) {
+                            *o = r.to_f64() * w;
                         }
                     }
-                    &s.rw
+                    Responsibilities::F64(&s.rw)
                 }
             };
             let block = MomentBlock { xt, rw, stride: BLOCK_ROWS, len };

@@ -35,7 +35,7 @@
 //! statistics files of the scale-out tools are meant to need no extra dependency, and the
 //! checksum only has to catch truncation and corruption, not adversaries.
 
-use gmm_core::kernel::moments::{MomentBlock, MomentSums, accumulate_moments};
+use gmm_core::kernel::moments::{MomentBlock, MomentSums, Responsibilities, accumulate_moments};
 use gmm_core::{CovarianceType, Error, ErrorKind, Result};
 
 /// Which second moments to keep.
@@ -383,7 +383,12 @@ impl SuffStats {
             first: &mut self.first,
             second: &mut self.second,
         };
-        accumulate_moments(sums, MomentBlock { xt, rw, stride, len }, centred, weighted);
+        accumulate_moments(
+            sums,
+            MomentBlock { xt, rw: Responsibilities::F64(rw), stride, len },
+            centred,
+            weighted,
+        );
     }
 
     /// The byte form of the module docs.
@@ -518,7 +523,7 @@ mod tests {
             first: &mut stats.first,
             second: &mut stats.second,
         };
-        accumulate_reference(sums, MomentBlock { xt, rw, stride, len });
+        accumulate_reference(sums, MomentBlock { xt, rw: Responsibilities::F64(rw), stride, len });
     }
 
     fn value(i: usize) -> f64 {

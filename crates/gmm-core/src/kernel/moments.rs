@@ -93,12 +93,55 @@ pub struct MomentBlock<'a> {
     /// Samples, column-major `d x stride`.
     pub xt: &'a [f64],
     /// Weighted responsibilities `w_n r_nk`, component-major `k x stride`.
-    pub rw: &'a [f64],
+    pub rw: Responsibilities<'a>,
     /// Row stride of `xt` and `rw`.
     pub stride: usize,
     /// Samples in the block (the first `len` of each row are read; what follows them may be
     /// anything, NaN included).
     pub len: usize,
+}
+
+/// The responsibilities of a [`MomentBlock`], in the precision they were computed in.
+///
+/// `f32` ones are widened to `f64` by the kernel one component (or group of samples) at a time,
+/// into a buffer that stays in L1: widening the whole `k x stride` matrix first would write it
+/// out to L2 and read it back, which cost `f32` EM ~7 % of an iteration.
+#[derive(Clone, Copy)]
+pub enum Responsibilities<'a> {
+    /// `f64` values, read in place.
+    F64(&'a [f64]),
+    /// `f32` values, widened as they are used.
+    F32(&'a [f32]),
+}
+
+impl<'a> Responsibilities<'a> {
+    /// The values of `r` in their own precision.
+    pub fn of<T: crate::Real>(r: &'a [T]) -> Self {
+        match T::as_f64_slice(r) {
+            Some(r) => Self::F64(r),
+            // `Real` is `f32` or `f64`: not `f64`, so `f32`.
+            None => Self::F32(bytemuck::cast_slice(r)),
+        }
+    }
+
+    /// `self[range]` in `f64`: the values themselves, or widened into `buffer`.
+    #[inline(always)]
+    fn get<'b>(&self, range: std::ops::Range<usize>, buffer: &'b mut [f64]) -> &'b [f64]
+    where
+        'a: 'b,
+    {
+        match *self {
+            Self::F64(r) => &r[range],
+            Self::F32(r) => {
+                let r = &r[range];
+                let buffer = &mut buffer[..r.len()];
+                for (o, v) in buffer.iter_mut().zip(r) {
+                    *o = f64::from(*v);
+                }
+                buffer
+            }
+        }
+    }
 }
 
 /// Adds `block` into `sums` at once (a [`LaneMoments`] of its own, flushed). `centred` and
@@ -125,9 +168,11 @@ pub fn accumulate_reference(sums: MomentSums<'_>, block: MomentBlock<'_>) {
     let MomentBlock { xt, rw, stride, len } = block;
     let k = counts.len();
     let d = first.len() / k.max(1);
+    let mut buffer = [0.0];
     for n in 0..len {
         for c in 0..k {
-            let r = rw[c * stride + n];
+            let at = c * stride + n;
+            let r = rw.get(at..at + 1, &mut buffer)[0];
             counts[c] += r;
             let t: Vec<f64> = (0..d).map(|j| xt[j * stride + n] - shift[c * d + j]).collect();
             for i in 0..d {
@@ -173,6 +218,8 @@ pub struct MomentScratch {
     shift: AlignedVec<f64>,
     z: AlignedVec<f64>,
     busy: Vec<bool>,
+    /// One component's responsibilities widened to `f64` (see [`Responsibilities`]).
+    r64: Vec<f64>,
     /// Of the busy components, those whose lanes hold nothing yet (their sums start at zero
     /// instead of being loaded).
     fresh: Vec<bool>,
@@ -199,6 +246,7 @@ impl MomentScratch {
             shift: AlignedVec::new(0.0, dp),
             z: AlignedVec::new(0.0, Z_ROWS * dp),
             busy: Vec::new(),
+            r64: vec![0.0; super::BLOCK_ROWS],
             fresh: Vec::new(),
         }
     }
@@ -421,12 +469,15 @@ impl WithSimd for BlockAccumulator<'_> {
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let Self { lanes, shift, block, scratch } = self;
         let MomentBlock { xt, rw, stride, len } = block;
+        if scratch.r64.len() < len {
+            scratch.r64.resize(len, 0.0);
+        }
         let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
         let width = size_of::<S::f64s>() / 8;
         let whole = len / width;
         let rest = len % width;
         for c in 0..k {
-            let r = &rw[c * stride..c * stride + len];
+            let r = rw.get(c * stride..c * stride + len, &mut scratch.r64);
             // Σ r over the block, in lanes; the tail zero-padded.
             let (rh, _) = S::as_simd_f64s(&r[..whole * width]);
             let r_tail = load_partial(simd, &r[whole * width..]);
@@ -577,7 +628,7 @@ fn full_block<S: Simd>(
     let width = size_of::<S::f64s>() / 8;
     // Registers of z that hold 0..=d.
     let registers = (d + 1).div_ceil(width);
-    let MomentScratch { xr, shift: sp, z, busy, fresh } = scratch;
+    let MomentScratch { xr, shift: sp, z, busy, fresh, r64 } = scratch;
     let mut start = 0;
     while start < len {
         let count = XR_ROWS.min(len - start);
@@ -614,7 +665,8 @@ fn full_block<S: Simd>(
                         }
                     }
                 }
-                let r = &rw[c * stride + start + first..c * stride + start + first + group];
+                let at = c * stride + start + first;
+                let r = rw.get(at..at + group, r64);
                 // The block's first group of a fresh component overwrites the matrix.
                 let zeroed = fresh[c] && start == 0 && first == 0;
                 if width == 8 && registers == 2 {
@@ -804,7 +856,7 @@ mod tests {
                 let mut lane = fast.clone();
                 let mut slow = fast.clone();
                 let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; d * stride]);
-                let block = MomentBlock { xt: &xt, rw: &rw, stride, len };
+                let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len };
                 let mut lanes = LaneMoments::new(full, k, d);
                 let mut scratch = MomentScratch::new(d);
                 for _ in 0..3 {
@@ -845,6 +897,28 @@ mod tests {
                 };
                 lanes.flush(sums);
                 assert!(again.0.iter().chain(&again.1).chain(&again.2).all(|v| *v == 0.0));
+                // f32 responsibilities, widened by the kernel: the bits of the same values
+                // widened beforehand (NaN past `len` included, never read).
+                let rw32: Vec<f32> = rw.iter().map(|&v| v as f32).collect();
+                let widened: Vec<f64> = rw32.iter().map(|&v| f64::from(v)).collect();
+                let mut by_precision = Vec::new();
+                for rw in [Responsibilities::F32(&rw32), Responsibilities::F64(&widened)] {
+                    let block = MomentBlock { xt: &xt, rw, stride, len };
+                    let mut sums = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second_len]);
+                    let mut lanes = LaneMoments::new(full, k, d);
+                    lanes.add_block(&shift, block, &mut MomentScratch::new(d));
+                    lanes.flush(MomentSums {
+                        full,
+                        shift: &shift,
+                        counts: &mut sums.0,
+                        first: &mut sums.1,
+                        second: &mut sums.2,
+                    });
+                    let bits: Vec<u64> =
+                        sums.0.iter().chain(&sums.1).chain(&sums.2).map(|v| v.to_bits()).collect();
+                    by_precision.push(bits);
+                }
+                assert_eq!(by_precision[0], by_precision[1], "f32 full={full} d={d} k={k}");
                 let tol = 1e-13 * len as f64;
                 for got in [&fast, &lane] {
                     for (name, a, b) in [
