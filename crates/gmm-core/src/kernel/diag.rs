@@ -92,7 +92,38 @@ impl<T: Real> DiagKernel<'_, T> {
     ) {
         let d = self.n_features;
         let (out, _) = T::as_mut_simd::<S>(self.out);
-        for (c, out) in out.chunks_exact_mut(regs).enumerate() {
+        let mut first = 0;
+        if let Some((root, minus_scaled_means)) = self.scaled
+            && size_of::<T::V<S>>() == 64
+        {
+            // 512-bit registers (32 of them): two components per pass over the group's
+            // samples, `2 N` accumulators, each sample register loaded once for both.
+            let k = out.len() / regs;
+            let mut pairs = out.chunks_exact_mut(2 * regs);
+            for (p, two) in (&mut pairs).enumerate() {
+                let (c0, c1) = (2 * p, 2 * p + 1);
+                let (out0, out1) = two.split_at_mut(regs);
+                let constants = [
+                    T::simd_splat(simd, self.constants[c0] + self.log_norms[c0]),
+                    T::simd_splat(simd, self.constants[c1] + self.log_norms[c1]),
+                ];
+                scaled_pair::<T, S, N>(
+                    simd,
+                    xt,
+                    regs,
+                    r,
+                    [
+                        &minus_scaled_means[c0 * d..(c0 + 1) * d],
+                        &minus_scaled_means[c1 * d..(c1 + 1) * d],
+                    ],
+                    [&root[c0 * d..(c0 + 1) * d], &root[c1 * d..(c1 + 1) * d]],
+                    constants,
+                    [out0, out1],
+                );
+            }
+            first = k - k % 2;
+        }
+        for (c, out) in out.chunks_exact_mut(regs).enumerate().skip(first) {
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let at = c * d..(c + 1) * d;
             match self.scaled {
@@ -141,10 +172,10 @@ fn diag_group<T: Real, S: Simd, const N: usize>(
 ) {
     let zero = T::simd_splat(simd, T::ZERO);
     let mut acc = [zero; N];
-    for j in 0..mean.len() {
-        let mu = T::simd_splat(simd, mean[j]);
-        let p = T::simd_splat(simd, inv[j]);
-        let col = &xt[j * regs + r..j * regs + r + N];
+    for (column, (&mu, &p)) in xt.chunks_exact(regs).zip(mean.iter().zip(inv)) {
+        let mu = T::simd_splat(simd, mu);
+        let p = T::simd_splat(simd, p);
+        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
         for n in 0..N {
             let t = T::simd_sub(simd, col[n], mu);
             acc[n] = T::simd_mul_add(simd, T::simd_mul(simd, t, p), t, acc[n]);
@@ -172,10 +203,11 @@ fn scaled_group<T: Real, S: Simd, const N: usize>(
 ) {
     let zero = T::simd_splat(simd, T::ZERO);
     let mut acc = [zero; N];
-    for j in 0..root.len() {
-        let minus_m = T::simd_splat(simd, minus_scaled_mean[j]);
-        let a = T::simd_splat(simd, root[j]);
-        let col = &xt[j * regs + r..j * regs + r + N];
+    let columns = xt.chunks_exact(regs).zip(root.iter().zip(minus_scaled_mean));
+    for (column, (&a, &minus_m)) in columns {
+        let minus_m = T::simd_splat(simd, minus_m);
+        let a = T::simd_splat(simd, a);
+        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
         for n in 0..N {
             let y = T::simd_mul_add(simd, col[n], a, minus_m);
             acc[n] = T::simd_mul_add(simd, y, y, acc[n]);
@@ -184,5 +216,42 @@ fn scaled_group<T: Real, S: Simd, const N: usize>(
     let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
     for n in 0..N {
         out[r + n] = T::simd_mul_add(simd, acc[n], minus_half, constant);
+    }
+}
+
+/// [`scaled_group`] for two components at once (their `-μ / σ`, `1 / σ`, constants and
+/// output rows), each sample register loaded once for both.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn scaled_pair<T: Real, S: Simd, const N: usize>(
+    simd: S,
+    xt: &[T::V<S>],
+    regs: usize,
+    r: usize,
+    minus_scaled_mean: [&[T]; 2],
+    root: [&[T]; 2],
+    constant: [T::V<S>; 2],
+    out: [&mut [T::V<S>]; 2],
+) {
+    let zero = T::simd_splat(simd, T::ZERO);
+    let mut acc = [[zero; N]; 2];
+    let per_column =
+        root[0].iter().zip(root[1]).zip(minus_scaled_mean[0].iter().zip(minus_scaled_mean[1]));
+    for (column, ((&a0, &a1), (&m0, &m1))) in xt.chunks_exact(regs).zip(per_column) {
+        let (a0, a1) = (T::simd_splat(simd, a0), T::simd_splat(simd, a1));
+        let (m0, m1) = (T::simd_splat(simd, m0), T::simd_splat(simd, m1));
+        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
+        for n in 0..N {
+            let y0 = T::simd_mul_add(simd, col[n], a0, m0);
+            acc[0][n] = T::simd_mul_add(simd, y0, y0, acc[0][n]);
+            let y1 = T::simd_mul_add(simd, col[n], a1, m1);
+            acc[1][n] = T::simd_mul_add(simd, y1, y1, acc[1][n]);
+        }
+    }
+    let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
+    for (which, out) in out.into_iter().enumerate() {
+        for n in 0..N {
+            out[r + n] = T::simd_mul_add(simd, acc[which][n], minus_half, constant[which]);
+        }
     }
 }
