@@ -246,7 +246,7 @@ pub(crate) fn check_inputs<T: Real>(
         check_sample_weights(w, x.n_samples(), ZeroWeights::Refused)?;
     }
     if let Some(start) = options.start {
-        start.check_samples(x)?;
+        start.check_dimension(x.n_features())?; // (the values were checked above)
         check_start(config, start, x.n_features())?;
     }
     Ok(())
