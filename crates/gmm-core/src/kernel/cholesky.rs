@@ -86,8 +86,9 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
                     *m += v.to_f64() * mu;
                 }
             }
+            // Stored negated: the start value of y (a broadcast from memory, no subtraction).
             for (m, &v) in folded.iter_mut().zip(sums.iter()) {
-                *m = T::from_f64(v);
+                *m = T::from_f64(-v);
             }
             let folded = &*folded;
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
@@ -134,18 +135,16 @@ fn squared_norms<T: Real, S: Simd, const N: usize>(
     for j0 in (0..d).step_by(4) {
         let mut y = [[zero; N]; 4];
         for q in 0..4 {
-            let start = T::simd_splat(simd, T::ZERO - folded[j0 + q]);
+            let start = T::simd_splat(simd, folded[j0 + q]);
             for n in 0..N {
                 y[q][n] = start;
             }
         }
         // U is upper triangular: rows below j0 + 3 contribute nothing to columns j0..j0+4.
-        for i in 0..(j0 + 4).min(d) {
-            let row = &u[i * width + j0..i * width + j0 + 4];
-            let mut xv = [zero; N];
-            for (n, v) in xv.iter_mut().enumerate() {
-                *v = xt[i * regs + r + n];
-            }
+        let rows = xt.chunks_exact(regs).zip(u.chunks_exact(width)).take((j0 + 4).min(d));
+        for (column, row) in rows {
+            let row: &[T; 4] = row[j0..j0 + 4].try_into().unwrap();
+            let xv: [T::V<S>; N] = column[r..r + N].try_into().unwrap();
             for q in 0..4 {
                 let uq = T::simd_splat(simd, row[q]);
                 for n in 0..N {
