@@ -48,6 +48,10 @@ pub(crate) enum Precision<T> {
         factors: Vec<T>,
         /// `d x round_up(d, 4)` factors.
         padded: Vec<T>,
+        /// `k x round_up(d, 4)`: `-m_k = -U_kᵀ μ_k` (zero in the padding), each value summed in
+        /// `f64` (over `i`, in order) and rounded once: the start value of the kernel's `y`
+        /// (see `kernel::cholesky`), computed here once per model instead of once per block.
+        minus_folded: Vec<T>,
     },
 }
 
@@ -195,8 +199,23 @@ impl<T: Real> GaussianMixture<T> {
                 for c in 0..k {
                     log_norms[c] = mat_log_norms[if n_mats == 1 { 0 } else { c }];
                 }
-                let padded = pad_columns(&factors, d, padded_width(d));
-                Precision::Cholesky { factors, padded }
+                let width = padded_width(d);
+                let padded = pad_columns(&factors, d, width);
+                let mut minus_folded = Vec::with_capacity(k * width);
+                for c in 0..k {
+                    let m = if n_mats == 1 { 0 } else { c };
+                    let u = &padded[m * d * width..(m + 1) * d * width];
+                    let mut sums = vec![0.0f64; width];
+                    for (i, mu) in self.means[c * d..(c + 1) * d].iter().enumerate() {
+                        let mu = mu.to_f64();
+                        for (s, &v) in sums[i..].iter_mut().zip(&u[i * width + i..(i + 1) * width])
+                        {
+                            *s += v.to_f64() * mu;
+                        }
+                    }
+                    minus_folded.extend(sums.iter().map(|&v| T::from_f64(-v)));
+                }
+                Precision::Cholesky { factors, padded, minus_folded }
             }
         };
         self.log_norms = log_norms.into_iter().map(T::from_f64).collect();

@@ -3,8 +3,8 @@
 //!
 //! # The maths
 //!
-//! `y = U_kᵀ (x - μ_k) = U_kᵀ x - m_k` with `m_k = U_kᵀ μ_k`, computed once per component (in
-//! `f64`, rounded once to the model's precision). So the mean is folded into the start value
+//! `y = U_kᵀ (x - μ_k) = U_kᵀ x - m_k` with `m_k = U_kᵀ μ_k`, computed once per model (by
+//! `GaussianMixture`, in `f64`, rounded once to the model's precision, stored negated). So the mean is folded into the start value
 //! of every output: `y_j = -m_kj + Σ_{i≤j} U_ij x_i`, and the block is read as it is, with no
 //! centred copy per component. This is scikit-learn's own form (`X @ U - μ @ U`); it loses
 //! `ε |x| / σ` relative in `y` when the data sit far from the origin against their spread,
@@ -43,10 +43,8 @@ pub struct CholeskyKernel<'a, T> {
     pub constants: &'a [T],
     /// `-½ d log 2π + log det U_k`.
     pub log_norms: &'a [T],
-    /// Scratch for `m_k = U_kᵀ μ_k` (at least `round_up(d, 4)` values).
-    pub folded: &'a mut [T],
-    /// The same in `f64` (at least `round_up(d, 4)` values).
-    pub folded_f64: &'a mut [f64],
+    /// `k x round_up(d, 4)`: `-m_k = -U_kᵀ μ_k`, zero-padded (the model computes it once).
+    pub minus_folded: &'a [T],
     /// `k x BLOCK_ROWS` output.
     pub out: &'a mut [T],
     /// Samples in the block (`<= BLOCK_ROWS`): only the registers holding them are computed.
@@ -68,29 +66,13 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
         let shared = self.factors.len() == d * width;
         let (xt, _) = T::as_simd::<S>(self.xt);
         let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
-        let folded = &mut self.folded[..width];
         for (c, out) in self.out.chunks_exact_mut(BLOCK_ROWS).enumerate() {
-            let mean = &self.means[c * d..(c + 1) * d];
             let u = if shared {
                 self.factors
             } else {
                 &self.factors[c * d * width..(c + 1) * d * width]
             };
-            // m = Uᵀ μ in f64, rounded once (each m_j summed over i in order, row by row of U so
-            // the j are independent); the padded columns of U are zero, so is m there.
-            let sums = &mut self.folded_f64[..width];
-            sums.fill(0.0);
-            for (i, mu) in mean.iter().enumerate() {
-                let mu = mu.to_f64();
-                for (m, &v) in sums[i..].iter_mut().zip(&u[i * width + i..(i + 1) * width]) {
-                    *m += v.to_f64() * mu;
-                }
-            }
-            // Stored negated: the start value of y (a broadcast from memory, no subtraction).
-            for (m, &v) in folded.iter_mut().zip(sums.iter()) {
-                *m = T::from_f64(-v);
-            }
-            let folded = &*folded;
+            let folded = &self.minus_folded[c * width..(c + 1) * width];
             let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
             let (out, _) = T::as_mut_simd::<S>(out);
             let mut r = 0;

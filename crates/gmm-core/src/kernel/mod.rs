@@ -101,10 +101,6 @@ pub struct BlockScratch<T> {
     pub log_density: AlignedVec<T>,
     /// Per-sample `log p(x_n)` (first `len` entries; the rest is stale).
     pub log_likelihood: AlignedVec<T>,
-    /// Kernel scratch (the full and tied kernels' `Uᵀ μ`).
-    folded: AlignedVec<T>,
-    /// The same in `f64`.
-    folded_f64: Vec<f64>,
     /// Rows in the current block (the rest is padding).
     pub len: usize,
     /// The next block's rows, still to be prefetched: `(address, bytes)` (an address, not a
@@ -125,8 +121,6 @@ impl<T: Real> BlockScratch<T> {
             xt: AlignedVec::new(T::ZERO, n_features * BLOCK_ROWS),
             log_density: AlignedVec::new(T::ZERO, n_components * BLOCK_ROWS),
             log_likelihood: AlignedVec::new(T::ZERO, BLOCK_ROWS),
-            folded: AlignedVec::new(T::ZERO, n_features.next_multiple_of(4)),
-            folded_f64: vec![0.0; n_features.next_multiple_of(4)],
             len: 0,
             to_prefetch: (0, 0),
         }
@@ -273,18 +267,19 @@ pub fn log_densities<T: Real>(
                 rows: scratch.len,
             })
         }
-        Precision::Cholesky { padded, .. } => arch.dispatch(cholesky::CholeskyKernel {
-            xt: &scratch.xt,
-            n_features: d,
-            means: model.means(),
-            factors: padded,
-            constants,
-            log_norms: model.log_normalisers(),
-            folded: &mut scratch.folded,
-            folded_f64: &mut scratch.folded_f64,
-            out: &mut scratch.log_density,
-            rows: scratch.len,
-        }),
+        Precision::Cholesky { padded, minus_folded, .. } => {
+            arch.dispatch(cholesky::CholeskyKernel {
+                xt: &scratch.xt,
+                n_features: d,
+                means: model.means(),
+                factors: padded,
+                constants,
+                log_norms: model.log_normalisers(),
+                minus_folded,
+                out: &mut scratch.log_density,
+                rows: scratch.len,
+            })
+        }
     }
     scratch.prefetch_some(PREFETCH_PARTS - 1);
 }
