@@ -21,8 +21,8 @@
 //! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
 //! accumulator. The last tile is only as wide as the columns left, and a tile's diagonal block
 //! skips the zeros below the diagonal (which add exact zeros, so the bits are those of full
-//! tiles): `d(d+1)/2 + d` FMAs plus the zeros of the 4-column tiles above the diagonal blocks
-//! (none for `d ≤ 4`). Tied models pass one factor for every component. Only the registers that hold
+//! tiles): `d(d+1)/2` FMAs for the product and `d` for the squares per sample and component,
+//! the minimum. Tied models pass one factor for every component. Only the registers that hold
 //! the block's `rows` samples are computed; the rest of `out` is left as it was.
 
 use pulp::{Simd, WithSimd};
