@@ -6,8 +6,8 @@
 //!   instructions per value. `x - μ` is exact when `x` is near `μ`, so the terms carry only a
 //!   few roundings of their own size.
 //! * **Scaled** (`f64` models): `y = x a - m` in one FMA with `a = 1 / σ` and `m = μ / σ`
-//!   (both rounded once, by the model), then `acc += y²` — two instructions per value, the
-//!   densities' share of an EM iteration down by a third. The FMA forms `x a` exactly; what it
+//!   (both rounded once, by the model, `-m` stored), then `acc += y²` — two instructions per
+//!   value instead of three. The FMA forms `x a` exactly; what it
 //!   adds is the rounding of `m`, an absolute error of `ε |μ| / σ` in `y`, which is the size of
 //!   the rounding already in the data (`x` itself is `ε |x| ≈ ε |μ|` from its true value). In
 //!   `f64` that is a relative error of `2.2e-16 |μ| / σ` per term: 2e-12 for data `10⁴`
@@ -16,11 +16,19 @@
 //!   form: there the same error would be visible for data a few hundred deviations out. A model
 //!   whose `1 / σ` or `|μ| / σ` is near overflow (above `1e150`) keeps the exact form too.
 //!
-//! SIMD lanes run over the samples of a transposed block; six registers of samples are
-//! processed together (six independent FMA chains; the last registers of a block as one group
-//! of up to five, never a latency-bound single chain). Only the
-//! registers that hold the block's `rows` samples are computed (a short last block costs its own
-//! length, rounded up to a register); the rest of `out` is left as it was.
+//! # Current implementation
+//!
+//! SIMD lanes run over the samples of a transposed block. Groups of six registers of samples
+//! (the last registers of a block as one group of up to five) are the outer loop and the
+//! components the inner one, so a group's `6 d` registers stay in L1 while every component
+//! reads them. On 512-bit registers two components go through a group together (12
+//! independent FMA chains, each sample register loaded once for both); on AVX2's 16 registers
+//! one. The loop over dimensions walks the block's columns and the parameters with iterators:
+//! indexed slices left a bounds check per dimension and register copies in the loop, which
+//! cost a fifth of the kernel. Only the registers that hold the block's `rows` samples are
+//! computed (a short last block costs its own length, rounded up to a register); the rest of
+//! `out` is left as it was. Every accumulator sums its dimensions in order, so the grouping
+//! changes no bit.
 
 use pulp::{Simd, WithSimd};
 
@@ -81,7 +89,9 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
 }
 
 impl<T: Real> DiagKernel<'_, T> {
-    /// Registers `r..r + N` of every component's output.
+    /// Registers `r..r + N` of every component's output: on 512-bit registers (32 of them)
+    /// two components per pass over the group's samples (`2 N` accumulators, each sample
+    /// register loaded once for both), elsewhere one.
     #[inline(always)]
     fn components<S: Simd, const N: usize>(
         &mut self,
@@ -90,168 +100,81 @@ impl<T: Real> DiagKernel<'_, T> {
         regs: usize,
         r: usize,
     ) {
-        let d = self.n_features;
-        let (out, _) = T::as_mut_simd::<S>(self.out);
+        // The output is taken out of `self` (and put back) so the groups can read the rest.
+        let whole = std::mem::take(&mut self.out);
+        let (out, _) = T::as_mut_simd::<S>(&mut *whole);
+        let k = out.len() / regs;
         let mut first = 0;
-        if let Some((root, minus_scaled_means)) = self.scaled
-            && size_of::<T::V<S>>() == 64
-        {
-            // 512-bit registers (32 of them): two components per pass over the group's
-            // samples, `2 N` accumulators, each sample register loaded once for both.
-            let k = out.len() / regs;
-            let mut pairs = out.chunks_exact_mut(2 * regs);
-            for (p, two) in (&mut pairs).enumerate() {
-                let (c0, c1) = (2 * p, 2 * p + 1);
+        if size_of::<T::V<S>>() == 64 {
+            for (p, two) in out.chunks_exact_mut(2 * regs).enumerate() {
                 let (out0, out1) = two.split_at_mut(regs);
-                let constants = [
-                    T::simd_splat(simd, self.constants[c0] + self.log_norms[c0]),
-                    T::simd_splat(simd, self.constants[c1] + self.log_norms[c1]),
-                ];
-                scaled_pair::<T, S, N>(
-                    simd,
-                    xt,
-                    regs,
-                    r,
-                    [
-                        &minus_scaled_means[c0 * d..(c0 + 1) * d],
-                        &minus_scaled_means[c1 * d..(c1 + 1) * d],
-                    ],
-                    [&root[c0 * d..(c0 + 1) * d], &root[c1 * d..(c1 + 1) * d]],
-                    constants,
-                    [out0, out1],
-                );
+                match self.scaled {
+                    Some(_) => self.group::<S, N, 2, true>(simd, xt, regs, r, 2 * p, [out0, out1]),
+                    None => self.group::<S, N, 2, false>(simd, xt, regs, r, 2 * p, [out0, out1]),
+                }
             }
             first = k - k % 2;
         }
         for (c, out) in out.chunks_exact_mut(regs).enumerate().skip(first) {
-            let constant = T::simd_splat(simd, self.constants[c] + self.log_norms[c]);
-            let at = c * d..(c + 1) * d;
             match self.scaled {
-                Some((root, minus_scaled_means)) => scaled_group::<T, S, N>(
-                    simd,
-                    xt,
-                    regs,
-                    r,
-                    &minus_scaled_means[at.clone()],
-                    &root[at],
-                    constant,
-                    out,
-                ),
-                None => diag_group::<T, S, N>(
-                    simd,
-                    xt,
-                    regs,
-                    r,
-                    &self.means[at.clone()],
-                    &self.inverse_variances[at],
-                    constant,
-                    out,
-                ),
+                Some(_) => self.group::<S, N, 1, true>(simd, xt, regs, r, c, [out]),
+                None => self.group::<S, N, 1, false>(simd, xt, regs, r, c, [out]),
+            }
+        }
+        self.out = whole;
+    }
+
+    /// `ℓ = constant - ½ Σ_j term_j` for `N` registers of samples from register `r` and the
+    /// `C` components from `c0`, with `term = (x a - m)²` (`SCALED`: `a = 1 / σ`, `-m = -μ / σ`
+    /// read as stored) or `(x - μ)² p` (the exact form), each sample register loaded once for
+    /// the `C` components.
+    #[inline(always)]
+    fn group<S: Simd, const N: usize, const C: usize, const SCALED: bool>(
+        &self,
+        simd: S,
+        xt: &[T::V<S>],
+        regs: usize,
+        r: usize,
+        c0: usize,
+        out: [&mut [T::V<S>]; C],
+    ) {
+        let d = self.n_features;
+        // (a, b) per component: (1 / σ, -μ / σ) or (p, μ).
+        let (a, b) = match self.scaled {
+            Some((root, minus_scaled_means)) if SCALED => (root, minus_scaled_means),
+            _ => (self.inverse_variances, self.means),
+        };
+        let a: [&[T]; C] = std::array::from_fn(|c| &a[(c0 + c) * d..(c0 + c + 1) * d]);
+        let b: [&[T]; C] = std::array::from_fn(|c| &b[(c0 + c) * d..(c0 + c + 1) * d]);
+        let zero = T::simd_splat(simd, T::ZERO);
+        let mut acc = [[zero; N]; C];
+        for (j, column) in xt.chunks_exact(regs).take(d).enumerate() {
+            let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
+            for c in 0..C {
+                let aj = T::simd_splat(simd, a[c][j]);
+                let bj = T::simd_splat(simd, b[c][j]);
+                for n in 0..N {
+                    acc[c][n] = if SCALED {
+                        let y = T::simd_mul_add(simd, col[n], aj, bj);
+                        T::simd_mul_add(simd, y, y, acc[c][n])
+                    } else {
+                        let t = T::simd_sub(simd, col[n], bj);
+                        T::simd_mul_add(simd, T::simd_mul(simd, t, aj), t, acc[c][n])
+                    };
+                }
+            }
+        }
+        let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
+        for (c, out) in out.into_iter().enumerate() {
+            let constant = self.constants[c0 + c] + self.log_norms[c0 + c];
+            let constant = T::simd_splat(simd, constant);
+            for n in 0..N {
+                out[r + n] = T::simd_mul_add(simd, acc[c][n], minus_half, constant);
             }
         }
     }
 }
 
-/// Registers of samples per group: 6 independent FMA chains (`t = x - μ`, `q = t p`,
-/// `acc += q t`: with 2 FP pipes the group is throughput-bound, not latency-bound); 30
-/// AVX-512 registers of `f64` make 5 groups, 60 AVX2 ones 10.
+/// Registers of samples per group: 6 independent FMA chains per component; 30 AVX-512
+/// registers of `f64` make 5 groups, 60 AVX2 ones 10.
 const DIAG_GROUP: usize = 6;
-
-/// `ℓ = constant - ½ Σ_j (x_j - μ_j)² p_j` for `N` registers of samples from register `r`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn diag_group<T: Real, S: Simd, const N: usize>(
-    simd: S,
-    xt: &[T::V<S>],
-    regs: usize,
-    r: usize,
-    mean: &[T],
-    inv: &[T],
-    constant: T::V<S>,
-    out: &mut [T::V<S>],
-) {
-    let zero = T::simd_splat(simd, T::ZERO);
-    let mut acc = [zero; N];
-    for (column, (&mu, &p)) in xt.chunks_exact(regs).zip(mean.iter().zip(inv)) {
-        let mu = T::simd_splat(simd, mu);
-        let p = T::simd_splat(simd, p);
-        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
-        for n in 0..N {
-            let t = T::simd_sub(simd, col[n], mu);
-            acc[n] = T::simd_mul_add(simd, T::simd_mul(simd, t, p), t, acc[n]);
-        }
-    }
-    let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
-    for n in 0..N {
-        out[r + n] = T::simd_mul_add(simd, acc[n], minus_half, constant);
-    }
-}
-
-/// `ℓ = constant - ½ Σ_j (x_j a_j - m_j)²` for `N` registers of samples from register `r`
-/// (`a = 1 / σ`, `m = μ / σ`, read negated; the scaled form of the module docs).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn scaled_group<T: Real, S: Simd, const N: usize>(
-    simd: S,
-    xt: &[T::V<S>],
-    regs: usize,
-    r: usize,
-    minus_scaled_mean: &[T],
-    root: &[T],
-    constant: T::V<S>,
-    out: &mut [T::V<S>],
-) {
-    let zero = T::simd_splat(simd, T::ZERO);
-    let mut acc = [zero; N];
-    let columns = xt.chunks_exact(regs).zip(root.iter().zip(minus_scaled_mean));
-    for (column, (&a, &minus_m)) in columns {
-        let minus_m = T::simd_splat(simd, minus_m);
-        let a = T::simd_splat(simd, a);
-        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
-        for n in 0..N {
-            let y = T::simd_mul_add(simd, col[n], a, minus_m);
-            acc[n] = T::simd_mul_add(simd, y, y, acc[n]);
-        }
-    }
-    let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
-    for n in 0..N {
-        out[r + n] = T::simd_mul_add(simd, acc[n], minus_half, constant);
-    }
-}
-
-/// [`scaled_group`] for two components at once (their `-μ / σ`, `1 / σ`, constants and
-/// output rows), each sample register loaded once for both.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn scaled_pair<T: Real, S: Simd, const N: usize>(
-    simd: S,
-    xt: &[T::V<S>],
-    regs: usize,
-    r: usize,
-    minus_scaled_mean: [&[T]; 2],
-    root: [&[T]; 2],
-    constant: [T::V<S>; 2],
-    out: [&mut [T::V<S>]; 2],
-) {
-    let zero = T::simd_splat(simd, T::ZERO);
-    let mut acc = [[zero; N]; 2];
-    let per_column =
-        root[0].iter().zip(root[1]).zip(minus_scaled_mean[0].iter().zip(minus_scaled_mean[1]));
-    for (column, ((&a0, &a1), (&m0, &m1))) in xt.chunks_exact(regs).zip(per_column) {
-        let (a0, a1) = (T::simd_splat(simd, a0), T::simd_splat(simd, a1));
-        let (m0, m1) = (T::simd_splat(simd, m0), T::simd_splat(simd, m1));
-        let col: &[T::V<S>; N] = column[r..r + N].try_into().unwrap();
-        for n in 0..N {
-            let y0 = T::simd_mul_add(simd, col[n], a0, m0);
-            acc[0][n] = T::simd_mul_add(simd, y0, y0, acc[0][n]);
-            let y1 = T::simd_mul_add(simd, col[n], a1, m1);
-            acc[1][n] = T::simd_mul_add(simd, y1, y1, acc[1][n]);
-        }
-    }
-    let minus_half = T::simd_splat(simd, T::from_f64(-0.5));
-    for (which, out) in out.into_iter().enumerate() {
-        for n in 0..N {
-            out[r + n] = T::simd_mul_add(simd, acc[which][n], minus_half, constant[which]);
-        }
-    }
-}
