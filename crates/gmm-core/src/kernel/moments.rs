@@ -632,14 +632,16 @@ fn full_block<S: Simd>(
     let mut start = 0;
     while start < len {
         let count = XR_ROWS.min(len - start);
-        for row in xr[..count * dp].chunks_exact_mut(dp) {
+        let rows: &mut [f64] = &mut xr[..count * dp];
+        for row in rows.chunks_exact_mut(dp) {
             row[d] = 1.0;
             row[d + 1..].fill(0.0);
         }
-        for j in 0..d {
-            let col = &xt[j * stride + start..j * stride + start + count];
-            for (n, &v) in col.iter().enumerate() {
-                xr[n * dp + j] = v;
+        // Column by column into the rows, by iterators (an index per value cost a bounds
+        // check and a slice of the aligned buffer each).
+        for (j, col) in xt.chunks(stride).take(d).enumerate() {
+            for (row, &v) in rows.chunks_exact_mut(dp).zip(&col[start..start + count]) {
+                row[j] = v;
             }
         }
         for c in 0..k {
