@@ -21,9 +21,9 @@
 //! SIMD lanes run over the samples of a transposed block. Groups of six registers of samples
 //! (the last registers of a block as one group of up to five) are the outer loop and the
 //! components the inner one, so a group's `6 d` registers stay in L1 while every component
-//! reads them. On 512-bit registers two components go through a group together (12
-//! independent FMA chains, each sample register loaded once for both); on AVX2's 16 registers
-//! one. The loop over dimensions walks the block's columns and the parameters with iterators:
+//! reads them. Two components go through a group together (each sample register loaded once
+//! for both): groups of six registers on AVX-512's 32 registers (12 accumulators), of four on
+//! AVX2's 16 (8). The loop over dimensions walks the block's columns and the parameters with iterators:
 //! indexed slices left a bounds check per dimension and register copies in the loop, which
 //! cost a fifth of the kernel. Only the registers that hold the block's `rows` samples are
 //! computed (a short last block costs its own length, rounded up to a register); the rest of
@@ -72,9 +72,12 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
         // Groups of registers outside, components inside: the group's samples (`N x d`
         // registers) stay in L1 while every component reads them, instead of the whole block
         // being re-read from L2 once per component (the output rows push it out of L1).
+        // Six registers a group on 512-bit registers (32 of them: 12 accumulators for two
+        // components), four on narrower ones (16 AVX2 registers: 8 accumulators).
+        let group = if size_of::<T::V<S>>() == 64 { DIAG_GROUP } else { 4 };
         let mut r = 0;
         while r < active {
-            let n = (active - r).min(DIAG_GROUP);
+            let n = (active - r).min(group);
             match n {
                 DIAG_GROUP => self.components::<S, DIAG_GROUP>(simd, xt, regs, r),
                 1 => self.components::<S, 1>(simd, xt, regs, r),
@@ -89,9 +92,9 @@ impl<T: Real> WithSimd for DiagKernel<'_, T> {
 }
 
 impl<T: Real> DiagKernel<'_, T> {
-    /// Registers `r..r + N` of every component's output: on 512-bit registers (32 of them)
-    /// two components per pass over the group's samples (`2 N` accumulators, each sample
-    /// register loaded once for both), elsewhere one.
+    /// Registers `r..r + N` of every component's output, two components per pass over the
+    /// group's samples (`2 N` accumulators, each sample register loaded once for both) where
+    /// the registers hold them: 512-bit ones, or `N <= 4`.
     #[inline(always)]
     fn components<S: Simd, const N: usize>(
         &mut self,
@@ -105,7 +108,7 @@ impl<T: Real> DiagKernel<'_, T> {
         let (out, _) = T::as_mut_simd::<S>(&mut *whole);
         let k = out.len() / regs;
         let mut first = 0;
-        if size_of::<T::V<S>>() == 64 {
+        if size_of::<T::V<S>>() == 64 || N <= 4 {
             for (p, two) in out.chunks_exact_mut(2 * regs).enumerate() {
                 let (out0, out1) = two.split_at_mut(regs);
                 match self.scaled {
