@@ -178,6 +178,6 @@ impl<T: Real> DiagKernel<'_, T> {
     }
 }
 
-/// Registers of samples per group: 6 independent FMA chains per component; 30 AVX-512
-/// registers of `f64` make 5 groups, 60 AVX2 ones 10.
+/// Registers of samples per group on 512-bit registers: 6 independent FMA chains per
+/// component; a block's 30 AVX-512 registers of `f64` make 5 groups (AVX2 takes groups of 4).
 const DIAG_GROUP: usize = 6;
