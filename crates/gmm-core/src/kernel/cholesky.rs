@@ -15,8 +15,8 @@
 //! # Current implementation
 //!
 //! The triangular product is built in register tiles of 4 output dimensions x `N` registers of
-//! samples (`N = 3` on AVX-512, where 32 registers hold 12 accumulators, 3 sample registers and
-//! a broadcast; `N = 2` on AVX2): each step loads `N` registers of `x_i` and broadcasts 4
+//! samples (`N = 4` on AVX-512, where 32 registers hold 16 accumulators, 4 sample registers and
+//! a broadcast, the block's last registers in groups of 3, 2, 1; `N = 2` on AVX2): each step loads `N` registers of `x_i` and broadcasts 4
 //! entries of `U` for `4N` independent FMAs (the factor rows are padded with zeros to a multiple
 //! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
 //! accumulator. The last tile is only as wide as the columns left, and a tile's diagonal block
@@ -79,6 +79,13 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
             let (out, _) = T::as_mut_simd::<S>(out);
             let mut r = 0;
             if lanes * size_of::<T>() >= 64 {
+                while r + 4 <= active {
+                    let a = squared_norms::<T, S, 4>(simd, xt, regs, r, u, folded, d, width);
+                    for n in 0..4 {
+                        out[r + n] = T::simd_mul_add(simd, a[n], minus_half, constant);
+                    }
+                    r += 4;
+                }
                 while r + 3 <= active {
                     let a = squared_norms::<T, S, 3>(simd, xt, regs, r, u, folded, d, width);
                     for n in 0..3 {
