@@ -15,10 +15,10 @@
 //! # Current implementation
 //!
 //! The triangular product is built in register tiles of 4 output dimensions x `N` registers of
-//! samples (`N = 4` on AVX-512, where 32 registers hold 16 accumulators, 4 sample registers and
-//! a broadcast, the block's last registers in groups of 3, 2, 1; `N = 2` on AVX2): each step loads `N` registers of `x_i` and broadcasts 4
-//! entries of `U` for `4N` independent FMAs (the factor rows are padded with zeros to a multiple
-//! of 4 columns, so tiles need no edge cases). Each finished tile is squared into the
+//! samples (`N = 4` on AVX-512, where 32 registers hold 16 accumulators, 4 sample registers
+//! and a broadcast, the block's last registers in groups of 3, 2, 1; `N = 2` on AVX2): each
+//! step loads `N` registers of `x_i` and broadcasts 4 entries of `U` for `4N` independent FMAs
+//! (the factor rows are padded with zeros to a multiple of 4 columns). Each finished tile is squared into the
 //! accumulator. The last tile is only as wide as the columns left, and a tile's diagonal block
 //! skips the zeros below the diagonal (which add exact zeros, so the bits are those of full
 //! tiles): `d(d+1)/2` FMAs for the product and `d` for the squares per sample and component,
