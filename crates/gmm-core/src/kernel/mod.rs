@@ -192,7 +192,8 @@ impl<T: Real> BlockScratch<T> {
         #[cfg(target_arch = "x86_64")]
         for offset in (0..now).step_by(64) {
             use std::arch::x86_64::{_MM_HINT_T1, _mm_prefetch};
-            // SAFETY: a prefetch never faults (the address is inside the data in any case).
+            // SAFETY: a prefetch is a hint that never faults or reads into the program,
+            // whatever the address (this one is the next block's, or past it if the data went).
             unsafe { _mm_prefetch::<_MM_HINT_T1>((address + offset) as *const i8) };
         }
         self.to_prefetch = (address + now, bytes - now);
