@@ -307,9 +307,17 @@ impl LaneMoments {
             };
             #[cfg(not(target_arch = "x86_64"))]
             let v4 = None;
+            #[cfg(target_arch = "x86_64")]
+            let v3 = match crate::kernel::isa::arch() {
+                pulp::Arch::V3(v3) => Some(v3),
+                _ => None,
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let v3 = None;
             crate::kernel::isa::arch().dispatch(FlushDiag {
                 lanes: self,
                 v4,
+                v3,
                 counts,
                 first,
                 second,
@@ -372,6 +380,37 @@ fn lane_totals_v4(v4: pulp::x86::V4, l: &[f64]) -> [f64; MAX_LANES] {
     pulp::cast(halves(halves4[0], halves4[1]))
 }
 
+/// [`lane_total`] of 4 consecutive slots (`l`: 32 values) at once on AVX2: horizontal adds
+/// of adjacent lanes (`l0 + l1`, `l2 + l3`, and the same of the upper four), the 128-bit
+/// halves of two slots' pairs exchanged and added, then the two halves of the slot: the same
+/// additions in the same order.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lane_totals_v3(v3: pulp::x86::V3, l: &[f64]) -> [f64; 4] {
+    let lower = half_totals_v3(v3, l, 0);
+    let upper = half_totals_v3(v3, l, 4);
+    pulp::cast(v3.avx._mm256_add_pd(lower, upper))
+}
+
+/// `(a + b) + (c + d)` of lanes `offset..offset + 4` (a, b, c, d) of 4 consecutive slots:
+/// horizontal adds give `[s0 (a + b), s1 (a + b), s0 (c + d), s1 (c + d)]` and the same for s2,
+/// s3; the 128-bit halves are exchanged and added. (Functions, not closures: a closure is
+/// compiled without AVX and would call every intrinsic.)
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn half_totals_v3(v3: pulp::x86::V3, l: &[f64], offset: usize) -> core::arch::x86_64::__m256d {
+    let f = v3.avx;
+    let at = |slot: usize| -> [f64; 4] {
+        l[slot * MAX_LANES + offset..slot * MAX_LANES + offset + 4].try_into().unwrap()
+    };
+    let two = f._mm256_hadd_pd(pulp::cast(at(0)), pulp::cast(at(1)));
+    let next = f._mm256_hadd_pd(pulp::cast(at(2)), pulp::cast(at(3)));
+    f._mm256_add_pd(
+        f._mm256_permute2f128_pd::<0x20>(two, next),
+        f._mm256_permute2f128_pd::<0x31>(two, next),
+    )
+}
+
 /// [`LaneMoments::flush`] of diagonal moments: per touched component, the lane totals of its
 /// `1 + 2d` slots, then one addition each into `N`, `F` and `S`.
 struct FlushDiag<'a> {
@@ -380,6 +419,10 @@ struct FlushDiag<'a> {
     v4: Option<pulp::x86::V4>,
     #[cfg(not(target_arch = "x86_64"))]
     v4: Option<()>,
+    #[cfg(target_arch = "x86_64")]
+    v3: Option<pulp::x86::V3>,
+    #[cfg(not(target_arch = "x86_64"))]
+    v3: Option<()>,
     counts: &'a mut [f64],
     first: &'a mut [f64],
     second: &'a mut [f64],
@@ -390,7 +433,7 @@ impl WithSimd for FlushDiag<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-        let Self { lanes, v4, counts, first, second } = self;
+        let Self { lanes, v4, v3, counts, first, second } = self;
         let _ = simd;
         let (d, slots) = (lanes.n_features, lanes.slots);
         let LaneMoments { values, touched, totals, .. } = lanes;
@@ -416,7 +459,15 @@ impl WithSimd for FlushDiag<'_> {
                     i = slots;
                 }
             }
-            let _ = v4;
+            #[cfg(target_arch = "x86_64")]
+            if let Some(v3) = v3 {
+                while i + 4 <= slots {
+                    let t = lane_totals_v3(v3, &values[i * MAX_LANES..(i + 4) * MAX_LANES]);
+                    totals[i..i + 4].copy_from_slice(&t);
+                    i += 4;
+                }
+            }
+            let _ = (v4, v3);
             for i in i..slots {
                 totals[i] = lane_total(&values[i * MAX_LANES..(i + 1) * MAX_LANES]);
             }
