@@ -300,20 +300,15 @@ impl LaneMoments {
         let MomentSums { full, shift: _, counts, first, second } = sums;
         debug_assert_eq!(full, self.full);
         if !self.full {
+            // The instruction sets with a vector lane total of their own.
             #[cfg(target_arch = "x86_64")]
-            let v4 = match crate::kernel::isa::arch() {
-                pulp::Arch::V4(v4) => Some(v4),
-                _ => None,
+            let (v4, v3) = match crate::kernel::isa::arch() {
+                pulp::Arch::V4(v4) => (Some(v4), None),
+                pulp::Arch::V3(v3) => (None, Some(v3)),
+                _ => (None, None),
             };
             #[cfg(not(target_arch = "x86_64"))]
-            let v4 = None;
-            #[cfg(target_arch = "x86_64")]
-            let v3 = match crate::kernel::isa::arch() {
-                pulp::Arch::V3(v3) => Some(v3),
-                _ => None,
-            };
-            #[cfg(not(target_arch = "x86_64"))]
-            let v3 = None;
+            let (v4, v3) = (None, None);
             crate::kernel::isa::arch().dispatch(FlushDiag {
                 lanes: self,
                 v4,
