@@ -179,21 +179,9 @@ pub struct UpdateArgs {
     /// the same as the next model for em and map).
     #[arg(long)]
     pub finish: bool,
-    /// vb: prior on the weights.
-    #[arg(long, value_enum, default_value = "dirichlet-process")]
-    pub prior: WeightPriorArg,
-    /// vb: weight concentration prior [default: 1/k].
-    #[arg(long, allow_negative_numbers = true)]
-    pub weight_concentration: Option<f64>,
-    /// vb: precision prior on the means (beta0) [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
-    pub mean_precision: Option<f64>,
-    /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
-    #[arg(long, allow_negative_numbers = true)]
-    pub dof: Option<f64>,
-    /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
-    #[arg(long, allow_negative_numbers = true)]
-    pub shrinkage: Option<f64>,
+    /// The priors of vb and map.
+    #[command(flatten)]
+    pub priors: PriorArgs,
     /// Where to write the next model (JSON).
     #[arg(short = 'o', long)]
     pub output: PathBuf,
@@ -312,21 +300,9 @@ pub struct FitArgs {
     /// online: passes over the data (each in a fresh order from --seed).
     #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = whole::<usize>)]
     pub epochs: usize,
-    /// vb: prior on the weights.
-    #[arg(long, value_enum, default_value = "dirichlet-process")]
-    pub prior: WeightPriorArg,
-    /// vb: weight concentration prior [default: 1/k].
-    #[arg(long, allow_hyphen_values = true)]
-    pub weight_concentration: Option<f64>,
-    /// vb: precision prior on the means (beta0) [default: 1].
-    #[arg(long, allow_hyphen_values = true)]
-    pub mean_precision: Option<f64>,
-    /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
-    #[arg(long, allow_hyphen_values = true)]
-    pub dof: Option<f64>,
-    /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
-    #[arg(long, allow_hyphen_values = true)]
-    pub shrinkage: Option<f64>,
+    /// The priors of vb and map.
+    #[command(flatten)]
+    pub priors: PriorArgs,
     /// online: update with MAP's prior (mclust's default, --shrinkage and --dof apply) instead
     /// of maximum likelihood.
     #[arg(long)]
@@ -347,6 +323,26 @@ pub enum Method {
     Vb,
     /// MAP-regularised EM (conjugate prior, mclust's defaults).
     Map,
+}
+
+/// The prior settings `fit` and `update` share (`--method vb` and `map`).
+#[derive(Args, Debug, Clone)]
+pub struct PriorArgs {
+    /// vb: prior on the weights.
+    #[arg(long, value_enum, default_value = "dirichlet-process")]
+    pub prior: WeightPriorArg,
+    /// vb: weight concentration prior [default: 1/k].
+    #[arg(long, allow_negative_numbers = true)]
+    pub weight_concentration: Option<f64>,
+    /// vb: precision prior on the means (beta0) [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub mean_precision: Option<f64>,
+    /// vb and map: degrees of freedom of the covariance prior [default: vb d, map d + 2].
+    #[arg(long, allow_negative_numbers = true)]
+    pub dof: Option<f64>,
+    /// map: shrinkage of the means towards the data mean (kappa_P) [default: 0.01].
+    #[arg(long, allow_negative_numbers = true)]
+    pub shrinkage: Option<f64>,
 }
 
 /// `gmm fit --prior`.

@@ -11,7 +11,7 @@ use gmm_em::update::Parameters;
 use gmm_em::{EmConfig, SuffStats};
 use gmm_io::{AccHeader, AccKind, StackedSource};
 
-use super::fit::{PriorOptions, batch_method};
+use super::fit::batch_method;
 use super::scale::{chunk_memory, file_precision};
 use crate::args::{AccArgs, Dtype, SumAccsArgs, UpdateArgs};
 
@@ -223,14 +223,7 @@ fn update_typed<T: Real>(args: &UpdateArgs) -> Result<()> {
 }
 
 fn method_of(args: &UpdateArgs) -> Result<gmm_em::Method> {
-    let priors = PriorOptions {
-        prior: args.prior,
-        weight_concentration: args.weight_concentration,
-        mean_precision: args.mean_precision,
-        dof: args.dof,
-        shrinkage: args.shrinkage,
-    };
-    batch_method(args.method, &priors).ok_or_else(|| {
+    batch_method(args.method, &args.priors).ok_or_else(|| {
         Error::new(
             ErrorKind::InvalidConfig,
             "--method online has no statistics-file form: use em, map or vb",

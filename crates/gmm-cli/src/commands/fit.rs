@@ -15,7 +15,7 @@ use gmm_io::DataMatrix;
 
 use super::precision::{self, Loaded};
 use super::scale::{IoReport, PassDisplay, Ranks, chunk_memory, file_precision, should_stream};
-use crate::args::{Dtype, FitArgs, Method, WeightPriorArg};
+use crate::args::{Dtype, FitArgs, Method, PriorArgs, WeightPriorArg};
 use crate::output::{self, Paths};
 use gmm_io::StackedSource;
 
@@ -273,14 +273,8 @@ fn method(args: &FitArgs) -> Result<gmm_em::Method> {
             "--prior-map applies to --method online: use --method map for batch MAP EM",
         ));
     }
-    let priors = PriorOptions {
-        prior: args.prior,
-        weight_concentration: args.weight_concentration,
-        mean_precision: args.mean_precision,
-        dof: args.dof,
-        shrinkage: args.shrinkage,
-    };
-    Ok(match batch_method(args.method, &priors) {
+    let priors = &args.priors;
+    Ok(match batch_method(args.method, priors) {
         Some(method) => method,
         None => gmm_em::Method::Online {
             settings: OnlineConfig::new()
@@ -293,16 +287,7 @@ fn method(args: &FitArgs) -> Result<gmm_em::Method> {
     })
 }
 
-/// The prior options `fit` and `update` share.
-pub(super) struct PriorOptions {
-    pub prior: WeightPriorArg,
-    pub weight_concentration: Option<f64>,
-    pub mean_precision: Option<f64>,
-    pub dof: Option<f64>,
-    pub shrinkage: Option<f64>,
-}
-
-impl PriorOptions {
+impl PriorArgs {
     fn map(&self) -> MapSettings {
         MapSettings { shrinkage: self.shrinkage, dof: self.dof }
     }
@@ -310,7 +295,7 @@ impl PriorOptions {
 
 /// The library's batch method for `--method` (`None` for online EM, whose settings only `fit`
 /// has).
-pub(super) fn batch_method(method: Method, priors: &PriorOptions) -> Option<gmm_em::Method> {
+pub(super) fn batch_method(method: Method, priors: &PriorArgs) -> Option<gmm_em::Method> {
     Some(match method {
         Method::Em => gmm_em::Method::Em,
         Method::Map => gmm_em::Method::Map(priors.map()),
