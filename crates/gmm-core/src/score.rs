@@ -81,7 +81,19 @@ impl<T: Real> GaussianMixture<T> {
         x: Samples<'_, T>,
         sample_weights: Option<&[f64]>,
     ) -> Result<(f64, f64)> {
-        self.check_samples(x)?;
+        x.check_finite()?;
+        self.weighted_log_likelihood_of_finite(x, sample_weights)
+    }
+
+    /// [`weighted_log_likelihood`](Self::weighted_log_likelihood) of data the caller has
+    /// already found finite (a fit checks its data once, not before every pass): the dimension
+    /// and the weights are checked, the values are not (a NaN gives a NaN sum, no panic).
+    pub fn weighted_log_likelihood_of_finite(
+        &self,
+        x: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+    ) -> Result<(f64, f64)> {
+        self.check_dimension(x.n_features())?;
         if let Some(w) = sample_weights
             && w.len() != x.n_samples()
         {

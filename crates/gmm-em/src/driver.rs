@@ -291,7 +291,7 @@ impl<T: Real> Learner<T> for BatchEm<'_, T> {
             // The values were checked when the learner was made; the model may be any.
             model.check_dimension(x.n_features())?;
             if !then_advance && !self.rule.has_objective() {
-                let (ll, total) = model.weighted_log_likelihood(x, weights)?;
+                let (ll, total) = model.weighted_log_likelihood_of_finite(x, weights)?;
                 return Ok(ll / total);
             }
         }
