@@ -183,6 +183,9 @@ pub fn check_finite_rows<T: Real>(
     }
 }
 
+/// Values per task of the parallel finiteness scan (2 MiB of `f64`).
+const PARALLEL_CHUNK: usize = 1 << 18;
+
 /// Whether every value of `values` is finite.
 ///
 /// The test is folded over chunks with a branch-free `&`, which the compiler turns into SIMD
@@ -201,12 +204,11 @@ pub fn all_finite<T: Real>(values: &[T]) -> bool {
     // Dispatched like the kernels, so the compares are as wide as the machine's registers;
     // split over the rayon pool, because one core's scan runs at its memory bandwidth
     // (~0.5 ms for the headline's 12 MB) and the scan runs once before a fit starts.
-    const CHUNK: usize = 1 << 18;
     let arch = crate::kernel::isa::arch();
-    if values.len() <= CHUNK {
+    if values.len() <= PARALLEL_CHUNK {
         return arch.dispatch(AllFinite(values));
     }
-    values.par_chunks(CHUNK).all(|chunk| arch.dispatch(AllFinite(chunk)))
+    values.par_chunks(PARALLEL_CHUNK).all(|chunk| arch.dispatch(AllFinite(chunk)))
 }
 
 /// The error for a NaN or infinite `value` at (`row`, `column`).
@@ -280,12 +282,16 @@ mod tests {
     use super::*;
 
     /// The fast test agrees with a value-by-value one, and the error names the first bad
-    /// value, wherever it sits against the chunks (first value, chunk edges, last value).
+    /// value, wherever it sits against the chunks (first value, the SIMD fold's chunk edges,
+    /// the parallel split's edges, last value).
     #[test]
     fn the_first_non_finite_value_is_named_wherever_it_is() {
-        let (d, n) = (3, 1500);
+        let (d, n) = (3, (2 * PARALLEL_CHUNK + 1000) / 3);
+        let parallel_edges = [PARALLEL_CHUNK - 1, PARALLEL_CHUNK, 2 * PARALLEL_CHUNK + 1];
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            for at in [0, 1, 1023, 1024, 1025, 2047, 2048, 3 * n - 1] {
+            for at in
+                [0, 1, 1023, 1024, 1025, 2047, 2048, 3 * n - 1].into_iter().chain(parallel_edges)
+            {
                 let mut values: Vec<f64> = (0..d * n).map(|i| i as f64 * 0.5 - 7.0).collect();
                 values[at] = bad;
                 if at + 5 < values.len() {
