@@ -125,7 +125,6 @@ impl<T: Real> pulp::WithSimd for Transpose<'_, T> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let Self { rows, xt, d, len, padded } = self;
-        // Offsets of the gathers are `i32` for f32 rows: a block's rows span far less.
         #[cfg(target_arch = "x86_64")]
         {
             use pulp::Arch::{V3, V4};
@@ -175,9 +174,9 @@ impl<T: Real> pulp::WithSimd for Transpose<'_, T> {
 /// last whole register one by one. Each function is compiled for its instruction set (a
 /// closure would not be, hence the macro).
 macro_rules! gather_transpose {
-    ($(#[$doc:meta])* $name:ident, $t:ty, $feature:literal, $lanes:literal,
-     |$base:ident, $offsets:ident| $gather:expr, $make:expr, $store:expr) => {
-        $(#[$doc])*
+    ($($doc:literal $name:ident, $t:ty, $feature:literal, $lanes:literal, $index:ty,
+     |$base:ident, $offsets:ident| $gather:expr, $load_index:ident, $store:ident;)*) => {$(
+        #[doc = $doc]
         ///
         /// # Safety
         ///
@@ -188,13 +187,17 @@ macro_rules! gather_transpose {
             #[allow(unused_imports)]
             use std::arch::x86_64::*;
             let whole = len / $lanes;
-            let $offsets = $make(d);
+            // Row `i` of a register is `i d` values on (a block spans far less than the
+            // index type holds).
+            let index: [$index; $lanes] = core::array::from_fn(|i| (i * d) as $index);
+            // SAFETY: `index` holds exactly one register of indices.
+            let $offsets = unsafe { $load_index(index.as_ptr().cast()) };
             for (j, col) in xt.chunks_exact_mut(BLOCK_ROWS).take(d).enumerate() {
                 for (g, out) in col[..whole * $lanes].chunks_exact_mut($lanes).enumerate() {
                     // Every value read is rows[(lanes g + i) d + j], i < lanes, and
                     // (lanes g + i) d + j < len d = rows.len().
                     let $base = rows[$lanes * g * d + j..].as_ptr();
-                    // SAFETY: base + offsets[i] d is rows[(lanes g + i) d + j], in bounds
+                    // SAFETY: base + offsets[i] is rows[(lanes g + i) d + j], in bounds
                     // (above), and `out` holds exactly one register.
                     unsafe { $store(out.as_mut_ptr(), $gather) };
                 }
@@ -203,52 +206,20 @@ macro_rules! gather_transpose {
                 }
             }
         }
-    };
+    )*};
 }
 
-gather_transpose!(
-    /// `f64` rows, AVX-512: 8 per gather.
-    gather_v4_f64, f64, "avx512f", 8,
-    |base, offsets| _mm512_i64gather_pd::<8>(offsets, base),
-    |d: usize| {
-        let s = d as i64;
-        _mm512_set_epi64(7 * s, 6 * s, 5 * s, 4 * s, 3 * s, 2 * s, s, 0)
-    },
-    _mm512_storeu_pd
-);
-gather_transpose!(
-    /// `f32` rows, AVX-512: 16 per gather.
-    gather_v4_f32, f32, "avx512f", 16,
-    |base, offsets| _mm512_i32gather_ps::<4>(offsets, base),
-    |d: usize| {
-        let s = d as i32;
-        _mm512_set_epi32(
-            15 * s, 14 * s, 13 * s, 12 * s, 11 * s, 10 * s, 9 * s, 8 * s, 7 * s, 6 * s,
-            5 * s, 4 * s, 3 * s, 2 * s, s, 0,
-        )
-    },
-    _mm512_storeu_ps
-);
-gather_transpose!(
-    /// `f64` rows, AVX2: 4 per gather.
-    gather_v3_f64, f64, "avx2", 4,
-    |base, offsets| _mm256_i64gather_pd::<8>(base, offsets),
-    |d: usize| {
-        let s = d as i64;
-        _mm256_set_epi64x(3 * s, 2 * s, s, 0)
-    },
-    _mm256_storeu_pd
-);
-gather_transpose!(
-    /// `f32` rows, AVX2: 8 per gather.
-    gather_v3_f32, f32, "avx2", 8,
-    |base, offsets| _mm256_i32gather_ps::<4>(base, offsets),
-    |d: usize| {
-        let s = d as i32;
-        _mm256_set_epi32(7 * s, 6 * s, 5 * s, 4 * s, 3 * s, 2 * s, s, 0)
-    },
-    _mm256_storeu_ps
-);
+// Name, element, instruction set, lanes, index type; the gather; the index load; the store.
+gather_transpose! {
+    "`f64` rows, AVX-512: 8 per gather." gather_v4_f64, f64, "avx512f", 8, i64,
+        |base, offsets| _mm512_i64gather_pd::<8>(offsets, base), _mm512_loadu_si512, _mm512_storeu_pd;
+    "`f32` rows, AVX-512: 16 per gather." gather_v4_f32, f32, "avx512f", 16, i32,
+        |base, offsets| _mm512_i32gather_ps::<4>(offsets, base), _mm512_loadu_si512, _mm512_storeu_ps;
+    "`f64` rows, AVX2: 4 per gather." gather_v3_f64, f64, "avx2", 4, i64,
+        |base, offsets| _mm256_i64gather_pd::<8>(base, offsets), _mm256_loadu_si256, _mm256_storeu_pd;
+    "`f32` rows, AVX2: 8 per gather." gather_v3_f32, f32, "avx2", 8, i32,
+        |base, offsets| _mm256_i32gather_ps::<4>(base, offsets), _mm256_loadu_si256, _mm256_storeu_ps;
+}
 
 impl<T: Real> BlockScratch<T> {
     /// Whether this scratch has the shape for `n_features` and `n_components`.
@@ -653,12 +624,8 @@ mod tests {
     }
 
     #[test]
-    fn loads_transpose_f64() {
+    fn loads_transpose_in_both_precisions() {
         loads_transpose::<f64>();
-    }
-
-    #[test]
-    fn loads_transpose_f32() {
         loads_transpose::<f32>();
     }
 
