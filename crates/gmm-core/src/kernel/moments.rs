@@ -55,10 +55,14 @@
 //!   column register `cr` of `z` and up to 3 row registers from it, one pass over the group
 //!   does `acc[a][c] += (r_n z_n[row register a]) z_n[cr W + c]` with the column values
 //!   broadcast *from memory* (a load each, no shuffle competing with the FMAs) — `3 x W`
-//!   accumulators. For `d < 16` on AVX-512 (`D = 16`, two registers) the whole lower triangle
-//!   is one pass with 24 accumulators: per sample 2 multiplies, 16 broadcast loads and 24
-//!   FMAs. The accumulators are loaded from and stored back to the leaf's dense `D x D` matrix
-//!   (column-major, finished sums), whose last data row holds `F` (column `d` of `z` is 1).
+//!   accumulators. For `8 <= d < 16` on AVX-512 (`D = 16`, two registers) the whole lower
+//!   triangle is one pass: columns 0-7 on both row registers, columns `8..d` on the second
+//!   (column `d`, the augmented 1, and the padding after it are never read, so not computed):
+//!   for `d = 15`, per sample 2 multiplies, 15 broadcast loads and 23 FMAs into 23
+//!   accumulators. On the machines measured the loads, not the FMAs, bound this loop (see
+//!   `docs/PERFORMANCE.md`, "What limits each kernel now"). The accumulators are loaded from
+//!   and stored back to the leaf's dense `D x D` matrix (column-major, finished sums), whose
+//!   last data row holds `F` (column `d` of `z` is 1).
 //! * A component whose responsibilities in the block are all exactly zero is skipped (it would
 //!   add exactly nothing).
 //!
