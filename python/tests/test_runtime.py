@@ -29,7 +29,9 @@ def test_other_python_threads_run_during_a_fit():
             time.sleep(0.001)
 
     thread = threading.Thread(target=ticker)
-    gm = gmm_rs.GaussianMixture(8, covariance_type="full", max_iter=15, tol=0, random_state=0)
+    # 60 iterations: long enough (~0.8 s on the 2-core machines of 2026-11-28) that the
+    # check below means something however fast the kernels get.
+    gm = gmm_rs.GaussianMixture(8, covariance_type="full", max_iter=60, tol=0, random_state=0)
     thread.start()
     started = time.perf_counter()
     with pytest.warns(Warning):
