@@ -81,8 +81,8 @@ impl<T: Real> GaussianMixture<T> {
         x: Samples<'_, T>,
         sample_weights: Option<&[f64]>,
     ) -> Result<(f64, f64)> {
-        x.check_finite()?;
-        self.weighted_log_likelihood_of_finite(x, sample_weights)
+        self.check_samples(x)?;
+        self.log_likelihood_sums(x, sample_weights)
     }
 
     /// [`weighted_log_likelihood`](Self::weighted_log_likelihood) of data the caller has
@@ -94,6 +94,16 @@ impl<T: Real> GaussianMixture<T> {
         sample_weights: Option<&[f64]>,
     ) -> Result<(f64, f64)> {
         self.check_dimension(x.n_features())?;
+        self.log_likelihood_sums(x, sample_weights)
+    }
+
+    /// The sums of [`weighted_log_likelihood`](Self::weighted_log_likelihood) once `x` is
+    /// checked: the weights' length, then the pass.
+    fn log_likelihood_sums(
+        &self,
+        x: Samples<'_, T>,
+        sample_weights: Option<&[f64]>,
+    ) -> Result<(f64, f64)> {
         if let Some(w) = sample_weights
             && w.len() != x.n_samples()
         {
