@@ -109,68 +109,53 @@ pub struct BlockScratch<T> {
     to_prefetch: (usize, usize),
 }
 
-/// Block rows (`len x d`, row-major) into columns of [`BLOCK_ROWS`] values, zero-padded to
-/// `padded` rows.
-struct Transpose<'a, T> {
-    rows: &'a [T],
-    xt: &'a mut [T],
-    d: usize,
-    len: usize,
-    padded: usize,
+/// Block rows (`len x d`, row-major) into the first `len` values of `d` columns of
+/// [`BLOCK_ROWS`]: a register of a column per gather instruction on AVX-512 and AVX2 (a scalar
+/// strided copy cost ~2 cycles per value, a third of a diagonal f64 iteration's data stage),
+/// value by value elsewhere.
+fn transpose<T: Real>(rows: &[T], xt: &mut [T], d: usize, len: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use pulp::Arch::{V3, V4};
+        let arch = crate::kernel::isa::arch();
+        // SAFETY (each call): the dispatch found the instruction set the function needs.
+        match (T::as_f64_slice(rows), arch) {
+            (Some(rows), V4(_)) => unsafe {
+                gather_v4_f64(rows, bytemuck::cast_slice_mut(xt), d, len)
+            },
+            (Some(rows), V3(_)) => unsafe {
+                gather_v3_f64(rows, bytemuck::cast_slice_mut(xt), d, len)
+            },
+            (None, V4(_)) => unsafe {
+                gather_v4_f32(bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(xt), d, len)
+            },
+            (None, V3(_)) => unsafe {
+                gather_v3_f32(bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(xt), d, len)
+            },
+            _ => transpose_by_value(rows, xt, d, len),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    transpose_by_value(rows, xt, d, len);
 }
 
-impl<T: Real> pulp::WithSimd for Transpose<'_, T> {
-    type Output = ();
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        let Self { rows, xt, d, len, padded } = self;
-        #[cfg(target_arch = "x86_64")]
-        {
-            use pulp::Arch::{V3, V4};
-            let arch = crate::kernel::isa::arch();
-            let gathered = match (T::as_f64_slice(rows), arch) {
-                (Some(rows), V4(_)) => {
-                    // SAFETY: the dispatch found AVX-512F.
-                    unsafe { gather_v4_f64(rows, bytemuck::cast_slice_mut(xt), d, len) };
-                    true
-                }
-                (Some(rows), V3(_)) => {
-                    // SAFETY: the dispatch found AVX2.
-                    unsafe { gather_v3_f64(rows, bytemuck::cast_slice_mut(xt), d, len) };
-                    true
-                }
-                (None, V4(_)) => {
-                    let rows: &[f32] = bytemuck::cast_slice(rows);
-                    // SAFETY: the dispatch found AVX-512F.
-                    unsafe { gather_v4_f32(rows, bytemuck::cast_slice_mut(xt), d, len) };
-                    true
-                }
-                (None, V3(_)) => {
-                    let rows: &[f32] = bytemuck::cast_slice(rows);
-                    // SAFETY: the dispatch found AVX2.
-                    unsafe { gather_v3_f32(rows, bytemuck::cast_slice_mut(xt), d, len) };
-                    true
-                }
-                _ => false,
-            };
-            if gathered {
-                for col in xt.chunks_exact_mut(BLOCK_ROWS).take(d) {
-                    col[len..padded].fill(T::ZERO);
-                }
-                return;
-            }
-        }
-        for (j, col) in xt.chunks_exact_mut(BLOCK_ROWS).take(d).enumerate() {
-            for (b, dst) in col[..len].iter_mut().enumerate() {
-                *dst = rows[b * d + j];
-            }
-            col[len..padded].fill(T::ZERO);
+/// [`transpose`] one value at a time.
+fn transpose_by_value<T: Real>(rows: &[T], xt: &mut [T], d: usize, len: usize) {
+    for (j, col) in xt.chunks_exact_mut(BLOCK_ROWS).take(d).enumerate() {
+        for (b, dst) in col[..len].iter_mut().enumerate() {
+            *dst = rows[b * d + j];
         }
     }
 }
 
-/// A [`Transpose`] by gathers: `$lanes` rows of a column per instruction, the rows past the
+/// Zeros rows `len..padded` of the `d` columns of a block.
+fn zero_padding<T: Real>(xt: &mut [T], d: usize, len: usize, padded: usize) {
+    for col in xt.chunks_exact_mut(BLOCK_ROWS).take(d) {
+        col[len..padded].fill(T::ZERO);
+    }
+}
+
+/// A [`transpose`] by gathers: `$lanes` rows of a column per instruction, the rows past the
 /// last whole register one by one. Each function is compiled for its instruction set (a
 /// closure would not be, hence the macro).
 macro_rules! gather_transpose {
@@ -272,9 +257,8 @@ impl<T: Real> BlockScratch<T> {
         let len = BLOCK_ROWS.min(x.n_samples() - start);
         let padded = len.next_multiple_of(PAD_ROWS).min(BLOCK_ROWS);
         let rows = &x.as_slice()[start * d..(start + len) * d];
-        // A register of a column per gather instruction on AVX-512 and AVX2 (a scalar strided
-        // copy cost ~2 cycles per value, a third of a diagonal f64 iteration's data stage).
-        crate::kernel::isa::arch().dispatch(Transpose { rows, xt: &mut self.xt, d, len, padded });
+        transpose(rows, &mut self.xt, d, len);
+        zero_padding(&mut self.xt, d, len, padded);
         self.len = len;
         let next = &x.as_slice()[(start + len) * d..];
         let next = &next[..next.len().min(BLOCK_ROWS * d)];
@@ -335,9 +319,7 @@ impl<T: Real> BlockScratch<T> {
                 self.xt[j * BLOCK_ROWS + b] = v;
             }
         }
-        for j in 0..d {
-            self.xt[j * BLOCK_ROWS + len..j * BLOCK_ROWS + padded].fill(T::ZERO);
-        }
+        zero_padding(&mut self.xt, d, len, padded);
         self.len = len;
         self.to_prefetch = (0, 0);
     }

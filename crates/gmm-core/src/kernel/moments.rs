@@ -722,7 +722,7 @@ fn full_block<S: Simd>(
                 // The block's first group of a fresh component overwrites the matrix.
                 let zeroed = fresh[c] && start == 0 && first == 0;
                 if width == 8 && registers == 2 {
-                    // d < 16 on AVX-512: the whole triangle in one pass, 24 accumulators.
+                    // 8 <= d < 16 on AVX-512: the whole triangle in one pass.
                     // Columns 8.. of the second register that the flush reads: those below d
                     // (column d is the augmented 1, whose products with rows >= d are unused,
                     // and the ones past it are padding).
