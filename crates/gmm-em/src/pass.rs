@@ -35,7 +35,7 @@
 //! `O(threads x (block x k + k x d² x lanes))`.
 
 use gmm_core::kernel::moments::{
-    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
+    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities, widen,
 };
 use gmm_core::kernel::{
     BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
@@ -141,9 +141,7 @@ where
                         s.xt.chunks_exact_mut(BLOCK_ROWS)
                             .zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
                     {
-                        for (dst, src) in dst[..len].iter_mut().zip(&src[..len]) {
-                            *dst = src.to_f64();
-                        }
+                        widen(&src[..len], &mut dst[..len]);
                     }
                     &s.xt
                 }

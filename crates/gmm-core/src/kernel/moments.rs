@@ -148,6 +148,34 @@ impl<'a> Responsibilities<'a> {
     }
 }
 
+/// `dst[i] = src[i]` in `f64` (`f32` values widened), on the dispatched instruction set (one conversion
+/// instruction per register; the compiled-for-any-x86 loop a caller would write converts two
+/// values at a time). For an `f32` block's samples, which the statistics read in `f64`.
+///
+/// # Panics
+///
+/// If the lengths differ (a caller's bug).
+pub fn widen<T: crate::Real>(src: &[T], dst: &mut [f64]) {
+    assert_eq!(src.len(), dst.len(), "widen: lengths differ");
+    crate::kernel::isa::arch().dispatch(Widen { src, dst });
+}
+
+struct Widen<'a, T> {
+    src: &'a [T],
+    dst: &'a mut [f64],
+}
+
+impl<T: crate::Real> WithSimd for Widen<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        for (o, v) in self.dst.iter_mut().zip(self.src) {
+            *o = v.to_f64();
+        }
+    }
+}
+
 /// Adds `block` into `sums` at once (a [`LaneMoments`] of its own, flushed). `centred` and
 /// `weighted` are unused (kept for the callers' signature).
 pub fn accumulate_moments(
@@ -1010,6 +1038,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `widen` gives each value's own `f64` on every instruction set: lengths 0, 1, under,
+    /// at and over a register of either width, values of every magnitude (subnormal, huge,
+    /// negative zero) and both precisions.
+    #[test]
+    fn widen_converts_every_value() {
+        let value = |i: usize| {
+            let v = ((i * 7919 % 1013) as f32 / 101.0 - 5.0) * 1e3f32.powi((i % 9) as i32 - 4);
+            match i % 11 {
+                3 => -0.0,
+                7 => f32::MIN_POSITIVE / 8.0,
+                _ => v,
+            }
+        };
+        for isa in crate::kernel::isa::available() {
+            crate::kernel::isa::with_isa(isa, || {
+                for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 33, 240] {
+                    let src: Vec<f32> = (0..len).map(value).collect();
+                    let mut dst = vec![f64::NAN; len];
+                    widen(&src, &mut dst);
+                    for (o, v) in dst.iter().zip(&src) {
+                        assert_eq!(o.to_bits(), f64::from(*v).to_bits(), "{isa:?}, len {len}");
+                    }
+                    let src: Vec<f64> = src.iter().map(|&v| f64::from(v) / 3.0).collect();
+                    let mut dst = vec![f64::NAN; len];
+                    widen(&src, &mut dst);
+                    assert!(dst.iter().zip(&src).all(|(o, v)| o.to_bits() == v.to_bits()));
+                }
+            });
         }
     }
 
