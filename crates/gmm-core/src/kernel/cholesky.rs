@@ -14,12 +14,13 @@
 //!
 //! # Current implementation
 //!
-//! The triangular product is built in register tiles of 4 output dimensions x `N` registers of
-//! samples (`N = 4` on AVX-512, where 32 registers hold 16 accumulators, 4 sample registers
-//! and a broadcast, the block's last registers in groups of 3, 2, 1; `N = 2` on AVX2): each
-//! step loads `N` registers of `x_i` and broadcasts 4 entries of `U` for `4N` independent FMAs
-//! (the factor rows are padded with zeros to a multiple of 4 columns). Each finished tile is squared into the
-//! accumulator. The last tile is only as wide as the columns left, and a tile's diagonal block
+//! The triangular product is built in register tiles of 5 output dimensions x `N` registers of
+//! samples (`N = 4` on AVX-512, where 32 registers hold 20 accumulators, 4 sample registers,
+//! 4 squared norms and a broadcast, the block's last registers in groups of 3, 2, 1; `N = 2`
+//! on AVX2's 16): each step loads `N` registers of `x_i` and broadcasts 5 entries of `U` for
+//! `5N` independent FMAs (the factor rows are padded with zeros to a multiple of 4 columns,
+//! which the tiles do not rely on). Each finished tile is squared into the accumulator. The
+//! last tile is only as wide as the columns left, and a tile's diagonal block
 //! skips the zeros below the diagonal (which add exact zeros, so the bits are those of full
 //! tiles): `d(d+1)/2` FMAs for the product and `d` for the squares per sample and component,
 //! the minimum. Tied models pass one factor for every component. Only the registers that hold
@@ -108,8 +109,17 @@ impl<T: Real> WithSimd for CholeskyKernel<'_, T> {
     }
 }
 
-/// `‖Uᵀ x - m‖²` for `N` registers of samples starting at register `r`, in tiles of 4 columns
-/// (the last one as wide as the columns left: the padding is not computed).
+/// Output dimensions per register tile: `5 x N` accumulators, with `N` sample registers, the
+/// `N` squared norms and a broadcast, fill 29 of AVX-512's 32 registers (`N = 4`) and 15 of
+/// AVX2's 16 (`N = 2`). Five rather than four: 9 loads per 20 FMAs instead of 8 per 16, which
+/// took the density stage of the headline's full case from 11.2-11.5 to 10.5-10.8 ms on
+/// AVX-512 and from 21.6 to 18.5 ms on AVX2 (one thread, `examples/kernels`; see
+/// `docs/PERFORMANCE.md`).
+const TILE_COLUMNS: usize = 5;
+
+/// `‖Uᵀ x - m‖²` for `N` registers of samples starting at register `r`, in tiles of
+/// [`TILE_COLUMNS`] columns (the last one as wide as the columns left: the padding is not
+/// computed). The squares are added in the order of the columns, whatever the tiling.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn squared_norms<T: Real, S: Simd, const N: usize>(
@@ -123,13 +133,14 @@ fn squared_norms<T: Real, S: Simd, const N: usize>(
     width: usize,
 ) -> [T::V<S>; N] {
     let mut acc = [T::simd_splat(simd, T::ZERO); N];
-    for j0 in (0..d).step_by(4) {
+    for j0 in (0..d).step_by(TILE_COLUMNS) {
         let at = Tile { r, j0, regs, width };
         match d - j0 {
             1 => tile::<T, S, N, 1>(simd, at, xt, u, folded, &mut acc),
             2 => tile::<T, S, N, 2>(simd, at, xt, u, folded, &mut acc),
             3 => tile::<T, S, N, 3>(simd, at, xt, u, folded, &mut acc),
-            _ => tile::<T, S, N, 4>(simd, at, xt, u, folded, &mut acc),
+            4 => tile::<T, S, N, 4>(simd, at, xt, u, folded, &mut acc),
+            _ => tile::<T, S, N, TILE_COLUMNS>(simd, at, xt, u, folded, &mut acc),
         }
     }
     acc
