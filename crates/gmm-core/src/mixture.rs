@@ -42,7 +42,8 @@ pub(crate) enum Precision<T> {
     InverseVariances { inverse: Vec<T>, root: Vec<T>, scaled_means: Vec<T> },
     /// Upper-triangular `d x d` precision Cholesky factors, row-major; one per component
     /// (full) or a single shared one (tied). `padded` holds the same factors with rows padded
-    /// with zeros to a multiple of 4 columns, the layout the kernel's 4-column tiles read.
+    /// with zeros to a multiple of 4 columns, the layout the Cholesky kernel reads (its tiles
+    /// stop at column `d`; the padding only keeps every row starting at a multiple of 4 values).
     Cholesky {
         /// `d x d` factors.
         factors: Vec<T>,
