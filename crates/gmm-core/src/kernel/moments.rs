@@ -62,7 +62,9 @@
 //!   accumulators. On the machines measured the loads, not the FMAs, bound this loop (see
 //!   `docs/PERFORMANCE.md`, "What limits each kernel now"). The accumulators are loaded from
 //!   and stored back to the leaf's dense `D x D` matrix (column-major, finished sums), whose
-//!   last data row holds `F` (column `d` of `z` is 1).
+//!   last data row holds `F` (column `d` of `z` is 1). The flush adds the dense matrix into
+//!   the caller's lower triangle entry by entry; on AVX-512 by 8 x 8 tiles transposed in
+//!   registers, one masked addition per row (the same additions, so the same bits).
 //! * A component whose responsibilities in the block are all exactly zero is skipped (it would
 //!   add exactly nothing).
 //!
@@ -353,6 +355,8 @@ impl LaneMoments {
         }
         let d = self.n_features;
         let dp = dense_rows(d);
+        #[cfg(target_arch = "x86_64")]
+        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_));
         for c in 0..self.n_components {
             // An untouched component's values are stale: the next block overwrites them.
             if !std::mem::take(&mut self.touched[c]) {
@@ -361,16 +365,116 @@ impl LaneMoments {
             let values = &self.values[c * self.slots * MAX_LANES..(c + 1) * self.slots * MAX_LANES];
             counts[c] += lane_total(&values[..MAX_LANES]);
             let dense = &values[MAX_LANES..MAX_LANES + dp * dp];
-            for i in 0..d {
-                for j in 0..=i {
-                    second[c * d * d + i * d + j] += dense[j * dp + i];
-                }
+            let second = &mut second[c * d * d..(c + 1) * d * d];
+            let first = &mut first[c * d..(c + 1) * d];
+            #[cfg(target_arch = "x86_64")]
+            if v4 {
+                // SAFETY: the dispatch found AVX-512.
+                unsafe { add_dense_v4(dense, d, second, first) };
+                continue;
             }
-            for j in 0..d {
-                first[c * d + j] += dense[j * dp + d];
+            add_dense(dense, d, second, first);
+        }
+    }
+}
+
+/// Adds a full flush's dense `dp x dp` matrix (column-major, `dp = dense_rows(d)`; entry
+/// `(i, j)`, `i >= j`, is `Σ r z_i z_j`, row `d` holds `Σ r z_j`) into one component's lower
+/// triangle of `second` (`d x d`, row-major) and its `first` (`d`): one addition per entry.
+fn add_dense(dense: &[f64], d: usize, second: &mut [f64], first: &mut [f64]) {
+    let dp = dense_rows(d);
+    for i in 0..d {
+        for j in 0..=i {
+            second[i * d + j] += dense[j * dp + i];
+        }
+    }
+    for j in 0..d {
+        first[j] += dense[j * dp + d];
+    }
+}
+
+/// [`add_dense`] on AVX-512, the same additions: per 8 x 8 tile of the dense matrix on or below
+/// its diagonal, the 8 column registers are transposed into rows (three rounds of shuffles),
+/// and each row's entries on or left of the diagonal (`j <= i`, `j < d`) are added into
+/// `second`'s row `i` — or, for row `d`, into `first` — by one masked load, add and store,
+/// instead of a strided scalar addition per entry: 3.1 → 2.1 µs for a headline block's 30
+/// components (`d = 15`), against ~45 µs for the block's moments.
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_dense_v4(dense: &[f64], d: usize, second: &mut [f64], first: &mut [f64]) {
+    use core::arch::x86_64::*;
+    let dp = dense_rows(d);
+    assert!(dense.len() >= dp * dp && second.len() >= d * d && first.len() >= d);
+    let blocks = dp / MAX_LANES;
+    for bi in 0..blocks {
+        for bj in 0..=bi {
+            // SAFETY: column bj·8 + b < dp and rows bi·8..bi·8 + 8 <= dp of a dp x dp matrix.
+            let v: [__m512d; 8] = core::array::from_fn(|b| unsafe {
+                _mm512_loadu_pd(dense.as_ptr().add((bj * 8 + b) * dp + bi * 8))
+            });
+            let rows = transpose_8x8(v);
+            let j0 = bj * 8;
+            for (a, row) in rows.iter().enumerate() {
+                let i = bi * 8 + a;
+                // Row i of second takes columns j <= i; row d is first, columns j < d.
+                let (target, end) = match i.cmp(&d) {
+                    core::cmp::Ordering::Less => (&mut second[i * d..(i + 1) * d], i + 1),
+                    core::cmp::Ordering::Equal => (&mut *first, d),
+                    core::cmp::Ordering::Greater => break,
+                };
+                if end <= j0 {
+                    continue;
+                }
+                let count = (end - j0).min(8);
+                let mask = ((1u32 << count) - 1) as __mmask8;
+                // SAFETY: lanes j0..j0 + count lie in `target` (j0 + count <= end <= its
+                // length); masked-off lanes are neither read nor written.
+                unsafe {
+                    let at = target.as_mut_ptr().add(j0);
+                    let sum = _mm512_add_pd(_mm512_maskz_loadu_pd(mask, at), *row);
+                    _mm512_mask_storeu_pd(at, mask, sum);
+                }
             }
         }
     }
+}
+
+/// The transpose of 8 registers of 8 `f64`: `out[a][b] = v[b][a]` (adjacent pairs, then
+/// 128-bit lanes twice, as in [`lane_totals_v4`] but keeping every value).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn transpose_8x8(v: [core::arch::x86_64::__m512d; 8]) -> [core::arch::x86_64::__m512d; 8] {
+    use core::arch::x86_64::*;
+    // t[2p] = [v(2p)[0], v(2p+1)[0], v(2p)[2], v(2p+1)[2], ...], t[2p+1] the odd lanes.
+    let t: [__m512d; 8] = core::array::from_fn(|i| {
+        let (x, y) = (v[i / 2 * 2], v[i / 2 * 2 + 1]);
+        if i % 2 == 0 { _mm512_unpacklo_pd(x, y) } else { _mm512_unpackhi_pd(x, y) }
+    });
+    // Lanes 0, 2 (0x88) or 1, 3 (0xDD) of each operand's 128-bit lanes.
+    let u = [
+        _mm512_shuffle_f64x2::<0x88>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0x88>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0xDD>(t[0], t[2]),
+        _mm512_shuffle_f64x2::<0xDD>(t[1], t[3]),
+        _mm512_shuffle_f64x2::<0x88>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0x88>(t[5], t[7]),
+        _mm512_shuffle_f64x2::<0xDD>(t[4], t[6]),
+        _mm512_shuffle_f64x2::<0xDD>(t[5], t[7]),
+    ];
+    [
+        _mm512_shuffle_f64x2::<0x88>(u[0], u[4]),
+        _mm512_shuffle_f64x2::<0x88>(u[1], u[5]),
+        _mm512_shuffle_f64x2::<0x88>(u[2], u[6]),
+        _mm512_shuffle_f64x2::<0x88>(u[3], u[7]),
+        _mm512_shuffle_f64x2::<0xDD>(u[0], u[4]),
+        _mm512_shuffle_f64x2::<0xDD>(u[1], u[5]),
+        _mm512_shuffle_f64x2::<0xDD>(u[2], u[6]),
+        _mm512_shuffle_f64x2::<0xDD>(u[3], u[7]),
+    ]
 }
 
 /// The total of one slot's [`MAX_LANES`] lanes, pairwise: `((l0 + l1) + (l2 + l3)) + ((l4 +
@@ -1036,6 +1140,39 @@ mod tests {
                             );
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// The AVX-512 dense flush adds exactly what the scalar one adds, bit for bit: `d` under,
+    /// at and over one and two 8 x 8 tiles (`d + 1` a multiple of 8 or not), values of mixed
+    /// magnitude and sign, and targets that already hold sums.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn dense_flush_on_avx512_matches_the_scalar_one() {
+        if !matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_)) {
+            return;
+        }
+        let value =
+            |i: usize| ((i * 7919 % 1013) as f64 / 101.0 - 5.0) * 1.3e3f64.powi((i % 7) as i32 - 3);
+        for d in [1, 2, 6, 7, 8, 9, 14, 15, 16, 17, 23, 24, 31, 39] {
+            let dp = dense_rows(d);
+            let dense: Vec<f64> = (0..dp * dp).map(value).collect();
+            let second: Vec<f64> = (0..d * d).map(|i| value(i + 77) * 0.5).collect();
+            let first: Vec<f64> = (0..d).map(|i| value(i + 5) * 2.0).collect();
+            let (mut s1, mut f1) = (second.clone(), first.clone());
+            let (mut s2, mut f2) = (second.clone(), first.clone());
+            add_dense(&dense, d, &mut s1, &mut f1);
+            // SAFETY: checked above that the machine has AVX-512.
+            unsafe { add_dense_v4(&dense, d, &mut s2, &mut f2) };
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&s1), bits(&s2), "second, d = {d}");
+            assert_eq!(bits(&f1), bits(&f2), "first, d = {d}");
+            // The upper triangle is left as it was.
+            for i in 0..d {
+                for j in i + 1..d {
+                    assert_eq!(s2[i * d + j].to_bits(), second[i * d + j].to_bits());
                 }
             }
         }
