@@ -253,7 +253,7 @@ pub struct MomentScratch {
     z: AlignedVec<f64>,
     busy: Vec<bool>,
     /// One component's responsibilities widened to `f64` (see [`Responsibilities`]).
-    r64: Vec<f64>,
+    r64: AlignedVec<f64>,
     /// Of the busy components, those whose lanes hold nothing yet (their sums start at zero
     /// instead of being loaded).
     fresh: Vec<bool>,
@@ -280,7 +280,7 @@ impl MomentScratch {
             shift: AlignedVec::new(0.0, dp),
             z: AlignedVec::new(0.0, Z_ROWS * dp),
             busy: Vec::new(),
-            r64: vec![0.0; super::BLOCK_ROWS],
+            r64: AlignedVec::new(0.0, super::BLOCK_ROWS),
             fresh: Vec::new(),
         }
     }
@@ -652,7 +652,7 @@ impl WithSimd for BlockAccumulator<'_> {
         let Self { lanes, shift, block, scratch } = self;
         let MomentBlock { xt, rw, stride, len } = block;
         if scratch.r64.len() < len {
-            scratch.r64.resize(len, 0.0);
+            scratch.r64 = AlignedVec::new(0.0, len);
         }
         let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
         let width = size_of::<S::f64s>() / 8;
