@@ -38,7 +38,8 @@ use gmm_core::kernel::moments::{
     LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities, widen,
 };
 use gmm_core::kernel::{
-    BLOCK_ROWS, BlockPass, BlockScratch, log_densities, log_likelihoods_and_responsibilities,
+    AlignedVec, BLOCK_ROWS, BlockPass, BlockScratch, log_densities,
+    log_likelihoods_and_responsibilities,
 };
 use gmm_core::par::{BlockGrid, Piece};
 use gmm_core::{GaussianMixture, Real, Samples};
@@ -50,8 +51,11 @@ use crate::stats::{MomentLayout, SuffStats};
 /// weighted responsibilities (`f32` data or sample weights), and the moment kernel's buffers
 /// and lanes (one set per thread, flushed after every block).
 struct StatsScratch {
-    xt: Vec<f64>,
-    rw: Vec<f64>,
+    /// An `f32` block widened (64-byte aligned like every block the kernels read: the moment
+    /// kernel's register loads would otherwise straddle cache lines).
+    xt: AlignedVec<f64>,
+    /// Weighted responsibilities (aligned likewise).
+    rw: AlignedVec<f64>,
     moments: MomentScratch,
     lanes: LaneMoments,
 }
@@ -59,8 +63,8 @@ struct StatsScratch {
 impl StatsScratch {
     fn new(full: bool, d: usize, k: usize) -> Self {
         Self {
-            xt: vec![0.0; d * BLOCK_ROWS],
-            rw: vec![0.0; k * BLOCK_ROWS],
+            xt: AlignedVec::new(0.0, d * BLOCK_ROWS),
+            rw: AlignedVec::new(0.0, k * BLOCK_ROWS),
             moments: MomentScratch::new(d),
             lanes: LaneMoments::new(full, k, d),
         }
