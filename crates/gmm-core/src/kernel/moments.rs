@@ -150,9 +150,10 @@ impl<'a> Responsibilities<'a> {
     }
 }
 
-/// `dst[i] = src[i]` in `f64` (`f32` values widened), on the dispatched instruction set (one conversion
-/// instruction per register; the compiled-for-any-x86 loop a caller would write converts two
-/// values at a time). For an `f32` block's samples, which the statistics read in `f64`.
+/// `dst[i] = src[i]` in `f64` (`f32` values widened), on the dispatched instruction set: one
+/// conversion instruction per register, where the loop a caller compiled for any x86-64 would
+/// write converts two values at a time. For an `f32` block's samples, which the statistics
+/// read in `f64`.
 ///
 /// # Panics
 ///
