@@ -24,9 +24,10 @@
 //! reads them. Several components go through a group together (each sample register loaded
 //! once for all of them): three with groups of six registers on AVX-512's 32 registers (18
 //! accumulators; three rather than two cut the density stage by ~5 %: its loads, not its FMAs,
-//! bound it on the machine measured), two with groups of four on AVX2's 16 (8). The loop over dimensions walks the block's columns and the parameters with iterators:
-//! indexed slices left a bounds check per dimension and register copies in the loop, which
-//! cost a fifth of the kernel. Only the registers that hold the block's `rows` samples are
+//! bound it on the machine measured), two with groups of four on AVX2's 16 (8). The loop over
+//! dimensions walks the block's columns and the parameters with iterators: indexed slices
+//! left a bounds check per dimension and register copies in the loop, which cost a fifth of
+//! the kernel. Only the registers that hold the block's `rows` samples are
 //! computed (a short last block costs its own length, rounded up to a register); the rest of
 //! `out` is left as it was. Every accumulator sums its dimensions in order, so the grouping
 //! changes no bit.

@@ -20,11 +20,10 @@
 //! and not a power of two, which avoids cache-set aliasing between the columns of a block). A
 //! block is transposed into a column-major scratch (`d x BLOCK_ROWS`, by gather instructions on
 //! AVX-512 and AVX2; a short last block is padded with zeros to a multiple of [`PAD_ROWS`]),
-//! so every kernel runs SIMD lanes over
-//! *samples*: this works for any `d`, including `d = 1`, and needs no masked tails. Kernels
-//! compute only the registers that hold the block's [`len`](BlockScratch::len) samples, so a
-//! short block (the last of a pass, an online mini-batch's tail) costs its own length rather
-//! than a whole block; entries past the padded length are left as they were and must not be
+//! so every kernel runs SIMD lanes over *samples*: this works for any `d`, including `d = 1`,
+//! and needs no masked tails. Kernels compute only the registers that hold the block's
+//! [`len`](BlockScratch::len) samples, so a short block (the last of a pass, an online
+//! mini-batch's tail) costs its own length rather than a whole block; entries past the padded length are left as they were and must not be
 //! read. Each lane is computed independently of the others, so a sample's values do not
 //! depend on the block's length. Results are written component-major
 //! (`k x BLOCK_ROWS`), which keeps the log-sum-exp over components vectorised too.

@@ -59,12 +59,14 @@
 //!   triangle is one pass: columns 0-7 on both row registers, columns `8..d` on the second
 //!   (column `d`, the augmented 1, and the padding after it are never read, so not computed):
 //!   for `d = 15`, per sample 2 multiplies, 15 broadcast loads and 23 FMAs into 23
-//!   accumulators. On the machines measured the loads, not the FMAs, bound this loop (see
-//!   `docs/PERFORMANCE.md`, "What limits each kernel now"). The accumulators are loaded from
-//!   and stored back to the leaf's dense `D x D` matrix (column-major, finished sums), whose
-//!   last data row holds `F` (column `d` of `z` is 1). The flush adds the dense matrix into
-//!   the caller's lower triangle entry by entry; on AVX-512 by 8 x 8 tiles transposed in
-//!   registers, one masked addition per row (the same additions, so the same bits).
+//!   accumulators. On the machine measured, its memory operations and its FMA-port operations
+//!   bound this loop together: taking broadcasts from registers instead of memory changed
+//!   nothing (see `docs/PERFORMANCE.md`, "What limits each kernel now"). The accumulators are
+//!   loaded from and stored back to the leaf's dense `D x D` matrix (column-major, finished
+//!   sums), whose last data row holds `F` (column `d` of `z` is 1). The flush adds the dense
+//!   matrix into the caller's lower triangle entry by entry; on AVX-512 by 8 x 8 tiles
+//!   transposed in registers, one masked addition per row (the same additions, so the same
+//!   bits).
 //! * A component whose responsibilities in the block are all exactly zero is skipped (it would
 //!   add exactly nothing).
 //!
