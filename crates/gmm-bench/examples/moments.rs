@@ -2,8 +2,11 @@
 //! CPU time, without and with a flush after every block (a developer tool, for `perf record`):
 //!
 //! ```sh
-//! cargo run --release -p gmm-bench --example moments -- [diag|full] [--isa avx2]
+//! cargo run --release -p gmm-bench --example moments -- [diag|full] [--isa avx2] [--shared]
 //! ```
+//!
+//! `--shared`: every component's sums formed around one shared centre (the mean of the
+//! shifts), the matrix-product form of `gmm_core::kernel::shared_centre`.
 
 use std::hint::black_box;
 
@@ -11,6 +14,7 @@ use gmm_core::kernel::AlignedVec;
 use gmm_core::kernel::moments::{
     LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
 };
+use gmm_core::kernel::shared_centre::SharedCentre;
 
 fn thread_cpu_ns() -> u64 {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -35,6 +39,10 @@ fn main() -> Result<(), gmm_core::Error> {
             continue;
         }
         let mut lanes = LaneMoments::new(full, k, d);
+        if args.iter().any(|a| a == "--shared") {
+            let centre = (0..d).map(|j| (0..k).map(|c| shift[c * d + j]).sum::<f64>() / k as f64);
+            lanes.set_centre(&SharedCentre::around(centre.collect(), vec![true; k]));
+        }
         let mut scratch = MomentScratch::new(d);
         let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len: stride };
         let mut times = Vec::new();
@@ -45,9 +53,17 @@ fn main() -> Result<(), gmm_core::Error> {
             }
             times.push((thread_cpu_ns() - start) as f64 / 100.0);
         }
-        times.sort_by(f64::total_cmp);
+        // Empty the lanes before the next measure.
         let (mut n, mut f, mut s) = (vec![0.0; k], vec![0.0; k * d], vec![0.0; k * d * d]);
         let second_len = if full { k * d * d } else { k * d };
+        lanes.flush(MomentSums {
+            full,
+            shift: &shift,
+            counts: &mut n,
+            first: &mut f,
+            second: &mut s[..second_len],
+        });
+        times.sort_by(f64::total_cmp);
         // A pass's use: every block flushed at once.
         let mut flushed = Vec::new();
         for _ in 0..21 {

@@ -32,6 +32,7 @@ use crate::pass::accumulate;
 use crate::stats::{MomentLayout, SuffStats};
 use crate::stream::Data;
 use crate::update::{GuardCounts, Parameters, UpdateRule};
+use gmm_core::kernel::shared_centre::SharedCentre;
 
 /// A 64-bit seed for stream `stream` of `seed` (SplitMix64 finaliser of their combination).
 pub fn stream_seed(seed: u64, stream: u64) -> u64 {
@@ -299,16 +300,18 @@ fn hierarchical_start<T: Real>(
             centres[c * d + j] = if mass[c] > 0.0 { centres[c * d + j] / mass[c] } else { mean[j] };
         }
     }
-    let stats = accumulate(x, None, weights, k, layout, &centres, |s, block| {
-        let start = block * BLOCK_ROWS;
-        for b in 0..s.len {
-            let label = labels[start + b];
-            for c in 0..k {
-                s.log_density[c * BLOCK_ROWS + b] = T::from_f64(if c == label { 1.0 } else { 0.0 });
+    let stats =
+        accumulate(x, None, weights, k, layout, &centres, &SharedCentre::none(), |s, block| {
+            let start = block * BLOCK_ROWS;
+            for b in 0..s.len {
+                let label = labels[start + b];
+                for c in 0..k {
+                    s.log_density[c * BLOCK_ROWS + b] =
+                        T::from_f64(if c == label { 1.0 } else { 0.0 });
+                }
             }
-        }
-        s.log_likelihood.fill(T::ZERO);
-    });
+            s.log_likelihood.fill(T::ZERO);
+        });
     let provisional = provisional(covariance_type, centres, k, variance, reg);
     update_with(rule, &stats, &provisional)
 }
@@ -381,16 +384,25 @@ pub fn model_from_responsibilities<T: Real>(
     let (mean, variance) = data_moments(x, sample_weights);
     let shift: Vec<f64> = (0..k).flat_map(|_| mean.iter().copied()).collect();
     let layout = MomentLayout::for_covariance(covariance_type);
-    let stats = accumulate(x, None, sample_weights, k, layout, &shift, |s, block| {
-        let start = block * BLOCK_ROWS;
-        for b in 0..s.len {
-            for c in 0..k {
-                s.log_density[c * BLOCK_ROWS + b] =
-                    T::from_f64(responsibilities[(start + b) * k + c]);
+    let stats = accumulate(
+        x,
+        None,
+        sample_weights,
+        k,
+        layout,
+        &shift,
+        &SharedCentre::none(),
+        |s, block| {
+            let start = block * BLOCK_ROWS;
+            for b in 0..s.len {
+                for c in 0..k {
+                    s.log_density[c * BLOCK_ROWS + b] =
+                        T::from_f64(responsibilities[(start + b) * k + c]);
+                }
             }
-        }
-        s.log_likelihood.fill(T::ZERO);
-    });
+            s.log_likelihood.fill(T::ZERO);
+        },
+    );
     let provisional = provisional(covariance_type, shift, k, &variance, rule.reg_covar());
     let (model, _) = update_with(rule, &stats, &provisional)?;
     Ok(model)
@@ -542,10 +554,16 @@ pub(crate) fn lloyd<T: Real>(
     let k = centres.len() / d;
     for _ in 0..max_iter {
         let nearest = nearest_centre_model::<T>(&centres, k, scale)?;
-        let stats =
-            accumulate(x, None, sample_weights, k, MomentLayout::Diagonal, &centres, |s, _| {
-                hard_assign(&nearest, s)
-            });
+        let stats = accumulate(
+            x,
+            None,
+            sample_weights,
+            k,
+            MomentLayout::Diagonal,
+            &centres,
+            &SharedCentre::none(),
+            |s, _| hard_assign(&nearest, s),
+        );
         let mut moved = 0.0;
         for c in 0..k {
             if stats.counts[c] > 0.0 {

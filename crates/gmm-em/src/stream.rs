@@ -57,6 +57,7 @@ use gmm_core::{Error, ErrorKind, GaussianMixture, Real, Result, RowSource, Sampl
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::pass::accumulate_piece;
 use crate::stats::{MomentLayout, SuffStats, fnv1a64};
+use gmm_core::kernel::shared_centre::SharedCentre;
 
 /// Rows a chunk holds by default (`--memory-budget` picks its own): 64 MiB of f32 x 39.
 pub const DEFAULT_CHUNK_ROWS: usize = 430_080;
@@ -549,6 +550,19 @@ impl<'a, T: Real> Stream<'a, T> {
         shift: &[f64],
         fill: &(dyn Fn(&mut BlockScratch<T>, usize) + Sync),
     ) -> Result<PartialStats> {
+        self.accumulate_part_around(n_components, layout, shift, &SharedCentre::none(), fill)
+    }
+
+    /// [`accumulate_part`](Self::accumulate_part) with the components `centre` shares formed
+    /// around it (as [`crate::e_step`] does).
+    fn accumulate_part_around(
+        &self,
+        n_components: usize,
+        layout: MomentLayout,
+        shift: &[f64],
+        centre: &SharedCentre,
+        fill: &(dyn Fn(&mut BlockScratch<T>, usize) + Sync),
+    ) -> Result<PartialStats> {
         let n = self.n_samples();
         let d = self.n_features();
         let grid = BlockGrid::new(n_blocks(n));
@@ -602,7 +616,7 @@ impl<'a, T: Real> Stream<'a, T> {
                 let x = Samples::new(values, d)?;
                 let weights = self.weights.map(|w| &w[rows.clone()]);
                 let pass = BlockPass::new(x, n_components).first_block(rows.start / BLOCK_ROWS);
-                Ok(accumulate_piece(pass, &grid, piece, weights, layout, shift, fill))
+                Ok(accumulate_piece(pass, &grid, piece, weights, layout, shift, centre, fill))
             };
             let mut out = Vec::with_capacity(pieces.len());
             for &piece in &pieces {
@@ -700,7 +714,8 @@ impl<'a, T: Real> Stream<'a, T> {
         let k = model.n_components();
         let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
         let layout = MomentLayout::for_covariance(model.covariance_type());
-        self.accumulate_part(k, layout, &shift, &|scratch, _| {
+        let centre = SharedCentre::for_model(model);
+        self.accumulate_part_around(k, layout, &shift, &centre, &|scratch, _| {
             log_densities(model, scratch, true);
             log_likelihoods_and_responsibilities(k, scratch, true);
         })
@@ -800,7 +815,17 @@ impl<T: Real> Data<'_, T> {
     ) -> Result<SuffStats> {
         match self {
             Self::Memory { x, weights } => {
-                Ok(crate::pass::accumulate(*x, None, *weights, n_components, layout, shift, fill))
+                let (x, weights, none) = (*x, *weights, &SharedCentre::none());
+                Ok(crate::pass::accumulate(
+                    x,
+                    None,
+                    weights,
+                    n_components,
+                    layout,
+                    shift,
+                    none,
+                    fill,
+                ))
             }
             Self::Stream(s) => s.accumulate(n_components, layout, shift, fill),
         }

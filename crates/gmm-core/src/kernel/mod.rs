@@ -54,6 +54,7 @@ pub mod moments;
 pub mod reference;
 pub mod selected;
 pub mod selection;
+pub mod shared_centre;
 
 pub use aligned::AlignedVec;
 pub use block_pass::BlockPass;

@@ -76,6 +76,7 @@
 use pulp::{Simd, WithSimd};
 
 use super::AlignedVec;
+use super::shared_centre::{self, ProductLayout, SharedCentre};
 
 /// Values per lane slot: the widest register's `f64` lanes (AVX-512).
 pub const MAX_LANES: usize = 8;
@@ -134,7 +135,7 @@ impl<'a> Responsibilities<'a> {
 
     /// `self[range]` in `f64`: the values themselves, or widened into `buffer`.
     #[inline(always)]
-    fn get<'b>(&self, range: std::ops::Range<usize>, buffer: &'b mut [f64]) -> &'b [f64]
+    pub(super) fn get<'b>(&self, range: std::ops::Range<usize>, buffer: &'b mut [f64]) -> &'b [f64]
     where
         'a: 'b,
     {
@@ -244,6 +245,14 @@ pub struct LaneMoments {
     touched: Vec<bool>,
     /// One component's lane totals (the flush's scratch).
     totals: Vec<f64>,
+    /// The components whose sums are formed around a shared centre (module
+    /// `shared_centre`), and the centre.
+    centre: SharedCentre,
+    /// Where their products lie in a product row.
+    layout: ProductLayout,
+    /// Their sums around the centre, a row of `layout.stride` per component and a last, dummy
+    /// row for the ghosts of a partial group (empty until a centre is set).
+    around: AlignedVec<f64>,
 }
 
 /// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
@@ -260,6 +269,15 @@ pub struct MomentScratch {
     /// Of the busy components, those whose lanes hold nothing yet (their sums start at zero
     /// instead of being loaded).
     fresh: Vec<bool>,
+    /// The block's components that share the centre.
+    members: Vec<usize>,
+    /// Product rows around the centre (`AROUND_ROWS x layout.stride`; empty until needed).
+    products: AlignedVec<f64>,
+    /// The centre, zero-padded to `dense_rows(d)`.
+    centre: AlignedVec<f64>,
+    /// A group's responsibilities widened to `f64`, and zeros for its ghosts.
+    widened: AlignedVec<f64>,
+    zeros: AlignedVec<f64>,
 }
 
 /// Samples per group whose `z` rows are formed before the passes over them (8 KiB of L1 for
@@ -285,6 +303,11 @@ impl MomentScratch {
             busy: Vec::new(),
             r64: AlignedVec::new(0.0, super::BLOCK_ROWS),
             fresh: Vec::new(),
+            members: Vec::new(),
+            products: AlignedVec::new(0.0, 0),
+            centre: AlignedVec::new(0.0, dp),
+            widened: AlignedVec::new(0.0, 0),
+            zeros: AlignedVec::new(0.0, 0),
         }
     }
 
@@ -306,6 +329,27 @@ impl LaneMoments {
             values: AlignedVec::new(0.0, k * slots * MAX_LANES),
             touched: vec![false; k],
             totals: vec![0.0; slots],
+            centre: SharedCentre::none(),
+            layout: ProductLayout::new(d, dense_rows(d), full),
+            around: AlignedVec::new(0.0, 0),
+        }
+    }
+
+    /// Forms the sums of the components `centre` shares around it from the next block on
+    /// (module `shared_centre`; [`SharedCentre::none`]: every component around its own shift).
+    /// A change of centre is taken only between a flush and the next block.
+    pub fn set_centre(&mut self, centre: &SharedCentre) {
+        if self.centre == *centre {
+            return;
+        }
+        assert!(!self.touched.contains(&true), "set_centre: the lanes hold unflushed sums");
+        let fits = centre.is_none()
+            || (centre.centre().len() == self.n_features
+                && (0..self.n_components).any(|c| centre.shares(c)));
+        self.centre = if fits { centre.clone() } else { SharedCentre::none() };
+        let rows = self.n_components + 1;
+        if !self.centre.is_none() && self.around.len() != rows * self.layout.stride {
+            self.around = AlignedVec::new(0.0, rows * self.layout.stride);
         }
     }
 
@@ -334,8 +378,11 @@ impl LaneMoments {
     /// total of its [`MAX_LANES`] lanes in the fixed order of [`lane_total`] (whatever the
     /// instruction set).
     pub fn flush(&mut self, sums: MomentSums<'_>) {
-        let MomentSums { full, shift: _, counts, first, second } = sums;
+        let MomentSums { full, shift, counts, first, second } = sums;
         debug_assert_eq!(full, self.full);
+        if !self.centre.is_none() {
+            self.flush_around(shift, counts, first, second);
+        }
         if !self.full {
             // The instruction sets with a vector lane total of their own.
             #[cfg(target_arch = "x86_64")]
@@ -377,6 +424,106 @@ impl LaneMoments {
                 continue;
             }
             add_dense(dense, d, second, first);
+        }
+    }
+}
+
+impl LaneMoments {
+    /// The flush of the components formed around the shared centre: each touched one's sums
+    /// moved to its own shift (module `shared_centre`) and added, one addition per statistic
+    /// (compiled for the dispatched instruction set, so its row loops are vectorised).
+    fn flush_around(
+        &mut self,
+        shift: &[f64],
+        counts: &mut [f64],
+        first: &mut [f64],
+        second: &mut [f64],
+    ) {
+        crate::kernel::isa::arch().dispatch(FlushAround {
+            lanes: self,
+            shift,
+            counts,
+            first,
+            second,
+        });
+    }
+}
+
+struct FlushAround<'a> {
+    lanes: &'a mut LaneMoments,
+    shift: &'a [f64],
+    counts: &'a mut [f64],
+    first: &'a mut [f64],
+    second: &'a mut [f64],
+}
+
+impl WithSimd for FlushAround<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) {
+        let Self { lanes, shift, counts, first, second } = self;
+        let (d, layout) = (lanes.n_features, lanes.layout);
+        let centre = lanes.centre.centre();
+        let mut delta = vec![0.0; d];
+        let mut moved = vec![0.0; d];
+        // On AVX-512 for 8 <= d < 16, the triangle's move by registers.
+        #[cfg(target_arch = "x86_64")]
+        let v4_index = match crate::kernel::isa::arch() {
+            pulp::Arch::V4(_) if layout.full && (8..16).contains(&d) && layout.dp == 16 => {
+                // SAFETY: the dispatch found AVX-512.
+                Some(unsafe { shared_centre::pair_index(d) })
+            }
+            _ => None,
+        };
+        for c in 0..lanes.n_components {
+            if !lanes.centre.shares(c) || !std::mem::take(&mut lanes.touched[c]) {
+                continue;
+            }
+            let row = &lanes.around[c * layout.stride..(c + 1) * layout.stride];
+            let n = row[d];
+            let fc = &row[..d];
+            for (((dl, m), (&s, &cj)), &f) in
+                delta.iter_mut().zip(&mut moved).zip(shift[c * d..].iter().zip(centre)).zip(fc)
+            {
+                *dl = s - cj;
+                *m = f - n * *dl;
+            }
+            counts[c] += n;
+            for (f, m) in first[c * d..(c + 1) * d].iter_mut().zip(&moved) {
+                *f += m;
+            }
+            // S_k = S_c - δ F_cᵀ - F_k δᵀ, entry by entry.
+            #[cfg(target_arch = "x86_64")]
+            if let Some(index) = &v4_index {
+                let mut pad = ([0.0; 16], [0.0; 16]);
+                pad.0[..d].copy_from_slice(&delta);
+                pad.1[..d].copy_from_slice(&moved);
+                let second = &mut second[c * d * d..(c + 1) * d * d];
+                // SAFETY: `v4_index` is only made where the dispatch found AVX-512.
+                unsafe { shared_centre::move_two_v4(layout, index, row, &pad.0, &pad.1, second) };
+                continue;
+            }
+            if layout.full {
+                let second = &mut second[c * d * d..(c + 1) * d * d];
+                for i in 0..d {
+                    let (di, mi) = (delta[i], moved[i]);
+                    let sc = &row[layout.second(i, 0)..layout.second(i, 0) + i + 1];
+                    let target = &mut second[i * d..i * d + i + 1];
+                    for ((t, &s), (&f, &dj)) in target.iter_mut().zip(sc).zip(fc.iter().zip(&delta))
+                    {
+                        *t += s - di * f - mi * dj;
+                    }
+                }
+            } else {
+                let sc = &row[layout.second(0, 0)..layout.second(0, 0) + d];
+                let target = &mut second[c * d..(c + 1) * d];
+                for ((t, &s), ((&f, &dj), &mj)) in
+                    target.iter_mut().zip(sc).zip(fc.iter().zip(&delta).zip(&moved))
+                {
+                    *t += s - dj * f - mj * dj;
+                }
+            }
         }
     }
 }
@@ -450,7 +597,9 @@ unsafe fn add_dense_v4(dense: &[f64], d: usize, second: &mut [f64], first: &mut 
 /// 128-bit lanes twice, as in [`lane_totals_v4`] but keeping every value).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn transpose_8x8(v: [core::arch::x86_64::__m512d; 8]) -> [core::arch::x86_64::__m512d; 8] {
+pub(super) fn transpose_8x8(
+    v: [core::arch::x86_64::__m512d; 8],
+) -> [core::arch::x86_64::__m512d; 8] {
     use core::arch::x86_64::*;
     // t[2p] = [v(2p)[0], v(2p+1)[0], v(2p)[2], v(2p+1)[2], ...], t[2p+1] the odd lanes.
     let t: [__m512d; 8] = core::array::from_fn(|i| {
@@ -689,6 +838,15 @@ impl WithSimd for BlockAccumulator<'_> {
             // A component untouched since the last flush holds stale values: its sums are
             // written instead of added to (the same bits as adding to zeros).
             let fresh = !std::mem::replace(&mut lanes.touched[c], true);
+            if lanes.centre.shares(c) {
+                // Formed around the shared centre, with the block's other members at once.
+                if fresh {
+                    let row = lanes.layout.stride;
+                    lanes.around[c * row..(c + 1) * row].fill(0.0);
+                }
+                scratch.members.push(c);
+                continue;
+            }
             if lanes.full {
                 if scratch.busy.len() != k {
                     scratch.busy = vec![false; k];
@@ -726,6 +884,10 @@ impl WithSimd for BlockAccumulator<'_> {
                 }
                 let _ = rest;
             }
+        }
+        if !scratch.members.is_empty() {
+            around_block(simd, lanes, block, scratch);
+            scratch.members.clear();
         }
         if lanes.full && scratch.busy.len() == k {
             full_block(simd, lanes, shift, block, scratch);
@@ -813,22 +975,11 @@ fn full_block<S: Simd>(
     let width = size_of::<S::f64s>() / 8;
     // Registers of z that hold 0..=d.
     let registers = (d + 1).div_ceil(width);
-    let MomentScratch { xr, shift: sp, z, busy, fresh, r64 } = scratch;
+    let MomentScratch { xr, shift: sp, z, busy, fresh, r64, .. } = scratch;
     let mut start = 0;
     while start < len {
         let count = XR_ROWS.min(len - start);
-        let rows: &mut [f64] = &mut xr[..count * dp];
-        for row in rows.chunks_exact_mut(dp) {
-            row[d] = 1.0;
-            row[d + 1..].fill(0.0);
-        }
-        // Column by column into the rows, by iterators (an index per value cost a bounds
-        // check and a slice of the aligned buffer each).
-        for (j, col) in xt.chunks(stride).take(d).enumerate() {
-            for (row, &v) in rows.chunks_exact_mut(dp).zip(&col[start..start + count]) {
-                row[j] = v;
-            }
-        }
+        row_major(xt, stride, d, start, count, xr);
         for c in 0..k {
             if !busy[c] {
                 continue;
@@ -898,6 +1049,112 @@ fn full_block<S: Simd>(
                 first += group;
             }
         }
+        start += count;
+    }
+}
+
+/// Samples `start..start + count` of the column-major block `xt` (`d` rows of `stride`) as
+/// rows of `dense_rows(d)` values in `xr`: `x_n`, the augmented 1, zeros.
+fn row_major(xt: &[f64], stride: usize, d: usize, start: usize, count: usize, xr: &mut [f64]) {
+    let dp = dense_rows(d);
+    let rows: &mut [f64] = &mut xr[..count * dp];
+    for row in rows.chunks_exact_mut(dp) {
+        row[d] = 1.0;
+        row[d + 1..].fill(0.0);
+    }
+    // Column by column into the rows, by iterators (an index per value cost a bounds check
+    // and a slice of the aligned buffer each).
+    for (j, col) in xt.chunks(stride).take(d).enumerate() {
+        for (row, &v) in rows.chunks_exact_mut(dp).zip(&col[start..start + count]) {
+            row[j] = v;
+        }
+    }
+}
+
+/// Values of product rows kept in L1/L2 at once: chunks of `AROUND_VALUES / stride` samples
+/// (at most a block, at least 16).
+const AROUND_VALUES: usize = 40_000;
+
+/// The sums of the block's components that share the centre (`scratch.members`), added into
+/// their rows of `lanes.around`: per chunk of samples, the row-major copy, its product rows
+/// around the centre, and the register-tiled product with the members' responsibilities
+/// (module `shared_centre`).
+#[inline(always)]
+fn around_block<S: Simd>(
+    simd: S,
+    lanes: &mut LaneMoments,
+    block: MomentBlock<'_>,
+    scratch: &mut MomentScratch,
+) {
+    let MomentBlock { xt, rw, stride, len } = block;
+    let (k, d) = (lanes.n_components, lanes.n_features);
+    let layout = lanes.layout;
+    let width = size_of::<S::f64s>() / 8;
+    let (ct, _) = shared_centre::tile_shape(width);
+    let chunk = (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS);
+    if scratch.products.len() < chunk * layout.stride {
+        scratch.products = AlignedVec::new(0.0, chunk * layout.stride);
+    }
+    if scratch.widened.len() < ct * chunk {
+        scratch.widened = AlignedVec::new(0.0, ct * chunk);
+    }
+    if scratch.zeros.len() < chunk {
+        scratch.zeros = AlignedVec::new(0.0, chunk);
+    }
+    scratch.centre[..d].copy_from_slice(lanes.centre.centre());
+    scratch.centre[d..].fill(0.0);
+    let mut start = 0;
+    while start < len {
+        let count = chunk.min(len - start);
+        // On AVX-512 for 8 <= d < 16, whole registers of samples by the fused transposing
+        // kernel; the rest by the row-major copy.
+        #[cfg(target_arch = "x86_64")]
+        let fused = if width == 8 && layout.full && (8..16).contains(&d) {
+            let fused = count / 8 * 8;
+            if let pulp::Arch::V4(_) = crate::kernel::isa::arch() {
+                // SAFETY: the dispatch found AVX-512.
+                unsafe {
+                    shared_centre::products_two_v4(
+                        layout,
+                        xt,
+                        stride,
+                        start,
+                        fused,
+                        &scratch.centre,
+                        &mut scratch.products,
+                    )
+                };
+                fused
+            } else {
+                0
+            }
+        } else {
+            0
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let fused = 0;
+        let rest = count - fused;
+        row_major(xt, stride, d, start + fused, rest, &mut scratch.xr);
+        shared_centre::form_products(
+            simd,
+            layout,
+            &scratch.xr,
+            &scratch.centre,
+            rest,
+            &mut scratch.products[fused * layout.stride..],
+        );
+        shared_centre::accumulate(
+            simd,
+            &scratch.products,
+            layout.stride,
+            count,
+            &scratch.members,
+            (rw, stride, start),
+            &mut scratch.widened,
+            &scratch.zeros,
+            k,
+            &mut lanes.around,
+        );
         start += count;
     }
 }

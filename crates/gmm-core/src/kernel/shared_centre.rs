@@ -1,0 +1,770 @@
+//! Moments around a shared centre: the statistics of many components as one matrix product.
+//!
+//! # The maths
+//!
+//! The moment kernel ([`super::moments`]) forms every product from `t = x - s_k`, the sample
+//! minus the component's own shift, so the per-sample work is repeated for each component
+//! with nothing shared between them. Around one centre `c` for several components, the
+//! products of `z = x - c` are the same for all of them:
+//!
+//! ```text
+//! p_n = (z_n, 1, z_n ⊗ z_n)          (the lower triangle of z zᵀ, or its diagonal)
+//! A_k = Σ_n r_nk p_n                  (for all such k at once: A = R P, a matrix product)
+//! ```
+//!
+//! and each component's shifted sums follow exactly, with `δ = s_k - c`, `N = Σ r`,
+//! `F_c = Σ r z`:
+//!
+//! ```text
+//! F_k = F_c - N δ,        S_k = S_c - δ F_cᵀ - F_k δᵀ.
+//! ```
+//!
+//! The move cancels: `S_c` holds `N (Σ_k + δ δᵀ)`, so the relative error of `S_k`'s entry
+//! `(i, j)` grows from `ε` to about `ε (1 + |δ_i| / σ_i)(1 + |δ_j| / σ_j)`. A component shares the
+//! centre only if `|δ_j| <= SHARED_RADIUS σ_j` in every dimension, which bounds that at
+//! `(1 + 16)² ε = 289 ε` (6.4e-14 relative: 8 of an `f64`'s 53 bits, the size of the rounding
+//! the data themselves carry when they lie `~16 σ` from the origin, and far from
+//! scikit-learn's diagonal path, which loses `(|μ| / σ)²` unbounded); the others keep the exact
+//! per-component kernel. The centre is, per dimension, the weighted median of the shifts, so
+//! one far component does not drag it away from the rest. This is the decision recorded in
+//! `docs/DECISIONS.md` ("Performance, round six") under DESIGN §4's "shifted by a reference
+//! point ... so one pass is stable". It is used for full and tied models
+//! ([`SharedCentre::for_model`]).
+//!
+//! # Current implementation
+//!
+//! Per chunk of samples, the block's rows are centred and their products written as rows
+//! `p_n` of `q` values (`D = d + 1` rounded up to 8: `z` and the 1 in `0..D`, then the `d`
+//! squares or the `d(d + 1)/2` products `z_i z_j`, `j <= i`, row by row), zero-padded to a
+//! multiple of 8: on AVX-512 for `8 <= d < 16` (the headline's shape) by one fused kernel
+//! that transposes 8 samples' columns in registers and forms each aligned register of the
+//! packed triangle from two two-source permutes of `z` (`products_two_v4`); otherwise from
+//! a row-major copy, a register store per triangle row. Then a register-tiled matrix product:
+//! `CT` components x `VT` registers of `p` in `CT x VT` accumulators (6 x 4 on AVX-512, 3 x 3
+//! on AVX2), one load per register of `p` and one broadcast per component for `CT x VT` fused
+//! multiply-adds — 0.42 loads per FMA on AVX-512, where the exact kernel needs about one.
+//! Every output is one sequential sum over the samples, so the bits do not depend on the
+//! instruction set. A group with fewer than `CT` components is padded with ghost components
+//! (zero responsibilities, a dummy output row). At the flush each member's sums are moved to
+//! its shift (on AVX-512 for `8 <= d < 16` by permutes and masked row additions,
+//! `move_two_v4`, the same roundings as the scalar move).
+//!
+use pulp::Simd;
+
+use super::moments::Responsibilities;
+
+/// How far from the shared centre a component's shift may lie, in its own standard
+/// deviations per dimension, for its moments to be formed around the centre (module docs):
+/// the move then loses at most `(1 + 16)² = 289` ulps of relative precision in the second
+/// moments (8.2 bits of an `f64`'s 53). On the headline every component shares with 16;
+/// with 8, one to three of the 30 did not from the first iteration on, and each cost the
+/// exact kernel's row-major copy and its own pass.
+pub const SHARED_RADIUS: f64 = 16.0;
+
+/// A point the moment kernel forms products around, shared by the components whose shift lies
+/// within [`SHARED_RADIUS`] of their standard deviations of it (module docs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SharedCentre {
+    /// The centre `c` (`d` values; empty when no component shares it).
+    centre: Vec<f64>,
+    /// Per component, whether its moments are formed around `c`.
+    members: Vec<bool>,
+}
+
+impl SharedCentre {
+    /// No shared centre: every component's products are formed around its own shift.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The centre for a pass with shifts `shift` (`k x d`, normally the model's means) and
+    /// per-component variances `variance(c, j)` of the model: per dimension the median of the
+    /// shifts weighted by `weights`, shared by every component within [`SHARED_RADIUS`] standard deviations of
+    /// it in each dimension. A function of the model alone, so every route of a pass (threads,
+    /// streams, shards, processes) forms the same products.
+    pub fn for_shifts(
+        shift: &[f64],
+        weights: &[f64],
+        variance: impl Fn(usize, usize) -> f64,
+    ) -> Self {
+        let k = weights.len();
+        if k == 0 || !shift.len().is_multiple_of(k) {
+            return Self::none();
+        }
+        let d = shift.len() / k;
+        let total: f64 = weights.iter().sum();
+        // Per dimension, the weighted median of the shifts: a far component does not drag
+        // the centre away from the others (as a weighted mean would).
+        let mut order: Vec<usize> = (0..k).collect();
+        let centre: Vec<f64> = (0..d)
+            .map(|j| {
+                order.sort_by(|&a, &b| shift[a * d + j].total_cmp(&shift[b * d + j]));
+                let mut below = 0.0;
+                for &c in &order {
+                    below += weights[c];
+                    if below >= 0.5 * total {
+                        return shift[c * d + j];
+                    }
+                }
+                shift[order[k - 1] * d + j]
+            })
+            .collect();
+        let members: Vec<bool> = (0..k)
+            .map(|c| {
+                (0..d).all(|j| {
+                    let v = variance(c, j);
+                    v > 0.0 && (shift[c * d + j] - centre[j]).abs() <= SHARED_RADIUS * v.sqrt()
+                })
+            })
+            .collect();
+        if d > 0 && centre.iter().all(|v| v.is_finite()) && members.contains(&true) {
+            Self { centre, members }
+        } else {
+            Self::none()
+        }
+    }
+
+    /// The centre for an E-step under `model` with its means as the shifts
+    /// ([`for_shifts`](Self::for_shifts) with the model's weights and the diagonal of its
+    /// covariances), for full and tied models; none for diagonal and spherical ones, whose own
+    /// kernel (lanes over samples, a subtraction, a multiply, an add and an FMA per value) was
+    /// as fast as the matrix product with its row-major copy and product rows
+    /// (`docs/DECISIONS.md`, "Performance, round six").
+    pub fn for_model<T: crate::Real>(model: &crate::GaussianMixture<T>) -> Self {
+        use crate::CovarianceType;
+        if matches!(model.covariance_type(), CovarianceType::Diag | CovarianceType::Spherical) {
+            return Self::none();
+        }
+        let d = model.n_features();
+        let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
+        let weights: Vec<f64> = model.weights().iter().map(|v| v.to_f64()).collect();
+        let cov = model.covariances();
+        let variance = |c: usize, j: usize| -> f64 {
+            match model.covariance_type() {
+                CovarianceType::Full => cov[c * d * d + j * d + j].to_f64(),
+                CovarianceType::Tied => cov[j * d + j].to_f64(),
+                CovarianceType::Diag => cov[c * d + j].to_f64(),
+                CovarianceType::Spherical => cov[c].to_f64(),
+            }
+        };
+        Self::for_shifts(&shift, &weights, variance)
+    }
+
+    /// `centre` (`d` values) shared by the components `members` marks (`k` values): for tests
+    /// and benchmarks; a pass takes [`for_model`](Self::for_model).
+    pub fn around(centre: Vec<f64>, members: Vec<bool>) -> Self {
+        if members.contains(&true) { Self { centre, members } } else { Self::none() }
+    }
+
+    /// Whether component `c` is formed around the centre.
+    pub fn shares(&self, c: usize) -> bool {
+        self.members.get(c).copied().unwrap_or(false)
+    }
+
+    /// The centre (`d` values), empty when no component shares it.
+    pub fn centre(&self) -> &[f64] {
+        &self.centre
+    }
+
+    /// Whether no component shares the centre.
+    pub fn is_none(&self) -> bool {
+        self.centre.is_empty()
+    }
+}
+
+/// Where the values of a product row lie (module docs): `z_j` at `j`, the 1 (so `N`) at `d`,
+/// the second moments from `dp` on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct ProductLayout {
+    pub d: usize,
+    /// `d + 1` rounded up to 8.
+    pub dp: usize,
+    pub full: bool,
+    /// Values per row, a multiple of 8.
+    pub stride: usize,
+}
+
+impl ProductLayout {
+    pub fn new(d: usize, dp: usize, full: bool) -> Self {
+        // Full: under 8 dimensions, room for a whole register stored from the triangle's last
+        // row (`form_products`).
+        let second = if !full {
+            dp
+        } else if d < 8 {
+            d * (d + 1) / 2 + 8
+        } else {
+            d * (d + 1) / 2
+        };
+        Self { d, dp, full, stride: (dp + second).next_multiple_of(8) }
+    }
+
+    /// Column of `Σ r z_i z_j` (`j <= i`; diagonal moments: `j == i`).
+    #[inline(always)]
+    pub fn second(&self, i: usize, j: usize) -> usize {
+        if self.full { self.dp + i * (i + 1) / 2 + j } else { self.dp + i }
+    }
+}
+
+/// The product rows of `count` row-major samples `xr` (`dp` values each: `x`, the 1, zeros)
+/// around `centre` (`dp` values, zero from `d` on) into `products` (`layout.stride` each).
+#[inline(always)]
+pub(super) fn form_products<S: Simd>(
+    simd: S,
+    layout: ProductLayout,
+    xr: &[f64],
+    centre: &[f64],
+    count: usize,
+    products: &mut [f64],
+) {
+    let ProductLayout { d, dp, full, stride } = layout;
+    let w = size_of::<S::f64s>() / 8;
+    let (cv, _) = S::as_simd_f64s(&centre[..dp]);
+    let ops = if full { triangle_stores(d, w) } else { Vec::new() };
+    assert!(ops.iter().all(|&(i, start, at)| i < d && start + w <= dp && at + w <= stride - dp));
+    for (x, p) in xr.chunks_exact(dp).zip(products.chunks_exact_mut(stride)).take(count) {
+        let (xv, _) = S::as_simd_f64s(x);
+        {
+            let (zv, _) = S::as_mut_simd_f64s(&mut p[..dp]);
+            for ((z, &x), &c) in zv.iter_mut().zip(xv).zip(cv) {
+                *z = simd.sub_f64s(x, c);
+            }
+        }
+        let (z, second) = p.split_at_mut(dp);
+        if !full {
+            let (zv, _) = S::as_simd_f64s(z);
+            let (sv, _) = S::as_mut_simd_f64s(&mut second[..dp]);
+            for (s, &z) in sv.iter_mut().zip(zv) {
+                *s = simd.mul_f64s(z, z);
+            }
+            continue;
+        }
+        if w == 8 && (8..16).contains(&d) {
+            // The headline's shapes: z in two registers, every store at a constant offset.
+            let second = &mut second[..stride - dp];
+            match d {
+                8 => triangle_two::<S, 8>(simd, x, centre, second),
+                9 => triangle_two::<S, 9>(simd, x, centre, second),
+                10 => triangle_two::<S, 10>(simd, x, centre, second),
+                11 => triangle_two::<S, 11>(simd, x, centre, second),
+                12 => triangle_two::<S, 12>(simd, x, centre, second),
+                13 => triangle_two::<S, 13>(simd, x, centre, second),
+                14 => triangle_two::<S, 14>(simd, x, centre, second),
+                _ => triangle_two::<S, 15>(simd, x, centre, second),
+            }
+            continue;
+        }
+        for &(i, start, at) in &ops {
+            // SAFETY: every operation was checked against the row's bounds above.
+            unsafe {
+                let zi = simd.splat_f64s(*x.get_unchecked(i) - *centre.get_unchecked(i));
+                let zv = simd.sub_f64s(
+                    S::as_simd_f64s(x.get_unchecked(start..start + w)).0[0],
+                    S::as_simd_f64s(centre.get_unchecked(start..start + w)).0[0],
+                );
+                let v = simd.mul_f64s(zi, zv);
+                S::as_mut_simd_f64s(second.get_unchecked_mut(at..at + w)).0[0] = v;
+            }
+        }
+    }
+}
+
+/// [`form_products`]' triangle for `8 <= D < 16` on 8 lanes (`z` in two registers), unrolled
+/// at compile time: the same products at the same places as [`triangle_stores`] gives.
+#[inline(always)]
+fn triangle_two<S: Simd, const D: usize>(simd: S, x: &[f64], centre: &[f64], second: &mut [f64]) {
+    const W: usize = 8;
+    let x: &[f64; 16] = x[..16].try_into().unwrap();
+    let c: &[f64; 16] = centre[..16].try_into().unwrap();
+    let second = &mut second[..D * (D + 1) / 2];
+    let reg = |a: usize| {
+        let xv = S::as_simd_f64s(&x[a..a + W]).0[0];
+        simd.sub_f64s(xv, S::as_simd_f64s(&c[a..a + W]).0[0])
+    };
+    let z = [reg(0), reg(W)];
+    let mut off = 0;
+    for i in 0..D {
+        let zi = simd.splat_f64s(x[i] - c[i]);
+        let low = if i + 1 == D && i < W { reg(D - W) } else { z[0] };
+        let start = if i + 1 == D && i < W { D - W } else { 0 };
+        if i < W {
+            let v = simd.mul_f64s(zi, low);
+            S::as_mut_simd_f64s(&mut second[off + start..off + start + W]).0[0] = v;
+        } else {
+            let v = simd.mul_f64s(zi, z[0]);
+            S::as_mut_simd_f64s(&mut second[off..off + W]).0[0] = v;
+            // The second register: z[8..16] or, for the triangle's last row, z[D - 8..D].
+            let (start, high) = if i + 1 == D { (D - W, reg(D - W)) } else { (W, z[1]) };
+            let v = simd.mul_f64s(zi, high);
+            S::as_mut_simd_f64s(&mut second[off + start..off + start + W]).0[0] = v;
+        }
+        off += i + 1;
+    }
+}
+
+/// [`form_products`] fused with the row-major copy, on AVX-512 for `8 <= d < 16` (`z` in two
+/// registers): per 8 samples of the column-major block (`xt`, `stride` per dimension, samples
+/// `start..start + count`, `count` a multiple of 8), the 16 columns (`x`, the augmented 1,
+/// zeros) are transposed in registers into rows, centred, and each aligned register of the
+/// packed triangle is formed as the product of two two-source permutes of `z`: no row is
+/// written and read back, and every store is whole and aligned. The same products as
+/// [`form_products`] (each `z_i = x_i - c_i` and `z_i z_j` rounded once).
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn products_two_v4(
+    layout: ProductLayout,
+    xt: &[f64],
+    stride: usize,
+    start: usize,
+    count: usize,
+    centre: &[f64],
+    products: &mut [f64],
+) {
+    use core::arch::x86_64::*;
+    let ProductLayout { d, dp, full, stride: row } = layout;
+    assert!(full && (8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
+    assert!(start + count <= stride && xt.len() >= d * stride && centre.len() >= 16);
+    assert!(products.len() >= count * row);
+    let index = pair_index(d);
+    assert!(dp + index.len() * 8 <= row);
+    // SAFETY (all loads and stores below): the assertions above bound every offset.
+    unsafe {
+        let c0 = _mm512_loadu_pd(centre.as_ptr());
+        let c1 = _mm512_loadu_pd(centre.as_ptr().add(8));
+        for g in (0..count).step_by(8) {
+            let column = |j: usize| {
+                if j < d {
+                    _mm512_loadu_pd(xt.as_ptr().add(j * stride + start + g))
+                } else if j == d {
+                    _mm512_set1_pd(1.0)
+                } else {
+                    _mm512_setzero_pd()
+                }
+            };
+            let low = super::moments::transpose_8x8(core::array::from_fn(column));
+            let high = super::moments::transpose_8x8(core::array::from_fn(|j| column(8 + j)));
+            for s in 0..8 {
+                let z0 = _mm512_sub_pd(low[s], c0);
+                let z1 = _mm512_sub_pd(high[s], c1);
+                let out = products.as_mut_ptr().add((g + s) * row);
+                _mm512_storeu_pd(out, z0);
+                _mm512_storeu_pd(out.add(8), z1);
+                for (k, &(is, js)) in index.iter().enumerate() {
+                    let a = _mm512_permutex2var_pd(z0, is, z1);
+                    let b = _mm512_permutex2var_pd(z0, js, z1);
+                    _mm512_storeu_pd(out.add(dp + 8 * k), _mm512_mul_pd(a, b));
+                }
+            }
+        }
+    }
+}
+
+/// The two-source permute indices of the packed triangle's registers (AVX-512, `d < 16`): lane
+/// `l` of register `k` holds the pair `(i, j)` with `8k + l = i(i+1)/2 + j` (each index below
+/// 8 takes the first register's lane, from 8 the second's); lanes past the triangle take
+/// `(0, 0)`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(super) fn pair_index(
+    d: usize,
+) -> Vec<(core::arch::x86_64::__m512i, core::arch::x86_64::__m512i)> {
+    use core::arch::x86_64::*;
+    let triangle = d * (d + 1) / 2;
+    let mut pairs = vec![(0i64, 0i64); triangle.next_multiple_of(8)];
+    let mut p = 0;
+    for i in 0..d {
+        for j in 0..=i {
+            pairs[p] = (i as i64, j as i64);
+            p += 1;
+        }
+    }
+    pairs
+        .chunks_exact(8)
+        .map(|lanes| {
+            let is: [i64; 8] = core::array::from_fn(|l| lanes[l].0);
+            let js: [i64; 8] = core::array::from_fn(|l| lanes[l].1);
+            // SAFETY: 8 i64 values are one 512-bit register.
+            unsafe { (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr())) }
+        })
+        .collect()
+}
+
+/// The move of one component's full second moments from the centre to its shift on AVX-512
+/// (`8 <= d < 16`), added into `second` (`d x d`, row-major, lower triangle): the packed
+/// triangle's registers `S_c - δ_i F_j - m_i δ_j` (operands by two-source permutes, the same
+/// roundings in the same order as the scalar move), then each row's `i + 1` values added
+/// into `second`'s row `i` by masked loads, adds and stores. `row` is the component's row of
+/// sums around the centre, `delta` and `moved` its `δ` and `F_k` zero-padded to 16.
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn move_two_v4(
+    layout: ProductLayout,
+    index: &[(core::arch::x86_64::__m512i, core::arch::x86_64::__m512i)],
+    row: &[f64],
+    delta: &[f64; 16],
+    moved: &[f64; 16],
+    second: &mut [f64],
+) {
+    use core::arch::x86_64::*;
+    let ProductLayout { d, dp, full, stride } = layout;
+    assert!(full && (8..16).contains(&d) && dp == 16);
+    assert!(row.len() >= stride && dp + 8 * index.len() <= stride && second.len() >= d * d);
+    assert!(index.len() * 8 >= d * (d + 1) / 2);
+    let mut packed = [0.0f64; 128];
+    // SAFETY (all loads and stores below): the assertions above bound every offset; masked-off
+    // lanes are neither read nor written.
+    unsafe {
+        let (d0, d1) = (_mm512_loadu_pd(delta.as_ptr()), _mm512_loadu_pd(delta.as_ptr().add(8)));
+        let (m0, m1) = (_mm512_loadu_pd(moved.as_ptr()), _mm512_loadu_pd(moved.as_ptr().add(8)));
+        let (f0, f1) = (_mm512_loadu_pd(row.as_ptr()), _mm512_loadu_pd(row.as_ptr().add(8)));
+        for (k, &(is, js)) in index.iter().enumerate() {
+            let s = _mm512_loadu_pd(row.as_ptr().add(dp + 8 * k));
+            let di = _mm512_permutex2var_pd(d0, is, d1);
+            let fj = _mm512_permutex2var_pd(f0, js, f1);
+            let mi = _mm512_permutex2var_pd(m0, is, m1);
+            let dj = _mm512_permutex2var_pd(d0, js, d1);
+            let v = _mm512_sub_pd(_mm512_sub_pd(s, _mm512_mul_pd(di, fj)), _mm512_mul_pd(mi, dj));
+            _mm512_storeu_pd(packed.as_mut_ptr().add(8 * k), v);
+        }
+        let mut off = 0;
+        for i in 0..d {
+            let mut j0 = 0;
+            while j0 <= i {
+                let count = (i + 1 - j0).min(8);
+                let mask = ((1u32 << count) - 1) as __mmask8;
+                let v = _mm512_maskz_loadu_pd(mask, packed.as_ptr().add(off + j0));
+                let at = second.as_mut_ptr().add(i * d + j0);
+                let sum = _mm512_add_pd(_mm512_maskz_loadu_pd(mask, at), v);
+                _mm512_mask_storeu_pd(at, mask, sum);
+                j0 += 8;
+            }
+            off += i + 1;
+        }
+    }
+}
+
+/// The register stores of a row's triangle, `(i, start, at)`: `z_i z[start..start + w]` into
+/// the products at `at`. Row `i` (`z_i z[0..=i]`) is stored a whole register at a time, in
+/// increasing order: a register past the end of row `i` is overwritten by row `i + 1`'s first
+/// one (a masked store costs a call in pulp). The triangle's last register ends at its last
+/// value instead (its first lanes again: the same products), or, for `d` under a register,
+/// spills into the row's slack (`ProductLayout::new`).
+fn triangle_stores(d: usize, w: usize) -> Vec<(usize, usize, usize)> {
+    let mut ops = Vec::new();
+    let mut off = 0;
+    for i in 0..d {
+        let mut a = 0;
+        while a <= i {
+            let start = if i + 1 == d && a + w > d && d >= w { d - w } else { a };
+            ops.push((i, start, off + start));
+            a += w;
+        }
+        off += i + 1;
+    }
+    ops
+}
+
+/// Components per register tile and registers of `p` per tile on an instruction set of `w`
+/// lanes: `CT x VT` accumulators, `VT` loads and a broadcast within 32 registers (AVX-512) or
+/// 16 (AVX2).
+pub(super) const fn tile_shape(w: usize) -> (usize, usize) {
+    if w == 8 { (6, 4) } else { (3, 3) }
+}
+
+/// `out[rows[c]][col..col + VT w] += Σ_n r[c][n] p_n[col..col + VT w]` for the `count` rows of
+/// `p` (`stride` values each).
+#[inline(always)]
+fn tile<S: Simd, const CT: usize, const VT: usize>(
+    simd: S,
+    p: &[f64],
+    stride: usize,
+    count: usize,
+    col: usize,
+    r: [&[f64]; CT],
+    rows: [usize; CT],
+    out: &mut [f64],
+) {
+    let w = size_of::<S::f64s>() / 8;
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[zero; VT]; CT];
+    for c in 0..CT {
+        let at = rows[c] * stride + col;
+        let (v, _) = S::as_simd_f64s(&out[at..at + VT * w]);
+        acc[c].copy_from_slice(&v[..VT]);
+    }
+    let r: [&[f64]; CT] = core::array::from_fn(|c| &r[c][..count]);
+    for (n, row) in (0..count).zip(p.chunks_exact(stride)) {
+        let (pv, _) = S::as_simd_f64s(&row[col..col + VT * w]);
+        for c in 0..CT {
+            let rb = simd.splat_f64s(r[c][n]);
+            for v in 0..VT {
+                acc[c][v] = simd.mul_add_e_f64s(rb, pv[v], acc[c][v]);
+            }
+        }
+    }
+    for c in 0..CT {
+        let at = rows[c] * stride + col;
+        let (v, _) = S::as_mut_simd_f64s(&mut out[at..at + VT * w]);
+        v[..VT].copy_from_slice(&acc[c]);
+    }
+}
+
+/// All register tiles of one group of `CT` components over `count` product rows.
+#[inline(always)]
+fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
+    simd: S,
+    p: &[f64],
+    stride: usize,
+    count: usize,
+    r: [&[f64]; CT],
+    rows: [usize; CT],
+    out: &mut [f64],
+) {
+    let w = size_of::<S::f64s>() / 8;
+    let registers = stride / w;
+    let mut reg = 0;
+    while reg < registers {
+        let col = reg * w;
+        match (registers - reg).min(VT) {
+            n if n == VT => tile::<S, CT, VT>(simd, p, stride, count, col, r, rows, out),
+            1 => tile::<S, CT, 1>(simd, p, stride, count, col, r, rows, out),
+            2 => tile::<S, CT, 2>(simd, p, stride, count, col, r, rows, out),
+            _ => tile::<S, CT, 3>(simd, p, stride, count, col, r, rows, out),
+        }
+        reg += VT;
+    }
+}
+
+/// `out[rows[c]] += Σ_n r_nc p_n` for every member `c` of `members`, over the `count` product
+/// rows `p` of samples `start..start + count` of the block (`rw`: component-major, `r_stride`
+/// per component): groups of `CT`, the last padded with ghosts (responsibilities `zeros`,
+/// output row `ghost`). `f32` responsibilities are widened into `widened` (`CT x count`) a
+/// group at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn accumulate<S: Simd>(
+    simd: S,
+    p: &[f64],
+    stride: usize,
+    count: usize,
+    members: &[usize],
+    (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
+    widened: &mut [f64],
+    zeros: &[f64],
+    ghost: usize,
+    out: &mut [f64],
+) {
+    let w = size_of::<S::f64s>() / 8;
+    let (ct, _) = tile_shape(w);
+    assert!(widened.len() >= ct * count && zeros.len() >= count);
+    for group in members.chunks(ct) {
+        if let Responsibilities::F32(_) = rw {
+            for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(count)) {
+                let at = c * r_stride + start;
+                rw.get(at..at + count, buffer);
+            }
+        }
+        let mut slices: [&[f64]; 6] = [&zeros[..count]; 6];
+        let mut rows = [ghost; 6];
+        for (i, &c) in group.iter().enumerate() {
+            let at = c * r_stride + start;
+            slices[i] = match rw {
+                Responsibilities::F64(r) => &r[at..at + count],
+                Responsibilities::F32(_) => &widened[i * count..(i + 1) * count],
+            };
+            rows[i] = c;
+        }
+        if w == 8 {
+            group_tiles::<S, 6, 4>(simd, p, stride, count, slices, rows, out);
+        } else {
+            let s = [slices[0], slices[1], slices[2]];
+            group_tiles::<S, 3, 3>(simd, p, stride, count, s, [rows[0], rows[1], rows[2]], out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::isa::{self, Isa};
+    use crate::kernel::moments::{
+        LaneMoments, MomentBlock, MomentScratch, MomentSums, accumulate_reference,
+    };
+
+    /// `(counts, first, second)` of a pass.
+    type Sums = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+    /// Three blocks added around `centre` and flushed once, then a fourth on its own.
+    fn lane_sums(
+        full: bool,
+        (k, d): (usize, usize),
+        shift: &[f64],
+        centre: &SharedCentre,
+        block: MomentBlock<'_>,
+    ) -> Sums {
+        let second = if full { k * d * d } else { k * d };
+        let mut sums = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second]);
+        let mut lanes = LaneMoments::new(full, k, d);
+        let mut scratch = MomentScratch::new(d);
+        lanes.set_centre(centre);
+        for blocks in [3, 1] {
+            for _ in 0..blocks {
+                lanes.add_block(shift, block, &mut scratch);
+            }
+            lanes.flush(MomentSums {
+                full,
+                shift,
+                counts: &mut sums.0,
+                first: &mut sums.1,
+                second: &mut sums.2,
+            });
+        }
+        sums
+    }
+
+    fn bits(s: &Sums) -> Vec<u64> {
+        s.0.iter().chain(&s.1).chain(&s.2).map(|v| v.to_bits()).collect()
+    }
+
+    /// The bits of the members' sums only (the exact kernel's lanes depend on the register
+    /// width).
+    fn member_bits(s: &Sums, shared: &SharedCentre) -> Vec<u64> {
+        let k = s.0.len();
+        let (d, per) = (s.1.len() / k, s.2.len() / k);
+        (0..k)
+            .filter(|&c| shared.shares(c))
+            .flat_map(|c| {
+                let sums = [s.0[c]].into_iter();
+                let sums = sums.chain(s.1[c * d..(c + 1) * d].iter().copied());
+                sums.chain(s.2[c * per..(c + 1) * per].iter().copied()).map(f64::to_bits)
+            })
+            .collect()
+    }
+
+    /// Sums formed around a shared centre against the per-sample reference around each
+    /// component's own shift, on every instruction set: `d` from 1 to 39 (product rows of one
+    /// to many registers, several chunks per block for `d = 39`), `k` under, at and over a
+    /// register tile's components (ghosts), every component or some sharing the centre, blocks
+    /// of one sample to a whole block, entries past `len` NaN. The SIMD instruction sets give
+    /// the members the same bits (every sum is sequential over the samples), and `f32` responsibilities
+    /// the bits of the same values widened beforehand.
+    #[test]
+    fn moments_around_a_shared_centre_match_the_reference() {
+        let stride = 240;
+        for &(d, k, len) in &[
+            (1, 1, 1),
+            (1, 7, 37),
+            (2, 3, 240),
+            (3, 13, 239),
+            (15, 30, 240),
+            (15, 5, 100),
+            (8, 6, 61),
+            (16, 4, 233),
+            (39, 2, 97),
+            (39, 7, 240),
+        ] {
+            let value = |i: usize| ((i * 7919 % 1000) as f64 / 100.0 - 5.0) * 0.7;
+            let mut xt: Vec<f64> = (0..d * stride).map(value).collect();
+            let mut rw: Vec<f64> = (0..k * stride).map(|i| (i * 31 % 17) as f64 / 17.0).collect();
+            for row in 0..d {
+                xt[row * stride + len..(row + 1) * stride].fill(f64::NAN);
+            }
+            for row in 0..k {
+                rw[row * stride + len..(row + 1) * stride].fill(f64::NAN);
+            }
+            let shift: Vec<f64> = (0..k * d).map(|i| value(i * 3 + 1) * 0.5).collect();
+            let centre: Vec<f64> = (0..d).map(|j| value(j * 11 + 5) * 0.3).collect();
+            for full in [false, true] {
+                let second = if full { k * d * d } else { k * d };
+                let mut slow = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second]);
+                let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len };
+                for _ in 0..4 {
+                    accumulate_reference(
+                        MomentSums {
+                            full,
+                            shift: &shift,
+                            counts: &mut slow.0,
+                            first: &mut slow.1,
+                            second: &mut slow.2,
+                        },
+                        block,
+                    );
+                }
+                for members in [vec![true; k], (0..k).map(|c| c % 3 != 1).collect()] {
+                    let shared = SharedCentre::around(centre.clone(), members);
+                    let what = format!("full={full} d={d} k={k} len={len}");
+                    let mut simd_bits: Option<Vec<u64>> = None;
+                    for isa in isa::available() {
+                        let got =
+                            isa::with_isa(isa, || lane_sums(full, (k, d), &shift, &shared, block))
+                                .unwrap();
+                        let tol = 1e-13 * len as f64;
+                        for (name, a, b) in [
+                            ("counts", &got.0, &slow.0),
+                            ("first", &got.1, &slow.1),
+                            ("second", &got.2, &slow.2),
+                        ] {
+                            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                                assert!(
+                                    (x - y).abs() <= tol * (1.0 + y.abs()),
+                                    "{isa:?} {what} {name}[{i}]: {x} vs {y}"
+                                );
+                            }
+                        }
+                        if isa != Isa::Scalar {
+                            match &simd_bits {
+                                None => simd_bits = Some(member_bits(&got, &shared)),
+                                Some(b) => {
+                                    assert_eq!(b, &member_bits(&got, &shared), "{isa:?} {what}")
+                                }
+                            }
+                        }
+                    }
+                    let rw32: Vec<f32> = rw.iter().map(|&v| v as f32).collect();
+                    let widened: Vec<f64> = rw32.iter().map(|&v| f64::from(v)).collect();
+                    let by_precision: Vec<Vec<u64>> =
+                        [Responsibilities::F32(&rw32), Responsibilities::F64(&widened)]
+                            .into_iter()
+                            .map(|rw| {
+                                let block = MomentBlock { xt: &xt, rw, stride, len };
+                                bits(&lane_sums(full, (k, d), &shift, &shared, block))
+                            })
+                            .collect();
+                    assert_eq!(by_precision[0], by_precision[1], "f32 {what}");
+                }
+            }
+        }
+    }
+
+    /// The centre of a model: per dimension the weighted median of the means, shared by the
+    /// components within the radius in every dimension, and none at all when no component is.
+    #[test]
+    fn centre_takes_the_components_within_the_radius() {
+        // Three components at -1, 0 and 3R (weights 2:2:1: the median is 0), standard
+        // deviations sd: a component shares when |mean| <= R sd.
+        let r = SHARED_RADIUS;
+        let means = [-1.0, 0.0, 3.0 * r];
+        let shares = |sd: [f64; 3]| {
+            let c = SharedCentre::for_shifts(&means, &[2.0, 2.0, 1.0], |c, _| sd[c] * sd[c]);
+            (c.centre().to_vec(), [c.shares(0), c.shares(1), c.shares(2)])
+        };
+        assert_eq!(shares([1.0, 1.0, 1.0]), (vec![0.0], [true, true, false]));
+        assert_eq!(shares([1.0, 1.0, 3.0]), (vec![0.0], [true, true, true]));
+        // sd 1 / (2R) for the first: 1 > 1/2, it keeps its own shift.
+        assert_eq!(shares([0.5 / r, 1.0, 1.0]), (vec![0.0], [false, true, false]));
+        // Weights moving the median: 1:1:3 puts it at 3R.
+        let far = SharedCentre::for_shifts(&means, &[1.0, 1.0, 3.0], |_, _| 1.0);
+        assert_eq!((far.centre(), far.shares(0), far.shares(2)), (&[3.0 * r][..], false, true));
+        // Nobody within the radius: no centre at all (here: a zero variance).
+        let none = SharedCentre::for_shifts(&[-1.0, 3.0], &[3.0, 1.0], |_, _| 0.0);
+        assert!(none.is_none() && !none.shares(0));
+    }
+}
