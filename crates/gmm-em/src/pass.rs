@@ -253,17 +253,18 @@ mod tests {
 
     use super::*;
 
-    /// The fused E-step of full and tied models forms the sums of the components near the
-    /// shared centre around it (gmm-core's `shared_centre`): the same statistics as the exact
-    /// per-component kernel to the precision the centre's radius allows, with one component
+    /// The fused E-step forms the sums of the components near the shared centre around it
+    /// (gmm-core's `shared_centre`): the same statistics as the exact per-component kernel to
+    /// the precision the centre's radius allows, for every covariance type, with one component
     /// moved 100 standard deviations away (it keeps its own shift) and the rest sharing.
     #[test]
     fn e_step_around_the_shared_centre_matches_the_exact_kernel() {
-        for t in [CovarianceType::Full, CovarianceType::Tied] {
+        for t in CovarianceType::ALL {
             let (k, d) = (7, 5);
             let base = GaussianMixture::<f64>::random(t, k, d, 0.5, 3).unwrap();
             let mut means = base.means().to_vec();
-            // Entry (0, 0) of component 0's covariance (full) or of the shared one (tied).
+            // Component 0's first variance (full, diagonal, spherical) or the shared one's
+            // (tied).
             let sd0 = base.covariances()[0].sqrt();
             means[0] += 100.0 * sd0;
             let model = GaussianMixture::new(

@@ -271,6 +271,8 @@ pub struct MomentScratch {
     fresh: Vec<bool>,
     /// The block's components that share the centre.
     members: Vec<usize>,
+    /// Whether each of them holds nothing yet (diagonal: its slots are written, not added to).
+    member_fresh: Vec<bool>,
     /// Product rows around the centre (`AROUND_ROWS x layout.stride`; empty until needed).
     products: AlignedVec<f64>,
     /// The centre, zero-padded to `dense_rows(d)`.
@@ -304,6 +306,7 @@ impl MomentScratch {
             r64: AlignedVec::new(0.0, super::BLOCK_ROWS),
             fresh: Vec::new(),
             members: Vec::new(),
+            member_fresh: Vec::new(),
             products: AlignedVec::new(0.0, 0),
             centre: AlignedVec::new(0.0, dp),
             widened: AlignedVec::new(0.0, 0),
@@ -330,7 +333,7 @@ impl LaneMoments {
             touched: vec![false; k],
             totals: vec![0.0; slots],
             centre: SharedCentre::none(),
-            layout: ProductLayout::new(d, dense_rows(d), full),
+            layout: ProductLayout::new(d, dense_rows(d)),
             around: AlignedVec::new(0.0, 0),
         }
     }
@@ -348,8 +351,14 @@ impl LaneMoments {
                 && (0..self.n_components).any(|c| centre.shares(c)));
         self.centre = if fits { centre.clone() } else { SharedCentre::none() };
         let rows = self.n_components + 1;
-        if !self.centre.is_none() && self.around.len() != rows * self.layout.stride {
+        if !self.centre.is_none() && self.full && self.around.len() != rows * self.layout.stride {
             self.around = AlignedVec::new(0.0, rows * self.layout.stride);
+        }
+        // Diagonal members add into their lane slots; a last, dummy component's slots take the
+        // ghosts of a partial tile (`diag_around`).
+        let values = rows * self.slots * MAX_LANES;
+        if !self.centre.is_none() && !self.full && self.values.len() < values {
+            self.values = AlignedVec::new(0.0, values);
         }
     }
 
@@ -380,7 +389,7 @@ impl LaneMoments {
     pub fn flush(&mut self, sums: MomentSums<'_>) {
         let MomentSums { full, shift, counts, first, second } = sums;
         debug_assert_eq!(full, self.full);
-        if !self.centre.is_none() {
+        if !self.centre.is_none() && self.full {
             self.flush_around(shift, counts, first, second);
         }
         if !self.full {
@@ -397,6 +406,7 @@ impl LaneMoments {
                 lanes: self,
                 v4,
                 v3,
+                shift,
                 counts,
                 first,
                 second,
@@ -470,7 +480,7 @@ impl WithSimd for FlushAround<'_> {
         // On AVX-512 for 8 <= d < 16, the triangle's move by registers.
         #[cfg(target_arch = "x86_64")]
         let v4_index = match crate::kernel::isa::arch() {
-            pulp::Arch::V4(_) if layout.full && (8..16).contains(&d) && layout.dp == 16 => {
+            pulp::Arch::V4(_) if (8..16).contains(&d) && layout.dp == 16 => {
                 // SAFETY: the dispatch found AVX-512.
                 Some(unsafe { shared_centre::pair_index(d) })
             }
@@ -504,24 +514,13 @@ impl WithSimd for FlushAround<'_> {
                 unsafe { shared_centre::move_two_v4(layout, index, row, &pad.0, &pad.1, second) };
                 continue;
             }
-            if layout.full {
-                let second = &mut second[c * d * d..(c + 1) * d * d];
-                for i in 0..d {
-                    let (di, mi) = (delta[i], moved[i]);
-                    let sc = &row[layout.second(i, 0)..layout.second(i, 0) + i + 1];
-                    let target = &mut second[i * d..i * d + i + 1];
-                    for ((t, &s), (&f, &dj)) in target.iter_mut().zip(sc).zip(fc.iter().zip(&delta))
-                    {
-                        *t += s - di * f - mi * dj;
-                    }
-                }
-            } else {
-                let sc = &row[layout.second(0, 0)..layout.second(0, 0) + d];
-                let target = &mut second[c * d..(c + 1) * d];
-                for ((t, &s), ((&f, &dj), &mj)) in
-                    target.iter_mut().zip(sc).zip(fc.iter().zip(&delta).zip(&moved))
-                {
-                    *t += s - dj * f - mj * dj;
+            let second = &mut second[c * d * d..(c + 1) * d * d];
+            for i in 0..d {
+                let (di, mi) = (delta[i], moved[i]);
+                let sc = &row[layout.second(i, 0)..layout.second(i, 0) + i + 1];
+                let target = &mut second[i * d..i * d + i + 1];
+                for ((t, &s), (&f, &dj)) in target.iter_mut().zip(sc).zip(fc.iter().zip(&delta)) {
+                    *t += s - di * f - mi * dj;
                 }
             }
         }
@@ -706,6 +705,8 @@ struct FlushDiag<'a> {
     v3: Option<pulp::x86::V3>,
     #[cfg(not(target_arch = "x86_64"))]
     v3: Option<()>,
+    /// The shifts (`k x d`): members of the shared centre are moved to theirs.
+    shift: &'a [f64],
     counts: &'a mut [f64],
     first: &'a mut [f64],
     second: &'a mut [f64],
@@ -716,10 +717,10 @@ impl WithSimd for FlushDiag<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
-        let Self { lanes, v4, v3, counts, first, second } = self;
+        let Self { lanes, v4, v3, shift, counts, first, second } = self;
         let _ = simd;
         let (d, slots) = (lanes.n_features, lanes.slots);
-        let LaneMoments { values, touched, totals, .. } = lanes;
+        let LaneMoments { values, touched, totals, centre, .. } = lanes;
         for c in 0..touched.len() {
             // An untouched component's values are stale: the next block overwrites them.
             if !std::mem::take(&mut touched[c]) {
@@ -753,6 +754,20 @@ impl WithSimd for FlushDiag<'_> {
             let _ = (v4, v3);
             for i in i..slots {
                 totals[i] = lane_total(&values[i * MAX_LANES..(i + 1) * MAX_LANES]);
+            }
+            if centre.shares(c) {
+                // Sums around the centre, moved to the component's shift (module
+                // `shared_centre`): F_k = F_c - N δ, S_k = S_c - δ F_c - F_k δ.
+                let n = totals[0];
+                let (f, s) = totals[1..1 + 2 * d].split_at_mut(d);
+                for (((f, s), &sj), &cj) in
+                    f.iter_mut().zip(s).zip(&shift[c * d..(c + 1) * d]).zip(centre.centre())
+                {
+                    let delta = sj - cj;
+                    let moved = *f - n * delta;
+                    *s = *s - delta * *f - moved * delta;
+                    *f = moved;
+                }
             }
             // Slot 0 is `N`, 1 + j is `F_j`, 1 + d + j is `S_j`.
             counts[c] += totals[0];
@@ -838,7 +853,8 @@ impl WithSimd for BlockAccumulator<'_> {
             // A component untouched since the last flush holds stale values: its sums are
             // written instead of added to (the same bits as adding to zeros).
             let fresh = !std::mem::replace(&mut lanes.touched[c], true);
-            if lanes.centre.shares(c) {
+            let member = lanes.centre.shares(c);
+            if member && lanes.full {
                 // Formed around the shared centre, with the block's other members at once.
                 if fresh {
                     let row = lanes.layout.stride;
@@ -863,6 +879,12 @@ impl WithSimd for BlockAccumulator<'_> {
             let n = if fresh { simd.splat_f64s(0.0) } else { load_slot::<S>(values, 0) };
             let n = simd.add_f64s(n, weight);
             store_slot::<S>(values, 0, n);
+            if member {
+                // Diagonal moments around the shared centre, with the block's other members.
+                scratch.members.push(c);
+                scratch.member_fresh.push(fresh);
+                continue;
+            }
             let s = &shift[c * d..(c + 1) * d];
             if !lanes.full {
                 let mut j = 0;
@@ -886,8 +908,13 @@ impl WithSimd for BlockAccumulator<'_> {
             }
         }
         if !scratch.members.is_empty() {
-            around_block(simd, lanes, block, scratch);
+            if lanes.full {
+                around_block(simd, lanes, block, scratch);
+            } else {
+                diag_around(simd, lanes, block, scratch);
+            }
             scratch.members.clear();
+            scratch.member_fresh.clear();
         }
         if lanes.full && scratch.busy.len() == k {
             full_block(simd, lanes, shift, block, scratch);
@@ -1071,6 +1098,186 @@ fn row_major(xt: &[f64], stride: usize, d: usize, start: usize, count: usize, xr
     }
 }
 
+/// Samples per chunk of the diagonal kernel around the shared centre: its `z` and `z²`
+/// columns (`2d x DIAG_ROWS`, 28 KiB for `d = 15`) stay in L1.
+const DIAG_ROWS: usize = 120;
+
+/// Diagonal moments of the block's members (`scratch.members`) around the shared centre,
+/// lanes over samples, into their lane slots (`F_j` at `1 + j`, `S_j` at `1 + d + j`, around
+/// the centre; the flush moves them to each member's shift): per chunk of samples the
+/// columns `z_j = x_j - c_j` and `z_j²` (zero-padded samples past `len`: `-c_j`, with zero
+/// responsibilities), then register tiles of members x columns, `acc[c][q] += r_c p_q`: one
+/// load per register of responsibilities and of columns for `CT x QT` fused multiply-adds,
+/// where the exact kernel runs a subtraction, a multiply, an add and an FMA per value.
+#[inline(always)]
+fn diag_around<S: Simd>(
+    simd: S,
+    lanes: &mut LaneMoments,
+    block: MomentBlock<'_>,
+    scratch: &mut MomentScratch,
+) {
+    let MomentBlock { xt, rw, stride, len } = block;
+    let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
+    let width = size_of::<S::f64s>() / 8;
+    // Members per tile: 4 x 6 accumulators, 4 registers of r and one column on AVX-512; 3 x 3
+    // (and 3 + 1) within AVX2's 16.
+    let ct = if width == 8 { 4 } else { 3 };
+    let columns = 2 * d;
+    if scratch.products.len() < columns * DIAG_ROWS {
+        scratch.products = AlignedVec::new(0.0, columns * DIAG_ROWS);
+    }
+    if scratch.widened.len() < ct * DIAG_ROWS {
+        scratch.widened = AlignedVec::new(0.0, ct * DIAG_ROWS);
+    }
+    if scratch.zeros.len() < DIAG_ROWS {
+        scratch.zeros = AlignedVec::new(0.0, DIAG_ROWS);
+    }
+    let centre = lanes.centre.centre();
+    let MomentScratch { products: cols, widened, zeros, members, member_fresh, .. } = scratch;
+    let mut start = 0;
+    while start < len {
+        let count = DIAG_ROWS.min(len - start);
+        let registers = count.div_ceil(width);
+        let padded = registers * width;
+        // z and z² columns of the chunk, DIAG_ROWS apart.
+        for j in 0..d {
+            let cj = simd.splat_f64s(centre[j]);
+            let x = &xt[j * stride + start..j * stride + start + count];
+            let (z, rest) = cols[j * DIAG_ROWS..].split_at_mut(DIAG_ROWS);
+            let zz = &mut rest[(d - 1) * DIAG_ROWS..d * DIAG_ROWS];
+            let (zv, _) = S::as_mut_simd_f64s(&mut z[..padded]);
+            let (zzv, _) = S::as_mut_simd_f64s(&mut zz[..padded]);
+            let (xv, xtail) = S::as_simd_f64s(x);
+            for ((zo, zzo), &xi) in zv.iter_mut().zip(zzv.iter_mut()).zip(xv) {
+                let t = simd.sub_f64s(xi, cj);
+                *zo = t;
+                *zzo = simd.mul_f64s(t, t);
+            }
+            if !xtail.is_empty() {
+                let t = simd.sub_f64s(load_partial(simd, xtail), cj);
+                zv[registers - 1] = t;
+                zzv[registers - 1] = simd.mul_f64s(t, t);
+            }
+        }
+        for (group, fresh) in members.chunks(ct).zip(member_fresh.chunks(ct)) {
+            // A group of fresh members starts its sums at zero; in a mixed one (lanes kept
+            // over several blocks) the fresh members' slots are zeroed first.
+            let zeroed = start == 0 && fresh.iter().all(|&f| f);
+            if start == 0 && !zeroed {
+                for (&c, _) in group.iter().zip(fresh).filter(|(_, f)| **f) {
+                    let at = c * slots * MAX_LANES;
+                    lanes.values[at + MAX_LANES..at + slots * MAX_LANES].fill(0.0);
+                }
+            }
+            // The group's responsibilities: in place (f64, whole registers), or widened and
+            // zero-padded into `widened`.
+            let in_place = matches!(rw, Responsibilities::F64(_)) && padded == count;
+            if !in_place {
+                for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(DIAG_ROWS)) {
+                    let at = c * stride + start;
+                    match rw {
+                        Responsibilities::F64(r) => {
+                            buffer[..count].copy_from_slice(&r[at..at + count]);
+                        }
+                        // Widened into the buffer.
+                        Responsibilities::F32(_) => {
+                            rw.get(at..at + count, &mut buffer[..count]);
+                        }
+                    }
+                    buffer[count..padded].fill(0.0);
+                }
+            }
+            let mut r: [&[f64]; 6] = [&zeros[..padded]; 6];
+            let mut comps = [k; 6];
+            for (i, &c) in group.iter().enumerate() {
+                r[i] = match rw {
+                    Responsibilities::F64(rw) if in_place => &rw[c * stride + start..][..padded],
+                    _ => &widened[i * DIAG_ROWS..i * DIAG_ROWS + padded],
+                };
+                comps[i] = c;
+            }
+            let at = (slots, registers, zeroed);
+            if width == 8 {
+                let (r, comps) =
+                    ([r[0], r[1], r[2], r[3]], [comps[0], comps[1], comps[2], comps[3]]);
+                diag_tiles::<S, 4, 6>(simd, cols, at, r, comps, &mut lanes.values);
+            } else {
+                let (r, comps) = ([r[0], r[1], r[2]], [comps[0], comps[1], comps[2]]);
+                diag_tiles::<S, 3, 3>(simd, cols, at, r, comps, &mut lanes.values);
+            }
+        }
+        start += count;
+    }
+}
+
+/// All column tiles of one group of `CT` members (`comps`; a ghost is component `k`, the
+/// dummy one) over `registers` registers of samples.
+#[inline(always)]
+fn diag_tiles<S: Simd, const CT: usize, const QT: usize>(
+    simd: S,
+    cols: &[f64],
+    (slots, registers, zeroed): (usize, usize, bool),
+    r: [&[f64]; CT],
+    comps: [usize; CT],
+    values: &mut [f64],
+) {
+    let columns = slots - 1;
+    let mut q = 0;
+    while q < columns {
+        let at = (q, slots, registers, zeroed);
+        match (columns - q).min(QT) {
+            n if n == QT => diag_tile::<S, CT, QT>(simd, cols, at, r, comps, values),
+            1 => diag_tile::<S, CT, 1>(simd, cols, at, r, comps, values),
+            2 => diag_tile::<S, CT, 2>(simd, cols, at, r, comps, values),
+            3 => diag_tile::<S, CT, 3>(simd, cols, at, r, comps, values),
+            4 => diag_tile::<S, CT, 4>(simd, cols, at, r, comps, values),
+            _ => diag_tile::<S, CT, 5>(simd, cols, at, r, comps, values),
+        }
+        q += QT;
+    }
+}
+
+/// Slots `1 + q0 .. 1 + q0 + QT` of the `CT` members `comps`, `+= Σ_v r_c[v] p_q[v]` lane by
+/// lane over `registers` registers (columns `p_q` of `cols`, [`DIAG_ROWS`] apart).
+#[inline(always)]
+fn diag_tile<S: Simd, const CT: usize, const QT: usize>(
+    simd: S,
+    cols: &[f64],
+    (q0, slots, registers, zeroed): (usize, usize, usize, bool),
+    r: [&[f64]; CT],
+    comps: [usize; CT],
+    values: &mut [f64],
+) {
+    let width = size_of::<S::f64s>() / 8;
+    let zero = simd.splat_f64s(0.0);
+    let mut acc = [[zero; QT]; CT];
+    for c in (0..CT).filter(|_| !zeroed) {
+        for q in 0..QT {
+            acc[c][q] = load_slot::<S>(&values[comps[c] * slots * MAX_LANES..], 1 + q0 + q);
+        }
+    }
+    let p: [&[S::f64s]; QT] = core::array::from_fn(|q| {
+        let at = (q0 + q) * DIAG_ROWS;
+        S::as_simd_f64s(&cols[at..at + registers * width]).0
+    });
+    let r: [&[S::f64s]; CT] =
+        core::array::from_fn(|c| S::as_simd_f64s(&r[c][..registers * width]).0);
+    for v in 0..registers {
+        let rv: [S::f64s; CT] = core::array::from_fn(|c| r[c][v]);
+        for q in 0..QT {
+            let pv = p[q][v];
+            for c in 0..CT {
+                acc[c][q] = simd.mul_add_e_f64s(rv[c], pv, acc[c][q]);
+            }
+        }
+    }
+    for c in 0..CT {
+        for q in 0..QT {
+            store_slot::<S>(&mut values[comps[c] * slots * MAX_LANES..], 1 + q0 + q, acc[c][q]);
+        }
+    }
+}
+
 /// Values of product rows kept in L1/L2 at once: chunks of `AROUND_VALUES / stride` samples
 /// (at most a block, at least 16).
 const AROUND_VALUES: usize = 40_000;
@@ -1109,7 +1316,7 @@ fn around_block<S: Simd>(
         // On AVX-512 for 8 <= d < 16, whole registers of samples by the fused transposing
         // kernel; the rest by the row-major copy.
         #[cfg(target_arch = "x86_64")]
-        let fused = if width == 8 && layout.full && (8..16).contains(&d) {
+        let fused = if width == 8 && (8..16).contains(&d) {
             let fused = count / 8 * 8;
             if let pulp::Arch::V4(_) = crate::kernel::isa::arch() {
                 // SAFETY: the dispatch found AVX-512.

@@ -28,15 +28,16 @@
 //! per-component kernel. The centre is, per dimension, the weighted median of the shifts, so
 //! one far component does not drag it away from the rest. This is the decision recorded in
 //! `docs/DECISIONS.md` ("Performance, round six") under DESIGN §4's "shifted by a reference
-//! point ... so one pass is stable". It is used for full and tied models
-//! ([`SharedCentre::for_model`]).
+//! point ... so one pass is stable". Every E-step under a model uses it
+//! ([`SharedCentre::for_model`]); the initialisations' passes (hard labels, random
+//! responsibilities) keep the exact kernel.
 //!
 //! # Current implementation
 //!
-//! Per chunk of samples, the block's rows are centred and their products written as rows
-//! `p_n` of `q` values (`D = d + 1` rounded up to 8: `z` and the 1 in `0..D`, then the `d`
-//! squares or the `d(d + 1)/2` products `z_i z_j`, `j <= i`, row by row), zero-padded to a
-//! multiple of 8: on AVX-512 for `8 <= d < 16` (the headline's shape) by one fused kernel
+//! *Full (and tied) moments*, this module: per chunk of samples, the block's rows are centred
+//! and their products written as rows `p_n` of `q` values (`D = d + 1` rounded up to 8: `z`
+//! and the 1 in `0..D`, then the `d(d + 1)/2` products `z_i z_j`, `j <= i`, row by row),
+//! zero-padded to a multiple of 8: on AVX-512 for `8 <= d < 16` (the headline's shape) by one fused kernel
 //! that transposes 8 samples' columns in registers and forms each aligned register of the
 //! packed triangle from two two-source permutes of `z` (`products_two_v4`); otherwise from
 //! a row-major copy, a register store per triangle row. Then a register-tiled matrix product:
@@ -49,6 +50,14 @@
 //! its shift (on AVX-512 for `8 <= d < 16` by permutes and masked row additions,
 //! `move_two_v4`, the same roundings as the scalar move).
 //!
+//! *Diagonal (and spherical) moments* (`moments::diag_around`): lanes over samples, as the
+//! exact diagonal kernel, but with the columns `z_j` and `z_j²` formed once per chunk for all
+//! members and 4 x 6 (AVX-512) or 3 x 3 (AVX2) tiles of members x columns: 2 FMAs per value
+//! instead of a subtraction, a multiply, an add and an FMA. The members' lane slots hold the
+//! sums around the centre and the diagonal flush moves them. On the machine measured this
+//! kernel is bound by its 64-byte loads (one register of `r` and one of a column per FMA pair
+//! of the tile) rather than by its FMAs: 8.3 against 9.5 µs per headline block.
+
 use pulp::Simd;
 
 use super::moments::Responsibilities;
@@ -126,15 +135,9 @@ impl SharedCentre {
 
     /// The centre for an E-step under `model` with its means as the shifts
     /// ([`for_shifts`](Self::for_shifts) with the model's weights and the diagonal of its
-    /// covariances), for full and tied models; none for diagonal and spherical ones, whose own
-    /// kernel (lanes over samples, a subtraction, a multiply, an add and an FMA per value) was
-    /// as fast as the matrix product with its row-major copy and product rows
-    /// (`docs/DECISIONS.md`, "Performance, round six").
+    /// covariances).
     pub fn for_model<T: crate::Real>(model: &crate::GaussianMixture<T>) -> Self {
         use crate::CovarianceType;
-        if matches!(model.covariance_type(), CovarianceType::Diag | CovarianceType::Spherical) {
-            return Self::none();
-        }
         let d = model.n_features();
         let shift: Vec<f64> = model.means().iter().map(|v| v.to_f64()).collect();
         let weights: Vec<f64> = model.weights().iter().map(|v| v.to_f64()).collect();
@@ -172,36 +175,30 @@ impl SharedCentre {
     }
 }
 
-/// Where the values of a product row lie (module docs): `z_j` at `j`, the 1 (so `N`) at `d`,
-/// the second moments from `dp` on.
+/// Where the values of a full product row lie (module docs): `z_j` at `j`, the 1 (so `N`) at
+/// `d`, the packed lower triangle from `dp` on. (Diagonal moments are formed in lanes, without
+/// product rows: `moments::diag_around`.)
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct ProductLayout {
     pub d: usize,
     /// `d + 1` rounded up to 8.
     pub dp: usize,
-    pub full: bool,
     /// Values per row, a multiple of 8.
     pub stride: usize,
 }
 
 impl ProductLayout {
-    pub fn new(d: usize, dp: usize, full: bool) -> Self {
-        // Full: under 8 dimensions, room for a whole register stored from the triangle's last
-        // row (`form_products`).
-        let second = if !full {
-            dp
-        } else if d < 8 {
-            d * (d + 1) / 2 + 8
-        } else {
-            d * (d + 1) / 2
-        };
-        Self { d, dp, full, stride: (dp + second).next_multiple_of(8) }
+    pub fn new(d: usize, dp: usize) -> Self {
+        // Under 8 dimensions, room for a whole register stored from the triangle's last row
+        // (`form_products`).
+        let second = if d < 8 { d * (d + 1) / 2 + 8 } else { d * (d + 1) / 2 };
+        Self { d, dp, stride: (dp + second).next_multiple_of(8) }
     }
 
-    /// Column of `Σ r z_i z_j` (`j <= i`; diagonal moments: `j == i`).
+    /// Column of `Σ r z_i z_j` (`j <= i`).
     #[inline(always)]
     pub fn second(&self, i: usize, j: usize) -> usize {
-        if self.full { self.dp + i * (i + 1) / 2 + j } else { self.dp + i }
+        self.dp + i * (i + 1) / 2 + j
     }
 }
 
@@ -216,10 +213,10 @@ pub(super) fn form_products<S: Simd>(
     count: usize,
     products: &mut [f64],
 ) {
-    let ProductLayout { d, dp, full, stride } = layout;
+    let ProductLayout { d, dp, stride } = layout;
     let w = size_of::<S::f64s>() / 8;
     let (cv, _) = S::as_simd_f64s(&centre[..dp]);
-    let ops = if full { triangle_stores(d, w) } else { Vec::new() };
+    let ops = triangle_stores(d, w);
     assert!(ops.iter().all(|&(i, start, at)| i < d && start + w <= dp && at + w <= stride - dp));
     for (x, p) in xr.chunks_exact(dp).zip(products.chunks_exact_mut(stride)).take(count) {
         let (xv, _) = S::as_simd_f64s(x);
@@ -229,15 +226,7 @@ pub(super) fn form_products<S: Simd>(
                 *z = simd.sub_f64s(x, c);
             }
         }
-        let (z, second) = p.split_at_mut(dp);
-        if !full {
-            let (zv, _) = S::as_simd_f64s(z);
-            let (sv, _) = S::as_mut_simd_f64s(&mut second[..dp]);
-            for (s, &z) in sv.iter_mut().zip(zv) {
-                *s = simd.mul_f64s(z, z);
-            }
-            continue;
-        }
+        let (_, second) = p.split_at_mut(dp);
         if w == 8 && (8..16).contains(&d) {
             // The headline's shapes: z in two registers, every store at a constant offset.
             let second = &mut second[..stride - dp];
@@ -325,8 +314,8 @@ pub(super) unsafe fn products_two_v4(
     products: &mut [f64],
 ) {
     use core::arch::x86_64::*;
-    let ProductLayout { d, dp, full, stride: row } = layout;
-    assert!(full && (8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
+    let ProductLayout { d, dp, stride: row } = layout;
+    assert!((8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
     assert!(start + count <= stride && xt.len() >= d * stride && centre.len() >= 16);
     assert!(products.len() >= count * row);
     let index = pair_index(d);
@@ -414,8 +403,8 @@ pub(super) unsafe fn move_two_v4(
     second: &mut [f64],
 ) {
     use core::arch::x86_64::*;
-    let ProductLayout { d, dp, full, stride } = layout;
-    assert!(full && (8..16).contains(&d) && dp == 16);
+    let ProductLayout { d, dp, stride } = layout;
+    assert!((8..16).contains(&d) && dp == 16);
     assert!(row.len() >= stride && dp + 8 * index.len() <= stride && second.len() >= d * d);
     assert!(index.len() * 8 >= d * (d + 1) / 2);
     let mut packed = [0.0f64; 128];
@@ -719,7 +708,7 @@ mod tests {
                                 );
                             }
                         }
-                        if isa != Isa::Scalar {
+                        if isa != Isa::Scalar && full {
                             match &simd_bits {
                                 None => simd_bits = Some(member_bits(&got, &shared)),
                                 Some(b) => {
