@@ -856,11 +856,8 @@ impl WithSimd for BlockAccumulator<'_> {
             let member = lanes.centre.shares(c);
             if member && lanes.full {
                 // Formed around the shared centre, with the block's other members at once.
-                if fresh {
-                    let row = lanes.layout.stride;
-                    lanes.around[c * row..(c + 1) * row].fill(0.0);
-                }
                 scratch.members.push(c);
+                scratch.member_fresh.push(fresh);
                 continue;
             }
             if lanes.full {
@@ -1355,7 +1352,7 @@ fn around_block<S: Simd>(
             &scratch.products,
             layout.stride,
             count,
-            &scratch.members,
+            (&scratch.members, &scratch.member_fresh, start == 0),
             (rw, stride, start),
             &mut scratch.widened,
             &scratch.zeros,

@@ -474,9 +474,7 @@ pub(super) const fn tile_shape(w: usize) -> (usize, usize) {
 fn tile<S: Simd, const CT: usize, const VT: usize>(
     simd: S,
     p: &[f64],
-    stride: usize,
-    count: usize,
-    col: usize,
+    (stride, count, col, zeroed): (usize, usize, usize, bool),
     r: [&[f64]; CT],
     rows: [usize; CT],
     out: &mut [f64],
@@ -484,7 +482,7 @@ fn tile<S: Simd, const CT: usize, const VT: usize>(
     let w = size_of::<S::f64s>() / 8;
     let zero = simd.splat_f64s(0.0);
     let mut acc = [[zero; VT]; CT];
-    for c in 0..CT {
+    for c in (0..CT).filter(|_| !zeroed) {
         let at = rows[c] * stride + col;
         let (v, _) = S::as_simd_f64s(&out[at..at + VT * w]);
         acc[c].copy_from_slice(&v[..VT]);
@@ -511,25 +509,29 @@ fn tile<S: Simd, const CT: usize, const VT: usize>(
 fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
     simd: S,
     p: &[f64],
-    stride: usize,
-    count: usize,
+    (stride, count, zeroed): (usize, usize, bool),
     r: [&[f64]; CT],
     rows: [usize; CT],
     out: &mut [f64],
 ) {
     let w = size_of::<S::f64s>() / 8;
     let registers = stride / w;
+    // Tiles as even as they can be (17 registers: 4, 4, 3, 3, 3, not 4, 4, 4, 4, 1): a tile
+    // of one register needs a load and `CT` broadcasts for `CT` FMAs.
+    let tiles = registers.div_ceil(VT);
     let mut reg = 0;
-    while reg < registers {
+    for t in 0..tiles {
         let col = reg * w;
-        match (registers - reg).min(VT) {
-            n if n == VT => tile::<S, CT, VT>(simd, p, stride, count, col, r, rows, out),
-            1 => tile::<S, CT, 1>(simd, p, stride, count, col, r, rows, out),
-            2 => tile::<S, CT, 2>(simd, p, stride, count, col, r, rows, out),
-            _ => tile::<S, CT, 3>(simd, p, stride, count, col, r, rows, out),
+        let n = registers / tiles + usize::from(t < registers % tiles);
+        match n {
+            n if n == VT => tile::<S, CT, VT>(simd, p, (stride, count, col, zeroed), r, rows, out),
+            1 => tile::<S, CT, 1>(simd, p, (stride, count, col, zeroed), r, rows, out),
+            2 => tile::<S, CT, 2>(simd, p, (stride, count, col, zeroed), r, rows, out),
+            _ => tile::<S, CT, 3>(simd, p, (stride, count, col, zeroed), r, rows, out),
         }
-        reg += VT;
+        reg += n;
     }
+    debug_assert_eq!(reg, registers);
 }
 
 /// `out[rows[c]] += Σ_n r_nc p_n` for every member `c` of `members`, over the `count` product
@@ -544,7 +546,7 @@ pub(super) fn accumulate<S: Simd>(
     p: &[f64],
     stride: usize,
     count: usize,
-    members: &[usize],
+    (members, fresh, first): (&[usize], &[bool], bool),
     (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
     widened: &mut [f64],
     zeros: &[f64],
@@ -554,7 +556,15 @@ pub(super) fn accumulate<S: Simd>(
     let w = size_of::<S::f64s>() / 8;
     let (ct, _) = tile_shape(w);
     assert!(widened.len() >= ct * count && zeros.len() >= count);
-    for group in members.chunks(ct) {
+    for (group, fresh) in members.chunks(ct).zip(fresh.chunks(ct)) {
+        // On the block's first chunk a group of fresh members (nothing added since the last
+        // flush) starts its sums at zero; in a mixed group the fresh members' rows are zeroed.
+        let zeroed = first && fresh.iter().all(|&f| f);
+        if first && !zeroed {
+            for (&c, _) in group.iter().zip(fresh).filter(|(_, f)| **f) {
+                out[c * stride..(c + 1) * stride].fill(0.0);
+            }
+        }
         if let Responsibilities::F32(_) = rw {
             for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(count)) {
                 let at = c * r_stride + start;
@@ -572,10 +582,11 @@ pub(super) fn accumulate<S: Simd>(
             rows[i] = c;
         }
         if w == 8 {
-            group_tiles::<S, 6, 4>(simd, p, stride, count, slices, rows, out);
+            group_tiles::<S, 6, 4>(simd, p, (stride, count, zeroed), slices, rows, out);
         } else {
             let s = [slices[0], slices[1], slices[2]];
-            group_tiles::<S, 3, 3>(simd, p, stride, count, s, [rows[0], rows[1], rows[2]], out);
+            let rows = [rows[0], rows[1], rows[2]];
+            group_tiles::<S, 3, 3>(simd, p, (stride, count, zeroed), s, rows, out);
         }
     }
 }
@@ -591,21 +602,23 @@ mod tests {
     /// `(counts, first, second)` of a pass.
     type Sums = (Vec<f64>, Vec<f64>, Vec<f64>);
 
-    /// Three blocks added around `centre` and flushed once, then a fourth on its own.
+    /// Block `a` added around `centre` and flushed, then `b, a, a` and a flush (`b`: a block
+    /// where some component has no weight, so the next block finds it fresh, its sums stale
+    /// from the first flush, and the others not).
     fn lane_sums(
         full: bool,
         (k, d): (usize, usize),
         shift: &[f64],
         centre: &SharedCentre,
-        block: MomentBlock<'_>,
+        [a, b]: [MomentBlock<'_>; 2],
     ) -> Sums {
         let second = if full { k * d * d } else { k * d };
         let mut sums = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second]);
         let mut lanes = LaneMoments::new(full, k, d);
         let mut scratch = MomentScratch::new(d);
         lanes.set_centre(centre);
-        for blocks in [3, 1] {
-            for _ in 0..blocks {
+        for blocks in [&[a][..], &[b, a, a]] {
+            for &block in blocks {
                 lanes.add_block(shift, block, &mut scratch);
             }
             lanes.flush(MomentSums {
@@ -642,7 +655,8 @@ mod tests {
     /// component's own shift, on every instruction set: `d` from 1 to 39 (product rows of one
     /// to many registers, several chunks per block for `d = 39`), `k` under, at and over a
     /// register tile's components (ghosts), every component or some sharing the centre, blocks
-    /// of one sample to a whole block, entries past `len` NaN. The SIMD instruction sets give
+    /// of one sample to a whole block, entries past `len` NaN, a component with no weight in
+    /// the first block (fresh in the next when the others are not). The SIMD instruction sets give
     /// the members the same bits (every sum is sequential over the samples), and `f32` responsibilities
     /// the bits of the same values widened beforehand.
     #[test]
@@ -675,7 +689,14 @@ mod tests {
                 let second = if full { k * d * d } else { k * d };
                 let mut slow = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second]);
                 let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len };
-                for _ in 0..4 {
+                // The same block with component 1 (if any) at zero weight.
+                let mut rw_b = rw.clone();
+                if k > 1 {
+                    rw_b[stride..2 * stride].fill(0.0);
+                }
+                let block_b =
+                    MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw_b), stride, len };
+                for block in [block_b, block, block, block] {
                     accumulate_reference(
                         MomentSums {
                             full,
@@ -692,9 +713,10 @@ mod tests {
                     let what = format!("full={full} d={d} k={k} len={len}");
                     let mut simd_bits: Option<Vec<u64>> = None;
                     for isa in isa::available() {
-                        let got =
-                            isa::with_isa(isa, || lane_sums(full, (k, d), &shift, &shared, block))
-                                .unwrap();
+                        let got = isa::with_isa(isa, || {
+                            lane_sums(full, (k, d), &shift, &shared, [block, block_b])
+                        })
+                        .unwrap();
                         let tol = 1e-13 * len as f64;
                         for (name, a, b) in [
                             ("counts", &got.0, &slow.0),
@@ -724,7 +746,7 @@ mod tests {
                             .into_iter()
                             .map(|rw| {
                                 let block = MomentBlock { xt: &xt, rw, stride, len };
-                                bits(&lane_sums(full, (k, d), &shift, &shared, block))
+                                bits(&lane_sums(full, (k, d), &shift, &shared, [block; 2]))
                             })
                             .collect();
                     assert_eq!(by_precision[0], by_precision[1], "f32 {what}");
