@@ -49,12 +49,23 @@ impl<T: Real> GaussianMixture<T> {
     }
 
     /// `log p(x_n)` for every sample.
+    ///
+    /// The data are checked for NaN and infinite values block by block, as each block is read
+    /// (one pass over memory instead of a scan first and the scoring after); a bad value is
+    /// the same error as [`check_samples`](Self::check_samples) gives, naming its row and
+    /// column.
     pub fn score_samples(&self, x: Samples<'_, T>) -> Result<Vec<T>> {
-        self.check_samples(x)?;
+        self.check_dimension(x.n_features())?;
         let mut out = vec![T::ZERO; x.n_samples()];
         let (d, k) = (self.n_features(), self.n_components());
+        let non_finite = std::sync::atomic::AtomicBool::new(false);
         // The block scratch is kept per thread (no allocation per rayon split).
         out.par_chunks_mut(BLOCK_ROWS).enumerate().for_each(|(block, out)| {
+            let rows = &x.as_slice()[block * BLOCK_ROWS * d..(block * BLOCK_ROWS + out.len()) * d];
+            if !crate::data::all_finite(rows) {
+                non_finite.store(true, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
             crate::scratch::with_cached(
                 |s: &BlockScratch<T>| s.fits(d, k),
                 || BlockScratch::new(d, k),
@@ -66,6 +77,10 @@ impl<T: Real> GaussianMixture<T> {
                 },
             )
         });
+        if non_finite.into_inner() {
+            // The error for the first bad value.
+            x.check_finite()?;
+        }
         Ok(out)
     }
 
@@ -329,6 +344,27 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * 1f64.max(a.abs()).max(b.abs())
+    }
+
+    /// `score_samples` checks the data block by block as it reads them: the error names the
+    /// first bad value of the data even when a later block's is met first (on any number of
+    /// threads), and good data are not rejected.
+    #[test]
+    fn score_samples_names_the_first_non_finite_value() {
+        use crate::error::ErrorKind;
+        let model = GaussianMixture::<f64>::random(CovarianceType::Diag, 3, 2, 1.0, 1).unwrap();
+        let (x, _) = model.sample(1000, 2).unwrap();
+        assert_eq!(model.score_samples(x.samples()).unwrap().len(), 1000);
+        let mut values = x.as_slice().to_vec();
+        values[900 * 2 + 1] = f64::INFINITY;
+        values[300 * 2] = f64::NAN;
+        values[301 * 2 + 1] = f64::NAN;
+        let bad = Samples::new(&values, 2).unwrap();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let err = pool.install(|| model.score_samples(bad)).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::NonFiniteValue { row: 300, column: 0 });
+        }
     }
 
     /// The blocked entropy against `Σ_n -ln max_k τ_nk` from the naive per-sample posteriors,
