@@ -69,6 +69,13 @@
 //!   bits).
 //! * A component whose responsibilities in the block are all exactly zero is skipped (it would
 //!   add exactly nothing).
+//! * **Around a shared centre** ([`LaneMoments::set_centre`]; module
+//!   [`shared_centre`](super::shared_centre)): the components near a point `c` shared by the
+//!   model have their products formed from `x - c` once per block for all of them — full
+//!   moments as one register-tiled matrix product with product rows, diagonal ones by member x
+//!   column tiles in lanes (`diag_around`) — and their sums moved exactly to their own shift
+//!   at the flush, with a bounded loss of precision (at most 289 ulps). The E-step uses it
+//!   ([`SharedCentre::for_model`]); the other components keep the exact paths above.
 //!
 //! [`accumulate_moments`] is the one-block form (its own sums, flushed at once) for callers
 //! outside a pass. Memory per leaf: `k (2d + 1) 8` values (diagonal) or `k (8 + D²)` (full).
