@@ -1102,6 +1102,13 @@ fn row_major(xt: &[f64], stride: usize, d: usize, start: usize, count: usize, xr
     }
 }
 
+/// Makes `buffer` at least `len` long (its values are scratch: a new one is zeros).
+fn grow(buffer: &mut AlignedVec<f64>, len: usize) {
+    if buffer.len() < len {
+        *buffer = AlignedVec::new(0.0, len);
+    }
+}
+
 /// Samples per chunk of the diagonal kernel around the shared centre: its `z` and `z²`
 /// columns (`2d x DIAG_ROWS`, 28 KiB for `d = 15`) stay in L1.
 const DIAG_ROWS: usize = 120;
@@ -1127,15 +1134,9 @@ fn diag_around<S: Simd>(
     // (and 3 + 1) within AVX2's 16.
     let ct = if width == 8 { 4 } else { 3 };
     let columns = 2 * d;
-    if scratch.products.len() < columns * DIAG_ROWS {
-        scratch.products = AlignedVec::new(0.0, columns * DIAG_ROWS);
-    }
-    if scratch.widened.len() < ct * DIAG_ROWS {
-        scratch.widened = AlignedVec::new(0.0, ct * DIAG_ROWS);
-    }
-    if scratch.zeros.len() < DIAG_ROWS {
-        scratch.zeros = AlignedVec::new(0.0, DIAG_ROWS);
-    }
+    grow(&mut scratch.products, columns * DIAG_ROWS);
+    grow(&mut scratch.widened, ct * DIAG_ROWS);
+    grow(&mut scratch.zeros, DIAG_ROWS);
     let centre = lanes.centre.centre();
     let MomentScratch { products: cols, widened, zeros, members, member_fresh, .. } = scratch;
     let mut start = 0;
@@ -1303,15 +1304,9 @@ fn around_block<S: Simd>(
     let width = size_of::<S::f64s>() / 8;
     let (ct, _) = shared_centre::tile_shape(width);
     let chunk = (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS);
-    if scratch.products.len() < chunk * layout.stride {
-        scratch.products = AlignedVec::new(0.0, chunk * layout.stride);
-    }
-    if scratch.widened.len() < ct * chunk {
-        scratch.widened = AlignedVec::new(0.0, ct * chunk);
-    }
-    if scratch.zeros.len() < chunk {
-        scratch.zeros = AlignedVec::new(0.0, chunk);
-    }
+    grow(&mut scratch.products, chunk * layout.stride);
+    grow(&mut scratch.widened, ct * chunk);
+    grow(&mut scratch.zeros, chunk);
     scratch.centre[..d].copy_from_slice(lanes.centre.centre());
     scratch.centre[d..].fill(0.0);
     let mut start = 0;
