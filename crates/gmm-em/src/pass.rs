@@ -304,6 +304,70 @@ mod tests {
         }
     }
 
+    /// The precision the radius promises, at its edge: components 15 standard deviations from
+    /// the centre on either side (they share it), the data far from the origin (offset 1e4).
+    /// Each second moment around the component's shift, from the centre, agrees with the exact
+    /// kernel's to within `(1 + 15)²` ulps of `N σ_i σ_j`, times a small factor for the sums'
+    /// own rounding.
+    #[test]
+    fn moments_at_the_edge_of_the_radius_keep_their_precision() {
+        let d = 3;
+        let offset = 1.0e4;
+        let means: Vec<f64> = [-15.0, 0.0, 15.0]
+            .iter()
+            .flat_map(|&m| (0..d).map(move |j| offset + m * (1.0 + 0.1 * j as f64)))
+            .collect();
+        let covariances: Vec<f64> =
+            (0..3).flat_map(|_| (0..d).map(|j| (1.0 + 0.1 * j as f64).powi(2))).collect();
+        let model =
+            GaussianMixture::new(CovarianceType::Diag, vec![0.3, 0.4, 0.3], means, covariances)
+                .unwrap();
+        let centre = SharedCentre::for_model(&model);
+        assert!((0..3).all(|c| centre.shares(c)), "{centre:?}");
+        // The same components with full covariances (diagonal matrices).
+        let variances = model.covariances();
+        let mut full_cov = vec![0.0; 3 * d * d];
+        for c in 0..3 {
+            for j in 0..d {
+                full_cov[c * d * d + j * d + j] = variances[c * d + j];
+            }
+        }
+        let full = GaussianMixture::new(
+            CovarianceType::Full,
+            model.weights().to_vec(),
+            model.means().to_vec(),
+            full_cov,
+        )
+        .unwrap();
+        for model in [&model, &full] {
+            let t = model.covariance_type();
+            let (x, _) = model.sample(4800, 9).unwrap();
+            let shared = e_step(model, x.samples(), None).unwrap();
+            let shift: Vec<f64> = model.means().to_vec();
+            let layout = MomentLayout::for_covariance(t);
+            let exact =
+                accumulate(x.samples(), None, None, 3, layout, &shift, &SharedCentre::none(), {
+                    |scratch: &mut BlockScratch<f64>, _| {
+                        log_densities(model, scratch, true);
+                        log_likelihoods_and_responsibilities(3, scratch, true);
+                    }
+                });
+            let per = shared.second.len() / 3;
+            for c in 0..3 {
+                let n = exact.counts[c];
+                for e in 0..per {
+                    let (i, j) = if per == d { (e, e) } else { (e / d, e % d) };
+                    let scale = n * (1.0 + 0.1 * i as f64) * (1.0 + 0.1 * j as f64);
+                    let (a, b) = (shared.second[c * per + e], exact.second[c * per + e]);
+                    // (1 + 15)² = 256 ulps from the move, times 8 for the sums' own rounding
+                    // (122 ulps was the largest difference seen).
+                    let bound = 256.0 * 8.0 * f64::EPSILON * scale;
+                    assert!((a - b).abs() <= bound, "{t} c={c} ({i}, {j}): {a} vs {b}");
+                }
+            }
+        }
+    }
+
     /// `e_step_rows` against `e_step` on a copy of the same rows: the same bits, for every
     /// covariance type, with and without weights, batches under one block, of several blocks
     /// and not a multiple of any SIMD width, `d = 1` and `k = 1`.
