@@ -71,9 +71,10 @@
 //!   add exactly nothing).
 //! * **Around a shared centre** ([`LaneMoments::set_centre`]; module
 //!   [`shared_centre`](super::shared_centre)): the components near a point `c` shared by the
-//!   model have their products formed from `x - c` once per block for all of them — full
-//!   moments as one register-tiled matrix product with product rows, diagonal ones by member x
-//!   column tiles in lanes (`diag_around`) — and their sums moved exactly to their own shift
+//!   model have their products formed from `x - c` once per block for all of them — as one
+//!   register-tiled matrix product with product rows (full moments; diagonal ones on AVX-512
+//!   for `8 <= d < 16`), or by member x column tiles in lanes (other diagonal shapes,
+//!   `diag_around`) — and their sums moved exactly to their own shift
 //!   at the flush, with a bounded loss of precision (at most 289 ulps). The E-step uses it
 //!   ([`SharedCentre::for_model`]); the other components keep the exact paths above.
 //!
@@ -257,6 +258,9 @@ pub struct LaneMoments {
     centre: SharedCentre,
     /// Where their products lie in a product row.
     layout: ProductLayout,
+    /// Whether diagonal members go by product rows and the matrix product (AVX-512, `8 <= d <
+    /// 16`, where a fused kernel forms the rows) instead of lanes (`diag_around`).
+    diag_rows: bool,
     /// Their sums around the centre, a row of `layout.stride` per component and a last, dummy
     /// row for the ghosts of a partial group (empty until a centre is set).
     around: AlignedVec<f64>,
@@ -341,6 +345,7 @@ impl LaneMoments {
             totals: vec![0.0; slots],
             centre: SharedCentre::none(),
             layout: ProductLayout::new(d, dense_rows(d)),
+            diag_rows: false,
             around: AlignedVec::new(0.0, 0),
         }
     }
@@ -357,8 +362,18 @@ impl LaneMoments {
             || (centre.centre().len() == self.n_features
                 && (0..self.n_components).any(|c| centre.shares(c)));
         self.centre = if fits { centre.clone() } else { SharedCentre::none() };
+        let d = self.n_features;
+        self.diag_rows = !self.full
+            && (8..16).contains(&d)
+            && matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_));
+        self.layout = if self.diag_rows {
+            ProductLayout::diagonal(d, dense_rows(d))
+        } else {
+            ProductLayout::new(d, dense_rows(d))
+        };
         let rows = self.n_components + 1;
-        if !self.centre.is_none() && self.full && self.around.len() != rows * self.layout.stride {
+        let by_rows = self.full || self.diag_rows;
+        if !self.centre.is_none() && by_rows && self.around.len() != rows * self.layout.stride {
             self.around = AlignedVec::new(0.0, rows * self.layout.stride);
         }
         // Diagonal members add into their lane slots; a last, dummy component's slots take the
@@ -396,7 +411,7 @@ impl LaneMoments {
     pub fn flush(&mut self, sums: MomentSums<'_>) {
         let MomentSums { full, shift, counts, first, second } = sums;
         debug_assert_eq!(full, self.full);
-        if !self.centre.is_none() && self.full {
+        if !self.centre.is_none() && (self.full || self.diag_rows) {
             self.flush_around(shift, counts, first, second);
         }
         if !self.full {
@@ -487,7 +502,7 @@ impl WithSimd for FlushAround<'_> {
         // On AVX-512 for 8 <= d < 16, the triangle's move by registers.
         #[cfg(target_arch = "x86_64")]
         let v4_index = match crate::kernel::isa::arch() {
-            pulp::Arch::V4(_) if (8..16).contains(&d) && layout.dp == 16 => {
+            pulp::Arch::V4(_) if !layout.diag && (8..16).contains(&d) && layout.dp == 16 => {
                 // SAFETY: the dispatch found AVX-512.
                 Some(unsafe { shared_centre::pair_index(d) })
             }
@@ -519,6 +534,16 @@ impl WithSimd for FlushAround<'_> {
                 let second = &mut second[c * d * d..(c + 1) * d * d];
                 // SAFETY: `v4_index` is only made where the dispatch found AVX-512.
                 unsafe { shared_centre::move_two_v4(layout, index, row, &pad.0, &pad.1, second) };
+                continue;
+            }
+            if layout.diag {
+                let sc = &row[layout.second(0, 0)..layout.second(0, 0) + d];
+                let target = &mut second[c * d..(c + 1) * d];
+                for ((t, &s), ((&f, &dj), &mj)) in
+                    target.iter_mut().zip(sc).zip(fc.iter().zip(&delta).zip(&moved))
+                {
+                    *t += s - dj * f - mj * dj;
+                }
                 continue;
             }
             let second = &mut second[c * d * d..(c + 1) * d * d];
@@ -861,7 +886,7 @@ impl WithSimd for BlockAccumulator<'_> {
             // written instead of added to (the same bits as adding to zeros).
             let fresh = !std::mem::replace(&mut lanes.touched[c], true);
             let member = lanes.centre.shares(c);
-            if member && lanes.full {
+            if member && (lanes.full || lanes.diag_rows) {
                 // Formed around the shared centre, with the block's other members at once.
                 scratch.members.push(c);
                 scratch.member_fresh.push(fresh);
@@ -912,7 +937,7 @@ impl WithSimd for BlockAccumulator<'_> {
             }
         }
         if !scratch.members.is_empty() {
-            if lanes.full {
+            if lanes.full || lanes.diag_rows {
                 around_block(simd, lanes, block, scratch);
             } else {
                 diag_around(simd, lanes, block, scratch);
