@@ -858,6 +858,22 @@ impl WithSimd for BlockAccumulator<'_> {
         let whole = len / width;
         let rest = len % width;
         for c in 0..k {
+            if lanes.centre.shares(c) && (lanes.full || lanes.diag_rows) {
+                // Formed around the shared centre, with the block's other members at once (its
+                // `N` among the product's sums): here only whether the block adds anything,
+                // from the responsibilities as they are (`f32` ones are not widened for it).
+                let at = c * stride..c * stride + len;
+                let nothing = match rw {
+                    Responsibilities::F64(r) => r[at].iter().all(|&v| v == 0.0),
+                    Responsibilities::F32(r) => r[at].iter().all(|&v| v == 0.0),
+                };
+                if !nothing {
+                    let fresh = !std::mem::replace(&mut lanes.touched[c], true);
+                    scratch.members.push(c);
+                    scratch.member_fresh.push(fresh);
+                }
+                continue;
+            }
             let r = rw.get(c * stride..c * stride + len, &mut scratch.r64);
             // Σ r over the block, in lanes; the tail zero-padded.
             let (rh, _) = S::as_simd_f64s(&r[..whole * width]);
@@ -886,12 +902,6 @@ impl WithSimd for BlockAccumulator<'_> {
             // written instead of added to (the same bits as adding to zeros).
             let fresh = !std::mem::replace(&mut lanes.touched[c], true);
             let member = lanes.centre.shares(c);
-            if member && (lanes.full || lanes.diag_rows) {
-                // Formed around the shared centre, with the block's other members at once.
-                scratch.members.push(c);
-                scratch.member_fresh.push(fresh);
-                continue;
-            }
             if lanes.full {
                 if scratch.busy.len() != k {
                     scratch.busy = vec![false; k];
