@@ -244,21 +244,6 @@ pub(super) fn form_products<S: Simd>(
             }
             continue;
         }
-        if w == 8 && (8..16).contains(&d) {
-            // The headline's shapes: z in two registers, every store at a constant offset.
-            let second = &mut second[..stride - dp];
-            match d {
-                8 => triangle_two::<S, 8>(simd, x, centre, second),
-                9 => triangle_two::<S, 9>(simd, x, centre, second),
-                10 => triangle_two::<S, 10>(simd, x, centre, second),
-                11 => triangle_two::<S, 11>(simd, x, centre, second),
-                12 => triangle_two::<S, 12>(simd, x, centre, second),
-                13 => triangle_two::<S, 13>(simd, x, centre, second),
-                14 => triangle_two::<S, 14>(simd, x, centre, second),
-                _ => triangle_two::<S, 15>(simd, x, centre, second),
-            }
-            continue;
-        }
         for &(i, start, at) in &ops {
             // SAFETY: every operation was checked against the row's bounds above.
             unsafe {
@@ -271,39 +256,6 @@ pub(super) fn form_products<S: Simd>(
                 S::as_mut_simd_f64s(second.get_unchecked_mut(at..at + w)).0[0] = v;
             }
         }
-    }
-}
-
-/// [`form_products`]' triangle for `8 <= D < 16` on 8 lanes (`z` in two registers), unrolled
-/// at compile time: the same products at the same places as [`triangle_stores`] gives.
-#[inline(always)]
-fn triangle_two<S: Simd, const D: usize>(simd: S, x: &[f64], centre: &[f64], second: &mut [f64]) {
-    const W: usize = 8;
-    let x: &[f64; 16] = x[..16].try_into().unwrap();
-    let c: &[f64; 16] = centre[..16].try_into().unwrap();
-    let second = &mut second[..D * (D + 1) / 2];
-    let reg = |a: usize| {
-        let xv = S::as_simd_f64s(&x[a..a + W]).0[0];
-        simd.sub_f64s(xv, S::as_simd_f64s(&c[a..a + W]).0[0])
-    };
-    let z = [reg(0), reg(W)];
-    let mut off = 0;
-    for i in 0..D {
-        let zi = simd.splat_f64s(x[i] - c[i]);
-        let low = if i + 1 == D && i < W { reg(D - W) } else { z[0] };
-        let start = if i + 1 == D && i < W { D - W } else { 0 };
-        if i < W {
-            let v = simd.mul_f64s(zi, low);
-            S::as_mut_simd_f64s(&mut second[off + start..off + start + W]).0[0] = v;
-        } else {
-            let v = simd.mul_f64s(zi, z[0]);
-            S::as_mut_simd_f64s(&mut second[off..off + W]).0[0] = v;
-            // The second register: z[8..16] or, for the triangle's last row, z[D - 8..D].
-            let (start, high) = if i + 1 == D { (D - W, reg(D - W)) } else { (W, z[1]) };
-            let v = simd.mul_f64s(zi, high);
-            S::as_mut_simd_f64s(&mut second[off + start..off + start + W]).0[0] = v;
-        }
-        off += i + 1;
     }
 }
 
