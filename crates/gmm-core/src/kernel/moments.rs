@@ -264,6 +264,10 @@ pub struct LaneMoments {
     /// Their sums around the centre, a row of `layout.stride` per component and a last, dummy
     /// row for the ghosts of a partial group (empty until a centre is set).
     around: AlignedVec<f64>,
+    /// The permute indices of the packed triangle (`shared_centre::pair_index`) where the
+    /// AVX-512 kernels form the full product rows and move the sums (`8 <= d < 16`); empty
+    /// elsewhere.
+    pairs: Vec<[[i64; 8]; 2]>,
 }
 
 /// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
@@ -347,6 +351,7 @@ impl LaneMoments {
             layout: ProductLayout::new(d, dense_rows(d)),
             diag_rows: false,
             around: AlignedVec::new(0.0, 0),
+            pairs: Vec::new(),
         }
     }
 
@@ -370,6 +375,14 @@ impl LaneMoments {
             ProductLayout::diagonal(d, dense_rows(d))
         } else {
             ProductLayout::new(d, dense_rows(d))
+        };
+        let triangle_v4 = self.full
+            && (8..16).contains(&d)
+            && matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_));
+        self.pairs = if triangle_v4 && !self.centre.is_none() {
+            shared_centre::pair_index(d)
+        } else {
+            Vec::new()
         };
         let rows = self.n_components + 1;
         let by_rows = self.full || self.diag_rows;
@@ -499,13 +512,11 @@ impl WithSimd for FlushAround<'_> {
         let centre = lanes.centre.centre();
         let mut delta = vec![0.0; d];
         let mut moved = vec![0.0; d];
-        // On AVX-512 for 8 <= d < 16, the triangle's move by registers.
+        // On AVX-512 for 8 <= d < 16 (where the centre's permute indices were made), the
+        // triangle's move by registers.
         #[cfg(target_arch = "x86_64")]
         let v4_index = match crate::kernel::isa::arch() {
-            pulp::Arch::V4(_) if !layout.diag && (8..16).contains(&d) && layout.dp == 16 => {
-                // SAFETY: the dispatch found AVX-512.
-                Some(unsafe { shared_centre::pair_index(d) })
-            }
+            pulp::Arch::V4(_) if !lanes.pairs.is_empty() => Some(&lanes.pairs),
             _ => None,
         };
         for c in 0..lanes.n_components {
@@ -527,7 +538,7 @@ impl WithSimd for FlushAround<'_> {
             }
             // S_k = S_c - δ F_cᵀ - F_k δᵀ, entry by entry.
             #[cfg(target_arch = "x86_64")]
-            if let Some(index) = &v4_index {
+            if let Some(index) = v4_index {
                 let mut pad = ([0.0; 16], [0.0; 16]);
                 pad.0[..d].copy_from_slice(&delta);
                 pad.1[..d].copy_from_slice(&moved);
@@ -1350,7 +1361,7 @@ fn around_block<S: Simd>(
         // On AVX-512 for 8 <= d < 16, whole registers of samples by the fused transposing
         // kernel; the rest by the row-major copy.
         #[cfg(target_arch = "x86_64")]
-        let fused = if width == 8 && (8..16).contains(&d) {
+        let fused = if width == 8 && (lanes.diag_rows || !lanes.pairs.is_empty()) {
             let fused = count / 8 * 8;
             if let pulp::Arch::V4(_) = crate::kernel::isa::arch() {
                 // SAFETY: the dispatch found AVX-512.
@@ -1362,6 +1373,7 @@ fn around_block<S: Simd>(
                         start,
                         fused,
                         &scratch.centre,
+                        &lanes.pairs,
                         &mut scratch.products,
                     )
                 };

@@ -280,6 +280,7 @@ pub(super) unsafe fn products_two_v4(
     start: usize,
     count: usize,
     centre: &[f64],
+    index: &[[[i64; 8]; 2]],
     products: &mut [f64],
 ) {
     use core::arch::x86_64::*;
@@ -287,8 +288,9 @@ pub(super) unsafe fn products_two_v4(
     assert!((8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
     assert!(start + count <= stride && xt.len() >= d * stride && centre.len() >= 16);
     assert!(products.len() >= count * row);
-    let index = if diag { Vec::new() } else { pair_index(d) };
+    let index = if diag { &[][..] } else { index };
     assert!(dp + index.len() * 8 <= row && (!diag || row == 2 * dp));
+    assert!(diag || index.len() * 8 >= d * (d + 1) / 2);
     // SAFETY (all loads and stores below): the assertions above bound every offset.
     unsafe {
         let c0 = _mm512_loadu_pd(centre.as_ptr());
@@ -315,7 +317,9 @@ pub(super) unsafe fn products_two_v4(
                     _mm512_storeu_pd(out.add(16), _mm512_mul_pd(z0, z0));
                     _mm512_storeu_pd(out.add(24), _mm512_mul_pd(z1, z1));
                 }
-                for (k, &(is, js)) in index.iter().enumerate() {
+                for (k, [is, js]) in index.iter().enumerate() {
+                    let (is, js) =
+                        (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr()));
                     let a = _mm512_permutex2var_pd(z0, is, z1);
                     let b = _mm512_permutex2var_pd(z0, js, z1);
                     _mm512_storeu_pd(out.add(dp + 8 * k), _mm512_mul_pd(a, b));
@@ -325,16 +329,12 @@ pub(super) unsafe fn products_two_v4(
     }
 }
 
-/// The two-source permute indices of the packed triangle's registers (AVX-512, `d < 16`): lane
-/// `l` of register `k` holds the pair `(i, j)` with `8k + l = i(i+1)/2 + j` (each index below
-/// 8 takes the first register's lane, from 8 the second's); lanes past the triangle take
-/// `(0, 0)`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-pub(super) fn pair_index(
-    d: usize,
-) -> Vec<(core::arch::x86_64::__m512i, core::arch::x86_64::__m512i)> {
-    use core::arch::x86_64::*;
+/// The two-source permute indices of the packed triangle's registers (AVX-512, `d < 16`), one
+/// `[is, js]` pair of index registers each: lane `l` of register `k` holds the pair `(i, j)`
+/// with `8k + l = i(i+1)/2 + j` (each index below 8 takes the first register's lane, from 8
+/// the second's); lanes past the triangle take `(0, 0)`. Made once per centre
+/// (`LaneMoments::set_centre`) for the fused product rows and the move.
+pub(super) fn pair_index(d: usize) -> Vec<[[i64; 8]; 2]> {
     let triangle = d * (d + 1) / 2;
     let mut pairs = vec![(0i64, 0i64); triangle.next_multiple_of(8)];
     let mut p = 0;
@@ -346,12 +346,7 @@ pub(super) fn pair_index(
     }
     pairs
         .chunks_exact(8)
-        .map(|lanes| {
-            let is: [i64; 8] = core::array::from_fn(|l| lanes[l].0);
-            let js: [i64; 8] = core::array::from_fn(|l| lanes[l].1);
-            // SAFETY: 8 i64 values are one 512-bit register.
-            unsafe { (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr())) }
-        })
+        .map(|lanes| [core::array::from_fn(|l| lanes[l].0), core::array::from_fn(|l| lanes[l].1)])
         .collect()
 }
 
@@ -369,7 +364,7 @@ pub(super) fn pair_index(
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn move_two_v4(
     layout: ProductLayout,
-    index: &[(core::arch::x86_64::__m512i, core::arch::x86_64::__m512i)],
+    index: &[[[i64; 8]; 2]],
     row: &[f64],
     delta: &[f64; 16],
     moved: &[f64; 16],
@@ -387,7 +382,8 @@ pub(super) unsafe fn move_two_v4(
         let (d0, d1) = (_mm512_loadu_pd(delta.as_ptr()), _mm512_loadu_pd(delta.as_ptr().add(8)));
         let (m0, m1) = (_mm512_loadu_pd(moved.as_ptr()), _mm512_loadu_pd(moved.as_ptr().add(8)));
         let (f0, f1) = (_mm512_loadu_pd(row.as_ptr()), _mm512_loadu_pd(row.as_ptr().add(8)));
-        for (k, &(is, js)) in index.iter().enumerate() {
+        for (k, [is, js]) in index.iter().enumerate() {
+            let (is, js) = (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr()));
             let s = _mm512_loadu_pd(row.as_ptr().add(dp + 8 * k));
             let di = _mm512_permutex2var_pd(d0, is, d1);
             let fj = _mm512_permutex2var_pd(f0, js, f1);
