@@ -510,15 +510,13 @@ impl WithSimd for FlushAround<'_> {
         let Self { lanes, shift, counts, first, second } = self;
         let (d, layout) = (lanes.n_features, lanes.layout);
         let centre = lanes.centre.centre();
-        let mut delta = vec![0.0; d];
-        let mut moved = vec![0.0; d];
+        // Zero-padded to a multiple of 16 for the AVX-512 move's registers.
+        let mut delta = vec![0.0; d.next_multiple_of(16)];
+        let mut moved = vec![0.0; d.next_multiple_of(16)];
         // On AVX-512 for 8 <= d < 16 (where the centre's permute indices were made), the
         // triangle's move by registers.
         #[cfg(target_arch = "x86_64")]
-        let v4_index = match crate::kernel::isa::arch() {
-            pulp::Arch::V4(_) if !lanes.pairs.is_empty() => Some(&lanes.pairs),
-            _ => None,
-        };
+        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_)) && !lanes.pairs.is_empty();
         for c in 0..lanes.n_components {
             if !lanes.centre.shares(c) || !std::mem::take(&mut lanes.touched[c]) {
                 continue;
@@ -538,13 +536,12 @@ impl WithSimd for FlushAround<'_> {
             }
             // S_k = S_c - δ F_cᵀ - F_k δᵀ, entry by entry.
             #[cfg(target_arch = "x86_64")]
-            if let Some(index) = v4_index {
-                let mut pad = ([0.0; 16], [0.0; 16]);
-                pad.0[..d].copy_from_slice(&delta);
-                pad.1[..d].copy_from_slice(&moved);
+            if v4 {
+                let (dl, m) = (delta[..16].try_into(), moved[..16].try_into());
+                let (Ok(dl), Ok(m)) = (dl, m) else { unreachable!("d < 16 pads to 16") };
                 let second = &mut second[c * d * d..(c + 1) * d * d];
-                // SAFETY: `v4_index` is only made where the dispatch found AVX-512.
-                unsafe { shared_centre::move_two_v4(layout, index, row, &pad.0, &pad.1, second) };
+                // SAFETY: `v4` is only set where the dispatch found AVX-512.
+                unsafe { shared_centre::move_two_v4(layout, row, dl, m, second) };
                 continue;
             }
             if layout.diag {

@@ -351,11 +351,16 @@ pub(super) fn pair_index(d: usize) -> Vec<[[i64; 8]; 2]> {
 }
 
 /// The move of one component's full second moments from the centre to its shift on AVX-512
-/// (`8 <= d < 16`), added into `second` (`d x d`, row-major, lower triangle): the packed
-/// triangle's registers `S_c - δ_i F_j - m_i δ_j` (operands by two-source permutes, the same
-/// roundings in the same order as the scalar move), then each row's `i + 1` values added
-/// into `second`'s row `i` by masked loads, adds and stores. `row` is the component's row of
-/// sums around the centre, `delta` and `moved` its `δ` and `F_k` zero-padded to 16.
+/// (`8 <= d < 16`), added into `second` (`d x d`, row-major, lower triangle): row `i`'s
+/// `i + 1` values `S_c - δ_i F_j - m_i δ_j` (the same roundings in the same order as the
+/// scalar move), at most two registers each, formed from a masked load of the packed row
+/// around the centre, broadcasts of `δ_i` and `m_i` and the registers of `F_c` and `δ`, then
+/// added into `second`'s row by a masked load, add and store. The first registers of every row
+/// go before the second ones, so no load overlaps the range of the store just before it (a
+/// masked store still blocks a load that overlaps its whole range): 3.5 → 1.9 µs per headline
+/// block of 30 components, where a packed store reloaded at other offsets stalled on store
+/// forwarding. `row` is the component's row of sums around the centre, `delta` and `moved`
+/// its `δ` and `F_k` zero-padded to 16.
 ///
 /// # Safety
 ///
@@ -364,7 +369,6 @@ pub(super) fn pair_index(d: usize) -> Vec<[[i64; 8]; 2]> {
 #[target_feature(enable = "avx512f")]
 pub(super) unsafe fn move_two_v4(
     layout: ProductLayout,
-    index: &[[[i64; 8]; 2]],
     row: &[f64],
     delta: &[f64; 16],
     moved: &[f64; 16],
@@ -373,38 +377,30 @@ pub(super) unsafe fn move_two_v4(
     use core::arch::x86_64::*;
     let ProductLayout { d, dp, diag, stride } = layout;
     assert!(!diag && (8..16).contains(&d) && dp == 16);
-    assert!(row.len() >= stride && dp + 8 * index.len() <= stride && second.len() >= d * d);
-    assert!(index.len() * 8 >= d * (d + 1) / 2);
-    let mut packed = [0.0f64; 128];
-    // SAFETY (all loads and stores below): the assertions above bound every offset; masked-off
-    // lanes are neither read nor written.
+    assert!(row.len() >= stride && dp + (d * (d + 1) / 2).next_multiple_of(8) <= stride);
+    assert!(second.len() >= d * d);
+    // SAFETY (all loads and stores below): the assertions above bound every offset (row `i`'s
+    // register at `j0` starts at `dp + i(i+1)/2 + j0` and reads at most `i + 1 - j0` lanes, all
+    // within the triangle); masked-off lanes are neither read nor written.
     unsafe {
-        let (d0, d1) = (_mm512_loadu_pd(delta.as_ptr()), _mm512_loadu_pd(delta.as_ptr().add(8)));
-        let (m0, m1) = (_mm512_loadu_pd(moved.as_ptr()), _mm512_loadu_pd(moved.as_ptr().add(8)));
-        let (f0, f1) = (_mm512_loadu_pd(row.as_ptr()), _mm512_loadu_pd(row.as_ptr().add(8)));
-        for (k, [is, js]) in index.iter().enumerate() {
-            let (is, js) = (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr()));
-            let s = _mm512_loadu_pd(row.as_ptr().add(dp + 8 * k));
-            let di = _mm512_permutex2var_pd(d0, is, d1);
-            let fj = _mm512_permutex2var_pd(f0, js, f1);
-            let mi = _mm512_permutex2var_pd(m0, is, m1);
-            let dj = _mm512_permutex2var_pd(d0, js, d1);
-            let v = _mm512_sub_pd(_mm512_sub_pd(s, _mm512_mul_pd(di, fj)), _mm512_mul_pd(mi, dj));
-            _mm512_storeu_pd(packed.as_mut_ptr().add(8 * k), v);
-        }
-        let mut off = 0;
-        for i in 0..d {
-            let mut j0 = 0;
-            while j0 <= i {
+        let ds = [_mm512_loadu_pd(delta.as_ptr()), _mm512_loadu_pd(delta.as_ptr().add(8))];
+        let fs = [_mm512_loadu_pd(row.as_ptr()), _mm512_loadu_pd(row.as_ptr().add(8))];
+        for half in 0..2 {
+            let j0 = 8 * half;
+            for i in j0..d {
                 let count = (i + 1 - j0).min(8);
                 let mask = ((1u32 << count) - 1) as __mmask8;
-                let v = _mm512_maskz_loadu_pd(mask, packed.as_ptr().add(off + j0));
+                let s = _mm512_maskz_loadu_pd(mask, row.as_ptr().add(dp + i * (i + 1) / 2 + j0));
+                let di = _mm512_set1_pd(delta[i]);
+                let mi = _mm512_set1_pd(moved[i]);
+                let v = _mm512_sub_pd(
+                    _mm512_sub_pd(s, _mm512_mul_pd(di, fs[half])),
+                    _mm512_mul_pd(mi, ds[half]),
+                );
                 let at = second.as_mut_ptr().add(i * d + j0);
                 let sum = _mm512_add_pd(_mm512_maskz_loadu_pd(mask, at), v);
                 _mm512_mask_storeu_pd(at, mask, sum);
-                j0 += 8;
             }
-            off += i + 1;
         }
     }
 }
