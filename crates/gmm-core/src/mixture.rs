@@ -27,6 +27,7 @@ use faer::{Mat, Par, Side};
 
 use crate::covariance::CovarianceType;
 use crate::error::{Error, ErrorKind, Result};
+use crate::kernel::diag::F32_SCALED_RANGE;
 use crate::real::Real;
 
 /// `ln(2π)`.
@@ -154,7 +155,6 @@ impl<T: Real> GaussianMixture<T> {
         self.precision = match self.covariance_type {
             CovarianceType::Diag | CovarianceType::Spherical => {
                 let mut inverse = Vec::with_capacity(k * d);
-                let scaled = T::as_f64_slice(&[]).is_some();
                 let (mut root, mut scaled_means) = (Vec::new(), Vec::new());
                 for c in 0..k {
                     let mut half_log_det = 0.0;
@@ -171,18 +171,20 @@ impl<T: Real> GaussianMixture<T> {
                             ));
                         }
                         inverse.push(T::from_f64(1.0 / var));
-                        if scaled {
-                            let r = 1.0 / var.sqrt();
-                            root.push(T::from_f64(r));
-                            scaled_means.push(T::from_f64(-(self.means[c * d + j].to_f64() * r)));
-                        }
+                        let r = 1.0 / var.sqrt();
+                        root.push(T::from_f64(r));
+                        scaled_means.push(T::from_f64(-(self.means[c * d + j].to_f64() * r)));
                         half_log_det += 0.5 * var.ln();
                     }
                     log_norms[c] = -half_d_ln_2pi - half_log_det;
                 }
-                // Far from overflow only (|μ / σ| and 1 / σ below 1e150), or the exact form.
+                // The scaled form only far from overflow (|μ / σ| and 1 / σ below 1e150)
+                // and, for `f32`, with every mean within `F32_SCALED_RANGE` standard
+                // deviations of the origin; otherwise the exact form (`kernel::diag`).
+                let limit = if T::as_f64_slice(&[]).is_some() { 1e150 } else { F32_SCALED_RANGE };
                 let in_range = |v: &T| v.to_f64().abs() < 1e150;
-                if !(root.iter().all(in_range) && scaled_means.iter().all(in_range)) {
+                let near = |v: &T| v.to_f64().abs() <= limit;
+                if !(root.iter().all(in_range) && scaled_means.iter().all(near)) {
                     (root, scaled_means) = (Vec::new(), Vec::new());
                 }
                 Precision::InverseVariances { inverse, root, scaled_means }

@@ -277,3 +277,51 @@ fn diagonal_densities_far_from_the_origin() {
         }
     }
 }
+
+/// The diagonal kernel in `f32`: with every mean within `F32_SCALED_RANGE` standard deviations
+/// of the origin it takes the scaled form, whose error is `ε |μ| / σ` per term (so the
+/// log-densities match the reference to `64 ε (|μ| / σ) d`); farther out it keeps the exact
+/// form, which matches to `64 ε d` — where the scaled form would be `|μ| / σ = 1.4e5` times
+/// off. On every instruction set.
+#[test]
+fn f32_diagonal_densities_take_the_scaled_form_only_near_the_origin() {
+    use gmm_core::kernel::diag::F32_SCALED_RANGE;
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let (k, d, n) = (3, 7, 300);
+    for offset in [8.0f32, -10.0, -40.0, 1e5] {
+        let means: Vec<f32> = (0..k * d).map(|i| offset + (i % 5) as f32 * 0.25).collect();
+        let variances: Vec<f32> = (0..k * d).map(|i| 0.5 + (i % 3) as f32).collect();
+        // The largest |μ| / σ: 12.7 and 15.6 for the first two offsets, 58 and 1.4e5 after.
+        let ratio = means
+            .iter()
+            .zip(&variances)
+            .map(|(&m, &v)| f64::from(m).abs() / f64::from(v).sqrt())
+            .fold(0.0, f64::max);
+        let scaled = ratio <= F32_SCALED_RANGE;
+        assert_eq!(scaled, offset.abs() < 16.0, "offset {offset}: ratio {ratio}");
+        let model =
+            GaussianMixture::new(CovarianceType::Diag, vec![0.2, 0.3, 0.5], means, variances)
+                .unwrap();
+        let x: Vec<f32> = uniform_data::<f32>(n, d, 3.0, 11).iter().map(|v| offset + v).collect();
+        let samples = Samples::new(&x, d).unwrap();
+        let tol = f64::from(f32::EPSILON) * 64.0 * if scaled { ratio } else { 1.0 } * d as f64;
+        for isa in gmm_core::isa::available() {
+            let comp = one
+                .install(|| {
+                    gmm_core::isa::with_isa(isa, || model.component_log_densities(samples).unwrap())
+                })
+                .expect("an available instruction set");
+            for i in 0..n {
+                let reference = reference::weighted_log_densities(&model, samples.row(i));
+                for c in 0..k {
+                    let expected = reference[c] - f64::from(model.weights()[c]).ln();
+                    let got = f64::from(comp.row(i)[c]);
+                    assert!(
+                        close(got, expected, tol),
+                        "offset {offset} {isa:?}: log N(x_{i} | {c}) = {got}, reference {expected}"
+                    );
+                }
+            }
+        }
+    }
+}
