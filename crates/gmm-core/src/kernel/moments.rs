@@ -159,6 +159,15 @@ impl<'a> Responsibilities<'a> {
     }
 }
 
+/// Whether every value of `r` is zero (either sign; `magnitude` gives a value's bits without
+/// its sign bit, shifted out): 32 at a time by an OR of those bits, which vectorises, where `all(|v| v == 0.0)`
+/// tests one value per step. Components far from a block are often exactly zero there (an
+/// `f32` exponential underflows past `-103`), and their whole row was read one by one.
+#[inline(always)]
+fn all_zero<V: Copy>(r: &[V], magnitude: impl Fn(V) -> u64 + Copy) -> bool {
+    r.chunks(32).all(|chunk| chunk.iter().fold(0, |acc, &v| acc | magnitude(v)) == 0)
+}
+
 /// `dst[i] = src[i]` in `f64` (`f32` values widened). For an `f32` block's samples, which the
 /// statistics read in `f64`.
 ///
@@ -925,8 +934,10 @@ impl WithSimd for BlockAccumulator<'_> {
                 // from the responsibilities as they are (`f32` ones are not widened for it).
                 let at = c * stride..c * stride + len;
                 let nothing = match rw {
-                    Responsibilities::F64(r) => r[at].iter().all(|&v| v == 0.0),
-                    Responsibilities::F32(r) => r[at].iter().all(|&v| v == 0.0),
+                    Responsibilities::F64(r) => all_zero(&r[at], |v: f64| v.to_bits() << 1),
+                    Responsibilities::F32(r) => {
+                        all_zero(&r[at], |v: f32| u64::from(v.to_bits() << 1))
+                    }
                 };
                 if !nothing {
                     let fresh = !std::mem::replace(&mut lanes.touched[c], true);
@@ -1759,6 +1770,31 @@ mod tests {
     /// `widen` gives each value's own `f64` on every instruction set: lengths 0, 1, under,
     /// at and over a register of either width, values of every magnitude (subnormal, huge,
     /// negative zero) and both precisions.
+    /// `all_zero` against `all(|v| v == 0.0)`: rows of zeros of either sign, of lengths around
+    /// its chunk of 32, with one value changed to the smallest subnormal, a NaN, a one or a
+    /// negative zero at every position.
+    #[test]
+    fn all_zero_is_the_test_of_every_value() {
+        for len in [0, 1, 31, 32, 33, 64, 100] {
+            for spot in 0..len {
+                for odd in [f64::from_bits(1), f64::NAN, 1.0, -0.0] {
+                    let mut r: Vec<f64> =
+                        (0..len).map(|i| if i % 3 == 0 { -0.0 } else { 0.0 }).collect();
+                    r[spot] = odd;
+                    let expected = r.iter().all(|&v| v == 0.0);
+                    assert_eq!(all_zero(&r, |v: f64| v.to_bits() << 1), expected, "{len} {spot}");
+                    let r32: Vec<f32> = r
+                        .iter()
+                        .map(|&v| if v.to_bits() == 1 { f32::from_bits(1) } else { v as f32 })
+                        .collect();
+                    let expected = r32.iter().all(|&v| v == 0.0);
+                    let got = all_zero(&r32, |v: f32| u64::from(v.to_bits() << 1));
+                    assert_eq!(got, expected, "f32 {len} {spot}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn widen_converts_every_value() {
         let value = |i: usize| {
