@@ -572,18 +572,40 @@ impl WithSimd for FlushAround<'_> {
         let Self { lanes, shift, counts, first, second } = self;
         let (d, layout) = (lanes.n_features, lanes.layout);
         let centre = lanes.centre.centre();
-        // Zero-padded to a multiple of 16 for the AVX-512 move's registers.
-        let mut delta = vec![0.0; d.next_multiple_of(16)];
-        let mut moved = vec![0.0; d.next_multiple_of(16)];
-        // On AVX-512 for 8 <= d < 16 (where the centre's permute indices were made), the
-        // triangle's move by registers.
+        // On AVX-512 for 8 <= d < 16 (full rows: where the centre's permute indices were
+        // made; diagonal ones: the product rows), each member's move by registers.
         #[cfg(target_arch = "x86_64")]
-        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_)) && !lanes.pairs.is_empty();
+        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_))
+            && (8..16).contains(&d)
+            && (!lanes.pairs.is_empty() || lanes.diag_rows);
+        let mut delta = vec![0.0; d];
+        let mut moved = vec![0.0; d];
         for c in 0..lanes.n_components {
             if !lanes.centre.shares(c) || !std::mem::take(&mut lanes.touched[c]) {
                 continue;
             }
             let row = &lanes.around[c * layout.stride..(c + 1) * layout.stride];
+            #[cfg(target_arch = "x86_64")]
+            if v4 {
+                let second = if layout.diag {
+                    &mut second[c * d..(c + 1) * d]
+                } else {
+                    &mut second[c * d * d..(c + 1) * d * d]
+                };
+                // SAFETY: `v4` is only set where the dispatch found AVX-512.
+                unsafe {
+                    shared_centre::move_member_v4(
+                        layout,
+                        row,
+                        &shift[c * d..(c + 1) * d],
+                        centre,
+                        &mut counts[c],
+                        &mut first[c * d..(c + 1) * d],
+                        second,
+                    )
+                };
+                continue;
+            }
             let n = row[d];
             let fc = &row[..d];
             for (((dl, m), (&s, &cj)), &f) in
@@ -597,15 +619,6 @@ impl WithSimd for FlushAround<'_> {
                 *f += m;
             }
             // S_k = S_c - δ F_cᵀ - F_k δᵀ, entry by entry.
-            #[cfg(target_arch = "x86_64")]
-            if v4 {
-                let (dl, m) = (delta[..16].try_into(), moved[..16].try_into());
-                let (Ok(dl), Ok(m)) = (dl, m) else { unreachable!("d < 16 pads to 16") };
-                let second = &mut second[c * d * d..(c + 1) * d * d];
-                // SAFETY: `v4` is only set where the dispatch found AVX-512.
-                unsafe { shared_centre::move_two_v4(layout, row, dl, m, second) };
-                continue;
-            }
             if layout.diag {
                 let sc = &row[layout.second(0, 0)..layout.second(0, 0) + d];
                 let target = &mut second[c * d..(c + 1) * d];

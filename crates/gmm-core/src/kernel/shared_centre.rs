@@ -405,6 +405,67 @@ pub(super) unsafe fn move_two_v4(
     }
 }
 
+/// One member's flush on AVX-512 (`8 <= d < 16`): from its row of sums around the centre
+/// (`F_c` at `0..d`, `N` at `d`, diagonal `S_c` from `dp`), `δ = s - c` and `F_k = F_c - N δ`
+/// in two registers each; `N` added to `count`, `F_k` to `first`; the diagonal second moments
+/// `S_c - δ F_c - F_k δ` added to `second` (`d` values), or the full ones by
+/// [`move_two_v4`] (`d x d`). The same roundings in the same order as the scalar flush
+/// (`moments::FlushAround`), which formed them value by value: the headline's diagonal flush
+/// went from 1.0 to 0.5 µs per block.
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn move_member_v4(
+    layout: ProductLayout,
+    row: &[f64],
+    shift: &[f64],
+    centre: &[f64],
+    count: &mut f64,
+    first: &mut [f64],
+    second: &mut [f64],
+) {
+    use core::arch::x86_64::*;
+    let ProductLayout { d, dp, diag, stride } = layout;
+    assert!((8..16).contains(&d) && dp == 16 && row.len() >= stride && stride >= 2 * dp);
+    assert!(shift.len() >= d && centre.len() >= d && first.len() >= d);
+    assert!(second.len() >= if diag { d } else { d * d });
+    let masks: [__mmask8; 2] = [0xFF, ((1u32 << (d - 8)) - 1) as __mmask8];
+    let (mut delta, mut moved) = ([0.0f64; 16], [0.0f64; 16]);
+    let n = row[d];
+    // SAFETY (all loads and stores below): every access is masked to the lanes below `d`
+    // of `shift`, `centre`, `first` and `second` (checked above), or within `row`'s first
+    // `2 dp <= stride` values, or within the 16-value arrays.
+    unsafe {
+        let nv = _mm512_set1_pd(n);
+        for (h, &m) in masks.iter().enumerate() {
+            let o = 8 * h;
+            let s = _mm512_maskz_loadu_pd(m, shift.as_ptr().add(o));
+            let dl = _mm512_sub_pd(s, _mm512_maskz_loadu_pd(m, centre.as_ptr().add(o)));
+            let f = _mm512_maskz_loadu_pd(m, row.as_ptr().add(o));
+            let mv = _mm512_sub_pd(f, _mm512_mul_pd(nv, dl));
+            let at = first.as_mut_ptr().add(o);
+            _mm512_mask_storeu_pd(at, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, at), mv));
+            if diag {
+                let sc = _mm512_maskz_loadu_pd(m, row.as_ptr().add(dp + o));
+                let v =
+                    _mm512_sub_pd(_mm512_sub_pd(sc, _mm512_mul_pd(dl, f)), _mm512_mul_pd(mv, dl));
+                let t = second.as_mut_ptr().add(o);
+                _mm512_mask_storeu_pd(t, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, t), v));
+            }
+            _mm512_storeu_pd(delta.as_mut_ptr().add(o), dl);
+            _mm512_storeu_pd(moved.as_mut_ptr().add(o), mv);
+        }
+        *count += n;
+        if !diag {
+            move_two_v4(layout, row, &delta, &moved, second);
+        }
+    }
+}
+
 /// The register stores of a row's triangle, `(i, start, at)`: `z_i z[start..start + w]` into
 /// the products at `at`. Row `i` (`z_i z[0..=i]`) is stored a whole register at a time, in
 /// increasing order: a register past the end of row `i` is overwritten by row `i + 1`'s first
