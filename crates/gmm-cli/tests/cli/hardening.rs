@@ -272,17 +272,21 @@ fn a_signal_during_a_write_leaves_no_temporary_file() {
     }
 }
 
-/// Runs `gmm args` with its standard output closed before it writes.
+/// Runs `gmm args` with its standard output a pipe whose reading end is closed before the
+/// process starts, so its first write fails whatever the scheduling (closing the end after
+/// the spawn raced with a fast `--help`, which could fill the pipe's buffer first and exit 0).
 fn with_closed_stdout(s: &Scratch, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gmm"))
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_gmm"))
         .args(args)
         .current_dir(s.path(""))
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    child.wait_with_output().unwrap()
+        .unwrap()
+        .wait_with_output()
+        .unwrap()
 }
 
 #[test]
