@@ -257,24 +257,7 @@ fn diagonal_densities_far_from_the_origin() {
         let samples = Samples::new(&x, d).unwrap();
         let ratio = if offset.abs() / sigma > 1e150 { 1.0 } else { offset.abs() / sigma };
         let tol = f64::EPSILON * 64.0 * ratio * d as f64;
-        for isa in gmm_core::isa::available() {
-            let comp = one
-                .install(|| {
-                    gmm_core::isa::with_isa(isa, || model.component_log_densities(samples).unwrap())
-                })
-                .expect("an available instruction set");
-            for i in 0..n {
-                let reference = reference::weighted_log_densities(&model, samples.row(i));
-                for c in 0..k {
-                    let expected = reference[c] - model.weights()[c].ln();
-                    let got = comp.row(i)[c];
-                    assert!(
-                        close(got, expected, tol),
-                        "offset {offset} {isa:?}: log N(x_{i} | {c}) = {got}, reference {expected}"
-                    );
-                }
-            }
-        }
+        densities_match_the_reference(&one, &model, samples, tol, &format!("offset {offset}"));
     }
 }
 
@@ -305,22 +288,33 @@ fn f32_diagonal_densities_take_the_scaled_form_only_near_the_origin() {
         let x: Vec<f32> = uniform_data::<f32>(n, d, 3.0, 11).iter().map(|v| offset + v).collect();
         let samples = Samples::new(&x, d).unwrap();
         let tol = f64::from(f32::EPSILON) * 64.0 * if scaled { ratio } else { 1.0 } * d as f64;
-        for isa in gmm_core::isa::available() {
-            let comp = one
-                .install(|| {
-                    gmm_core::isa::with_isa(isa, || model.component_log_densities(samples).unwrap())
-                })
-                .expect("an available instruction set");
-            for i in 0..n {
-                let reference = reference::weighted_log_densities(&model, samples.row(i));
-                for c in 0..k {
-                    let expected = reference[c] - f64::from(model.weights()[c]).ln();
-                    let got = f64::from(comp.row(i)[c]);
-                    assert!(
-                        close(got, expected, tol),
-                        "offset {offset} {isa:?}: log N(x_{i} | {c}) = {got}, reference {expected}"
-                    );
-                }
+        densities_match_the_reference(&one, &model, samples, tol, &format!("offset {offset}"));
+    }
+}
+
+/// Every component's log-density of every sample against the reference, to `tol` relative, on
+/// every instruction set this machine has (on the 1-thread pool `one`).
+fn densities_match_the_reference<T: Real>(
+    one: &rayon::ThreadPool,
+    model: &GaussianMixture<T>,
+    samples: Samples<'_, T>,
+    tol: f64,
+    what: &str,
+) {
+    for isa in gmm_core::isa::available() {
+        let comp = one
+            .install(|| gmm_core::isa::with_isa(isa, || model.component_log_densities(samples)))
+            .expect("an available instruction set")
+            .unwrap();
+        for i in 0..samples.n_samples() {
+            let reference = reference::weighted_log_densities(model, samples.row(i));
+            for (c, r) in reference.iter().enumerate() {
+                let expected = r - model.weights()[c].to_f64().ln();
+                let got = comp.row(i)[c].to_f64();
+                assert!(
+                    close(got, expected, tol),
+                    "{what} {isa:?}: log N(x_{i} | {c}) = {got}, reference {expected}"
+                );
             }
         }
     }
