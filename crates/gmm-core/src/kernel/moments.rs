@@ -159,10 +159,11 @@ impl<'a> Responsibilities<'a> {
     }
 }
 
-/// Whether every value of `r` is zero (either sign; `magnitude` gives a value's bits without
-/// its sign bit, shifted out): 32 at a time by an OR of those bits, which vectorises, where `all(|v| v == 0.0)`
-/// tests one value per step. Components far from a block are often exactly zero there (an
-/// `f32` exponential underflows past `-103`), and their whole row was read one by one.
+/// Whether every value of `r` is zero (either sign; `magnitude` gives a value's bits with
+/// the sign bit shifted out): 32 at a time by an OR of those bits, which vectorises, where
+/// `all(|v| v == 0.0)` tests one value per step. Components far from a block are often
+/// exactly zero there (an `f32` exponential underflows past `-103`), and their whole row was
+/// read one by one.
 #[inline(always)]
 fn all_zero<V: Copy>(r: &[V], magnitude: impl Fn(V) -> u64 + Copy) -> bool {
     r.chunks(32).all(|chunk| chunk.iter().fold(0, |acc, &v| acc | magnitude(v)) == 0)
@@ -327,8 +328,7 @@ pub struct LaneMoments {
     /// row for the ghosts of a partial group (empty until a centre is set).
     around: AlignedVec<f64>,
     /// The permute indices of the packed triangle (`shared_centre::pair_index`) where the
-    /// AVX-512 kernels form the full product rows and move the sums (`8 <= d < 16`); empty
-    /// elsewhere.
+    /// AVX-512 kernel forms the full product rows (`8 <= d < 16`); empty elsewhere.
     pairs: Vec<[[i64; 8]; 2]>,
 }
 

@@ -47,8 +47,8 @@
 //! Every output is one sequential sum over the samples, so the bits do not depend on the
 //! instruction set. A group with fewer than `CT` components is padded with ghost components
 //! (zero responsibilities, a dummy output row). At the flush each member's sums are moved to
-//! its shift (on AVX-512 for `8 <= d < 16` by permutes and masked row additions,
-//! `move_two_v4`, the same roundings as the scalar move).
+//! its shift (on AVX-512 for `8 <= d < 16` in registers, `move_member_v4` and, for the full
+//! triangle, `move_two_v4`: the same roundings as the scalar move).
 //!
 //! *Diagonal (and spherical) moments*: on AVX-512 for `8 <= d < 16` by the same matrix product
 //! over rows `(z, z²)` (32 values for `d = 15`; the fused kernel stores `z` and its squares
@@ -333,7 +333,7 @@ pub(super) unsafe fn products_two_v4(
 /// `[is, js]` pair of index registers each: lane `l` of register `k` holds the pair `(i, j)`
 /// with `8k + l = i(i+1)/2 + j` (each index below 8 takes the first register's lane, from 8
 /// the second's); lanes past the triangle take `(0, 0)`. Made once per centre
-/// (`LaneMoments::set_centre`) for the fused product rows and the move.
+/// (`LaneMoments::set_centre`) for the fused product rows.
 pub(super) fn pair_index(d: usize) -> Vec<[[i64; 8]; 2]> {
     let triangle = d * (d + 1) / 2;
     let mut pairs = vec![(0i64, 0i64); triangle.next_multiple_of(8)];
