@@ -66,9 +66,21 @@ fn main() -> ExitCode {
         Command::Update(args) => commands::acc::run_update(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if output::is_broken_pipe(&e) => broken_pipe(),
-        Err(e) => fail(&e),
+        Ok(()) => {
+            commands::scale::finish();
+            ExitCode::SUCCESS
+        }
+        Err(e) if output::is_broken_pipe(&e) => {
+            commands::scale::finish();
+            broken_pipe()
+        }
+        Err(e) => {
+            let code = fail(&e);
+            // Under MPI, only once rank 0 has printed: a rank that finalised and exited first
+            // could have mpirun stop the job before the error line was out.
+            commands::scale::finish();
+            code
+        }
     }
 }
 

@@ -16,10 +16,23 @@ use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use mpi::{Count, Threading};
+use std::sync::Mutex;
 
-/// This process's MPI job (MPI is finalised when it is dropped).
+/// MPI's environment from [`MpiJob::start`] until [`finish`], which finalises it: the last
+/// thing a rank does, after rank 0 printed any error. (Finalised when the job was dropped, at
+/// the end of the command, a failing job's other ranks could exit with status 1 before rank 0
+/// had written its error line, and mpirun then stopped rank 0 before it did.)
+static UNIVERSE: Mutex<Option<Universe>> = Mutex::new(None);
+
+/// Finalises MPI if this process started it (a no-op otherwise, and the second time).
+pub fn finish() {
+    // A poisoned lock still holds the universe.
+    let universe = UNIVERSE.lock().unwrap_or_else(|e| e.into_inner()).take();
+    drop(universe);
+}
+
+/// This process's place in the MPI job (MPI stays initialised until [`finish`]).
 pub struct MpiJob {
-    _universe: Universe,
     rank: usize,
     size: usize,
 }
@@ -36,7 +49,8 @@ impl MpiJob {
             })?;
         let world = universe.world();
         let (rank, size) = (world.rank() as usize, world.size() as usize);
-        Ok(Self { _universe: universe, rank, size })
+        *UNIVERSE.lock().unwrap_or_else(|e| e.into_inner()) = Some(universe);
+        Ok(Self { rank, size })
     }
 
     /// This rank.

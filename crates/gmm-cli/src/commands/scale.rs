@@ -103,6 +103,12 @@ pub fn is_silent_rank() -> bool {
     SILENT_RANK.load(Ordering::Relaxed)
 }
 
+/// Finalises MPI if this process is in a job: the end of `main`, after any error was printed.
+pub fn finish() {
+    #[cfg(feature = "mpi")]
+    crate::mpi::finish();
+}
+
 /// The MPI job this process belongs to, or one process alone.
 pub struct Ranks {
     /// This process's rank.
