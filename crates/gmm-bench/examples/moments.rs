@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 use gmm_core::kernel::AlignedVec;
 use gmm_core::kernel::moments::{
-    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
+    Columns, LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
 };
 use gmm_core::kernel::shared_centre::SharedCentre;
 
@@ -44,7 +44,12 @@ fn main() -> Result<(), gmm_core::Error> {
             lanes.set_centre(&SharedCentre::around(centre.collect(), vec![true; k]));
         }
         let mut scratch = MomentScratch::new(d);
-        let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len: stride };
+        let block = MomentBlock {
+            xt: Columns::F64(&xt),
+            rw: Responsibilities::F64(&rw),
+            stride,
+            len: stride,
+        };
         let mut times = Vec::new();
         for _ in 0..21 {
             let start = thread_cpu_ns();

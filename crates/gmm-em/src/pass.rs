@@ -30,12 +30,13 @@
 //! from its blocks' values with the same bits (see `gmm_core::par::BlockGrid`). For `f64` data the
 //! kernel reads the block and its responsibilities where the block pass left them (no copy;
 //! sample weights are multiplied into a copy of the responsibilities); `f32` blocks are
-//! converted to `f64` once per block. Leaves of blocks are reduced by a fixed tree, so results
+//! converted to `f64` by the kernel, as it reads them or into its scratch (gmm-core's
+//! `moments::Columns`). Leaves of blocks are reduced by a fixed tree, so results
 //! are bit-identical for any number of threads. Memory beyond the data is
 //! `O(threads x (block x k + k x d² x lanes))`.
 
 use gmm_core::kernel::moments::{
-    LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities, widen,
+    Columns, LaneMoments, MomentBlock, MomentScratch, MomentSums, Responsibilities,
 };
 use gmm_core::kernel::shared_centre::SharedCentre;
 use gmm_core::kernel::{
@@ -48,14 +49,12 @@ use gmm_core::{GaussianMixture, Real, Samples};
 use crate::checks::{ZeroWeights, check_sample_weights};
 use crate::stats::{MomentLayout, SuffStats};
 
-/// A pass's scratch beside the kernel's: `f64` copies of the block (`f32` data) and of its
-/// weighted responsibilities (`f32` data or sample weights), and the moment kernel's buffers
-/// and lanes (one set per thread, flushed after every block).
+/// A pass's scratch beside the kernel's: an `f64` copy of the block's weighted
+/// responsibilities (sample weights), and the moment kernel's buffers and lanes (one set per
+/// thread, flushed after every block).
 struct StatsScratch {
-    /// An `f32` block widened (64-byte aligned like every block the kernels read: the moment
-    /// kernel's register loads would otherwise straddle cache lines).
-    xt: AlignedVec<f64>,
-    /// Weighted responsibilities (aligned likewise).
+    /// Weighted responsibilities (64-byte aligned like every block the kernels read: the
+    /// moment kernel's register loads would otherwise straddle cache lines).
     rw: AlignedVec<f64>,
     moments: MomentScratch,
     lanes: LaneMoments,
@@ -64,7 +63,6 @@ struct StatsScratch {
 impl StatsScratch {
     fn new(full: bool, d: usize, k: usize) -> Self {
         Self {
-            xt: AlignedVec::new(0.0, d * BLOCK_ROWS),
             rw: AlignedVec::new(0.0, k * BLOCK_ROWS),
             moments: MomentScratch::new(d),
             lanes: LaneMoments::new(full, k, d),
@@ -144,20 +142,9 @@ where
             let (ll, weight) = block_scratch.log_likelihood_sums(weights);
             stats.log_likelihood += ll;
             stats.total_weight += weight;
-            // f64 blocks are read in place; f32 ones converted (the block's own rows only:
-            // the kernel reads no more).
-            let xt: &[f64] = match T::as_f64_slice(&block_scratch.xt) {
-                Some(xt) => xt,
-                None => {
-                    for (dst, src) in
-                        s.xt.chunks_exact_mut(BLOCK_ROWS)
-                            .zip(block_scratch.xt.chunks_exact(BLOCK_ROWS))
-                    {
-                        widen(&src[..len], &mut dst[..len]);
-                    }
-                    &s.xt
-                }
-            };
+            // The block's samples as they are (f32 ones converted by the kernel as it reads
+            // them, or into its scratch where a path needs f64).
+            let xt = Columns::of(&block_scratch.xt[..]);
             // Unweighted responsibilities are read in their own precision (f32 ones widened
             // by the kernel a component at a time); weighted ones are formed here in f64.
             let rw = match weights {

@@ -35,7 +35,9 @@
 //! statistics files of the scale-out tools are meant to need no extra dependency, and the
 //! checksum only has to catch truncation and corruption, not adversaries.
 
-use gmm_core::kernel::moments::{MomentBlock, MomentSums, Responsibilities, accumulate_moments};
+use gmm_core::kernel::moments::{
+    Columns, MomentBlock, MomentSums, Responsibilities, accumulate_moments,
+};
 use gmm_core::{CovarianceType, Error, ErrorKind, Result};
 
 /// Which second moments to keep.
@@ -385,7 +387,7 @@ impl SuffStats {
         };
         accumulate_moments(
             sums,
-            MomentBlock { xt, rw: Responsibilities::F64(rw), stride, len },
+            MomentBlock { xt: Columns::F64(xt), rw: Responsibilities::F64(rw), stride, len },
             centred,
             weighted,
         );
@@ -523,7 +525,10 @@ mod tests {
             first: &mut stats.first,
             second: &mut stats.second,
         };
-        accumulate_reference(sums, MomentBlock { xt, rw: Responsibilities::F64(rw), stride, len });
+        accumulate_reference(
+            sums,
+            MomentBlock { xt: Columns::F64(xt), rw: Responsibilities::F64(rw), stride, len },
+        );
     }
 
     fn value(i: usize) -> f64 {

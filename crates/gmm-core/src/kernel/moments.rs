@@ -107,8 +107,8 @@ pub struct MomentSums<'a> {
 /// One block of samples and their weighted responsibilities.
 #[derive(Clone, Copy)]
 pub struct MomentBlock<'a> {
-    /// Samples, column-major `d x stride`.
-    pub xt: &'a [f64],
+    /// Samples, column-major `d x stride`, in the precision they were loaded in.
+    pub xt: Columns<'a>,
     /// Weighted responsibilities `w_n r_nk`, component-major `k x stride`.
     pub rw: Responsibilities<'a>,
     /// Row stride of `xt` and `rw`.
@@ -116,6 +116,71 @@ pub struct MomentBlock<'a> {
     /// Samples in the block (the first `len` of each row are read; what follows them may be
     /// anything, NaN included).
     pub len: usize,
+}
+
+/// The samples of a [`MomentBlock`], in the precision they were loaded in.
+///
+/// `f32` ones are widened to `f64` by the kernel, into its scratch, only where a path reads
+/// them in `f64`: on AVX-512 for `8 <= d < 16`, when every component shares the centre and
+/// the block is whole registers of samples, the fused product-row kernel converts them as it
+/// loads them, and a block's widened copy (whose stores missed L1 and cost the headline's
+/// `f32` diagonal case ~4 % of an iteration) is never written.
+#[derive(Clone, Copy)]
+pub enum Columns<'a> {
+    /// `f64` values, read in place.
+    F64(&'a [f64]),
+    /// `f32` values, converted as they are read (or widened first where a path needs `f64`).
+    F32(&'a [f32]),
+}
+
+impl<'a> Columns<'a> {
+    /// Values held.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::F64(xt) => xt.len(),
+            Self::F32(xt) => xt.len(),
+        }
+    }
+
+    /// Whether no value is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The samples of a block of `T` (`d x stride`, column-major).
+    pub fn of<T: crate::Real>(xt: &'a [T]) -> Self {
+        match T::as_f64_slice(xt) {
+            Some(xt) => Self::F64(xt),
+            // `Real` is `f32` or `f64`: not `f64`, so `f32`.
+            None => Self::F32(bytemuck::cast_slice(xt)),
+        }
+    }
+
+    /// The samples in `f64`: the values themselves, or the first `len` of each of the `d`
+    /// rows of `stride` widened into `buffer` (grown to fit).
+    fn in_f64<'b>(
+        &self,
+        d: usize,
+        stride: usize,
+        len: usize,
+        buffer: &'b mut AlignedVec<f64>,
+    ) -> &'b [f64]
+    where
+        'a: 'b,
+    {
+        match *self {
+            Self::F64(xt) => xt,
+            Self::F32(xt) => {
+                grow(buffer, d * stride);
+                for (dst, src) in
+                    buffer.chunks_exact_mut(stride).zip(xt.chunks_exact(stride)).take(d)
+                {
+                    widen_f32(&src[..len], &mut dst[..len]);
+                }
+                &buffer[..d * stride]
+            }
+        }
+    }
 }
 
 /// The responsibilities of a [`MomentBlock`], in the precision they were computed in.
@@ -277,13 +342,17 @@ pub fn accumulate_reference(sums: MomentSums<'_>, block: MomentBlock<'_>) {
     let MomentBlock { xt, rw, stride, len } = block;
     let k = counts.len();
     let d = first.len() / k.max(1);
+    let x = |at: usize| match xt {
+        Columns::F64(xt) => xt[at],
+        Columns::F32(xt) => f64::from(xt[at]),
+    };
     let mut buffer = [0.0];
     for n in 0..len {
         for c in 0..k {
             let at = c * stride + n;
             let r = rw.get(at..at + 1, &mut buffer)[0];
             counts[c] += r;
-            let t: Vec<f64> = (0..d).map(|j| xt[j * stride + n] - shift[c * d + j]).collect();
+            let t: Vec<f64> = (0..d).map(|j| x(j * stride + n) - shift[c * d + j]).collect();
             for i in 0..d {
                 first[c * d + i] += r * t[i];
                 if full {
@@ -343,6 +412,9 @@ pub struct MomentScratch {
     busy: Vec<bool>,
     /// One component's responsibilities widened to `f64` (see [`Responsibilities`]).
     r64: AlignedVec<f64>,
+    /// An `f32` block's samples widened to `f64`, where a path reads them so (see
+    /// [`Columns`]; empty until needed).
+    xt64: AlignedVec<f64>,
     /// Of the busy components, those whose lanes hold nothing yet (their sums start at zero
     /// instead of being loaded).
     fresh: Vec<bool>,
@@ -381,6 +453,7 @@ impl MomentScratch {
             z: AlignedVec::new(0.0, Z_ROWS * dp),
             busy: Vec::new(),
             r64: AlignedVec::new(0.0, super::BLOCK_ROWS),
+            xt64: AlignedVec::new(0.0, 0),
             fresh: Vec::new(),
             members: Vec::new(),
             member_fresh: Vec::new(),
@@ -457,6 +530,23 @@ impl LaneMoments {
         if !self.centre.is_none() && !self.full && self.values.len() < values {
             self.values = AlignedVec::new(0.0, values);
         }
+    }
+
+    /// Whether every path of a block of `len` samples reads the samples through the fused
+    /// product-row kernel alone, so that `f32` ones need no widened copy ([`Columns`]): on
+    /// AVX-512 (`width` 8) for `8 <= d < 16`, full moments or diagonal ones by product rows,
+    /// every component sharing the centre, and `len` a whole number of registers.
+    fn fused_only(&self, width: usize, len: usize) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_));
+        #[cfg(not(target_arch = "x86_64"))]
+        let v4 = false;
+        v4 && width == 8
+            && (8..16).contains(&self.n_features)
+            && (!self.pairs.is_empty() || self.diag_rows)
+            && !self.centre.is_none()
+            && (0..self.n_components).all(|c| self.centre.shares(c))
+            && len.is_multiple_of(8)
     }
 
     /// Whether these lanes serve `k` components of `d` features (`full`: full moments).
@@ -903,6 +993,17 @@ struct BlockAccumulator<'a> {
     scratch: &'a mut MomentScratch,
 }
 
+/// A [`MomentBlock`] as the paths read it: its samples in `f64` (`xt`; empty where only the
+/// fused product-row kernel reads them, which takes `columns` as they are).
+#[derive(Clone, Copy)]
+struct Block<'a> {
+    xt: &'a [f64],
+    columns: Columns<'a>,
+    rw: Responsibilities<'a>,
+    stride: usize,
+    len: usize,
+}
+
 /// The register in lane slot `slot` of `values`.
 #[inline(always)]
 fn load_slot<S: Simd>(values: &[f64], slot: usize) -> S::f64s {
@@ -932,12 +1033,20 @@ impl WithSimd for BlockAccumulator<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let Self { lanes, shift, block, scratch } = self;
-        let MomentBlock { xt, rw, stride, len } = block;
+        let MomentBlock { xt: columns, rw, stride, len } = block;
         if scratch.r64.len() < len {
             scratch.r64 = AlignedVec::new(0.0, len);
         }
         let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
         let width = size_of::<S::f64s>() / 8;
+        // `f32` samples widened only where some path reads them in `f64` (see `Columns`).
+        let mut xt64 = std::mem::replace(&mut scratch.xt64, AlignedVec::new(0.0, 0));
+        let xt = if matches!(columns, Columns::F32(_)) && lanes.fused_only(width, len) {
+            &[][..]
+        } else {
+            columns.in_f64(d, stride, len, &mut xt64)
+        };
+        let block = Block { xt, columns, rw, stride, len };
         let whole = len / width;
         let rest = len % width;
         for c in 0..k {
@@ -1045,6 +1154,7 @@ impl WithSimd for BlockAccumulator<'_> {
             scratch.busy.fill(false);
             scratch.fresh.fill(false);
         }
+        scratch.xt64 = xt64;
     }
 }
 
@@ -1117,10 +1227,10 @@ fn full_block<S: Simd>(
     simd: S,
     lanes: &mut LaneMoments,
     shift: &[f64],
-    block: MomentBlock<'_>,
+    block: Block<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let MomentBlock { xt, rw, stride, len } = block;
+    let Block { xt, rw, stride, len, .. } = block;
     let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
     let dp = dense_rows(d);
     let width = size_of::<S::f64s>() / 8;
@@ -1244,10 +1354,10 @@ const DIAG_ROWS: usize = 120;
 fn diag_around<S: Simd>(
     simd: S,
     lanes: &mut LaneMoments,
-    block: MomentBlock<'_>,
+    block: Block<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let MomentBlock { xt, rw, stride, len } = block;
+    let Block { xt, rw, stride, len, .. } = block;
     let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
     let width = size_of::<S::f64s>() / 8;
     // Members per tile: 4 x 6 accumulators, 4 registers of r and one column on AVX-512; 3 x 3
@@ -1426,10 +1536,10 @@ const DIAG_AROUND_VALUES: usize = 3_072;
 fn around_block<S: Simd>(
     simd: S,
     lanes: &mut LaneMoments,
-    block: MomentBlock<'_>,
+    block: Block<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let MomentBlock { xt, rw, stride, len } = block;
+    let Block { xt, columns, rw, stride, len } = block;
     let (k, d) = (lanes.n_components, lanes.n_features);
     let layout = lanes.layout;
     let width = size_of::<S::f64s>() / 8;
@@ -1437,7 +1547,8 @@ fn around_block<S: Simd>(
     let chunk = if layout.diag {
         (DIAG_AROUND_VALUES / layout.stride / 8 * 8).clamp(16, XR_ROWS)
     } else {
-        (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS)
+        // Whole registers, so that a whole block's chunks are all the fused kernel's.
+        (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS) / 8 * 8
     };
     grow(&mut scratch.products, chunk * layout.stride);
     grow(&mut scratch.widened, ct * chunk);
@@ -1457,7 +1568,7 @@ fn around_block<S: Simd>(
                 unsafe {
                     shared_centre::products_two_v4(
                         layout,
-                        xt,
+                        columns,
                         stride,
                         start,
                         fused,
@@ -1665,7 +1776,12 @@ mod tests {
                 let mut lane = fast.clone();
                 let mut slow = fast.clone();
                 let (mut centred, mut weighted) = (vec![0.0; d * stride], vec![0.0; d * stride]);
-                let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len };
+                let block = MomentBlock {
+                    xt: Columns::F64(&xt),
+                    rw: Responsibilities::F64(&rw),
+                    stride,
+                    len,
+                };
                 let mut lanes = LaneMoments::new(full, k, d);
                 let mut scratch = MomentScratch::new(d);
                 for _ in 0..3 {
@@ -1712,7 +1828,7 @@ mod tests {
                 let widened: Vec<f64> = rw32.iter().map(|&v| f64::from(v)).collect();
                 let mut by_precision = Vec::new();
                 for rw in [Responsibilities::F32(&rw32), Responsibilities::F64(&widened)] {
-                    let block = MomentBlock { xt: &xt, rw, stride, len };
+                    let block = MomentBlock { xt: Columns::F64(&xt), rw, stride, len };
                     let mut sums = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second_len]);
                     let mut lanes = LaneMoments::new(full, k, d);
                     lanes.add_block(&shift, block, &mut MomentScratch::new(d));
@@ -1780,9 +1896,6 @@ mod tests {
         }
     }
 
-    /// `widen` gives each value's own `f64` on every instruction set: lengths 0, 1, under,
-    /// at and over a register of either width, values of every magnitude (subnormal, huge,
-    /// negative zero) and both precisions.
     /// `all_zero` against `all(|v| v == 0.0)`: rows of zeros of either sign, of lengths around
     /// its chunk of 32, with one value changed to the smallest subnormal, a NaN, a one or a
     /// negative zero at every position.
@@ -1808,6 +1921,9 @@ mod tests {
         }
     }
 
+    /// `widen` gives each value's own `f64` on every instruction set: lengths 0, 1, under,
+    /// at and over a register of either width, values of every magnitude (subnormal, huge,
+    /// negative zero) and both precisions.
     #[test]
     fn widen_converts_every_value() {
         let value = |i: usize| {

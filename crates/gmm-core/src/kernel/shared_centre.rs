@@ -62,7 +62,7 @@
 
 use pulp::Simd;
 
-use super::moments::Responsibilities;
+use super::moments::{Columns, Responsibilities};
 
 /// How far from the shared centre a component's shift may lie, in its own standard
 /// deviations per dimension, for its moments to be formed around the centre (module docs):
@@ -275,7 +275,7 @@ pub(super) fn form_products<S: Simd>(
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn products_two_v4(
     layout: ProductLayout,
-    xt: &[f64],
+    xt: Columns<'_>,
     stride: usize,
     start: usize,
     count: usize,
@@ -286,7 +286,8 @@ pub(super) unsafe fn products_two_v4(
     use core::arch::x86_64::*;
     let ProductLayout { d, dp, diag, stride: row } = layout;
     assert!((8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
-    assert!(start + count <= stride && xt.len() >= d * stride && centre.len() >= 16);
+    assert!(start + count <= stride && xt.len() >= (d - 1) * stride + start + count);
+    assert!(centre.len() >= 16);
     assert!(products.len() >= count * row);
     let index = if diag { &[][..] } else { index };
     assert!(dp + index.len() * 8 <= row && (!diag || row == 2 * dp));
@@ -298,7 +299,7 @@ pub(super) unsafe fn products_two_v4(
         for g in (0..count).step_by(8) {
             let column = |j: usize| {
                 if j < d {
-                    _mm512_loadu_pd(xt.as_ptr().add(j * stride + start + g))
+                    load_8(xt, j * stride + start + g)
                 } else if j == d {
                     _mm512_set1_pd(1.0)
                 } else {
@@ -325,6 +326,26 @@ pub(super) unsafe fn products_two_v4(
                     _mm512_storeu_pd(out.add(dp + 8 * k), _mm512_mul_pd(a, b));
                 }
             }
+        }
+    }
+}
+
+/// Samples `at..at + 8` of `xt` in an AVX-512 register of `f64` (`f32` ones converted, which
+/// is exact).
+///
+/// # Safety
+///
+/// The processor must have AVX-512F, and `at + 8 <= xt.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn load_8(xt: Columns<'_>, at: usize) -> core::arch::x86_64::__m512d {
+    use core::arch::x86_64::*;
+    // SAFETY: the caller's bound.
+    unsafe {
+        match xt {
+            Columns::F64(x) => _mm512_loadu_pd(x.as_ptr().add(at)),
+            Columns::F32(x) => _mm512_cvtps_pd(_mm256_loadu_ps(x.as_ptr().add(at))),
         }
     }
 }
@@ -683,8 +704,8 @@ mod tests {
     /// register tile's components (ghosts), every component or some sharing the centre, blocks
     /// of one sample to a whole block, entries past `len` NaN, a component with no weight in
     /// the first block (fresh in the next when the others are not). The SIMD instruction sets give
-    /// the members the same bits (every sum is sequential over the samples), and `f32` responsibilities
-    /// the bits of the same values widened beforehand.
+    /// the members the same bits (every sum is sequential over the samples), and `f32`
+    /// responsibilities and samples the bits of the same values widened beforehand, on each.
     #[test]
     fn moments_around_a_shared_centre_match_the_reference() {
         let stride = 240;
@@ -696,6 +717,7 @@ mod tests {
             (15, 30, 240),
             (15, 5, 100),
             (8, 6, 61),
+            (9, 7, 96),
             (16, 4, 233),
             (39, 2, 97),
             (39, 7, 240),
@@ -714,14 +736,23 @@ mod tests {
             for full in [false, true] {
                 let second = if full { k * d * d } else { k * d };
                 let mut slow = (vec![0.0; k], vec![0.0; k * d], vec![0.0; second]);
-                let block = MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw), stride, len };
+                let block = MomentBlock {
+                    xt: Columns::F64(&xt),
+                    rw: Responsibilities::F64(&rw),
+                    stride,
+                    len,
+                };
                 // The same block with component 1 (if any) at zero weight.
                 let mut rw_b = rw.clone();
                 if k > 1 {
                     rw_b[stride..2 * stride].fill(0.0);
                 }
-                let block_b =
-                    MomentBlock { xt: &xt, rw: Responsibilities::F64(&rw_b), stride, len };
+                let block_b = MomentBlock {
+                    xt: Columns::F64(&xt),
+                    rw: Responsibilities::F64(&rw_b),
+                    stride,
+                    len,
+                };
                 for block in [block_b, block, block, block] {
                     accumulate_reference(
                         MomentSums {
@@ -767,15 +798,29 @@ mod tests {
                     }
                     let rw32: Vec<f32> = rw.iter().map(|&v| v as f32).collect();
                     let widened: Vec<f64> = rw32.iter().map(|&v| f64::from(v)).collect();
-                    let by_precision: Vec<Vec<u64>> =
-                        [Responsibilities::F32(&rw32), Responsibilities::F64(&widened)]
-                            .into_iter()
-                            .map(|rw| {
-                                let block = MomentBlock { xt: &xt, rw, stride, len };
-                                bits(&lane_sums(full, (k, d), &shift, &shared, [block; 2]))
-                            })
-                            .collect();
-                    assert_eq!(by_precision[0], by_precision[1], "f32 {what}");
+                    let xt32: Vec<f32> = xt.iter().map(|&v| v as f32).collect();
+                    let xt_widened: Vec<f64> = xt32.iter().map(|&v| f64::from(v)).collect();
+                    for isa in isa::available() {
+                        let sums = |xt, rw| {
+                            let block = MomentBlock { xt, rw, stride, len };
+                            let got = isa::with_isa(isa, || {
+                                lane_sums(full, (k, d), &shift, &shared, [block; 2])
+                            });
+                            bits(&got.unwrap())
+                        };
+                        // f32 responsibilities, then f32 samples too (read by the fused
+                        // kernel as they are where every component shares the centre).
+                        assert_eq!(
+                            sums(Columns::F64(&xt), Responsibilities::F32(&rw32)),
+                            sums(Columns::F64(&xt), Responsibilities::F64(&widened)),
+                            "{isa:?} f32 responsibilities {what}"
+                        );
+                        assert_eq!(
+                            sums(Columns::F32(&xt32), Responsibilities::F32(&rw32)),
+                            sums(Columns::F64(&xt_widened), Responsibilities::F64(&widened)),
+                            "{isa:?} f32 samples {what}"
+                        );
+                    }
                 }
             }
         }
