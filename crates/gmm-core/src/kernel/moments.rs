@@ -120,11 +120,12 @@ pub struct MomentBlock<'a> {
 
 /// The samples of a [`MomentBlock`], in the precision they were loaded in.
 ///
-/// `f32` ones are widened to `f64` by the kernel, into its scratch, only where a path reads
-/// them in `f64`: on AVX-512 for `8 <= d < 16`, when every component shares the centre and
-/// the block is whole registers of samples, the fused product-row kernel converts them as it
-/// loads them, and a block's widened copy (whose stores missed L1 and cost the headline's
-/// `f32` diagonal case ~4 % of an iteration) is never written.
+/// `f32` ones are converted as they are read where a path reads them row by row (full
+/// moments always: their row-major copies and the fused product rows; diagonal ones by
+/// product rows, on AVX-512 for `8 <= d < 16`, when every component shares the centre), and
+/// widened into the kernel's scratch only for the paths that read `f64` columns (the other
+/// diagonal ones). The widened copy of a whole block that the E-step used to write first
+/// (its stores missed L1) cost the headline's `f32` cases ~2-4 % of an iteration.
 #[derive(Clone, Copy)]
 pub enum Columns<'a> {
     /// `f64` values, read in place.
@@ -532,21 +533,15 @@ impl LaneMoments {
         }
     }
 
-    /// Whether every path of a block of `len` samples reads the samples through the fused
-    /// product-row kernel alone, so that `f32` ones need no widened copy ([`Columns`]): on
-    /// AVX-512 (`width` 8) for `8 <= d < 16`, full moments or diagonal ones by product rows,
-    /// every component sharing the centre, and `len` a whole number of registers.
-    fn fused_only(&self, width: usize, len: usize) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_));
-        #[cfg(not(target_arch = "x86_64"))]
-        let v4 = false;
-        v4 && width == 8
-            && (8..16).contains(&self.n_features)
-            && (!self.pairs.is_empty() || self.diag_rows)
+    /// Whether some path reads a block's samples as `f64` columns, so that `f32` ones need a
+    /// widened copy ([`Columns`]): full moments read them only through row-major copies or the
+    /// fused product rows, which convert as they read, and so do diagonal ones by product
+    /// rows when every component shares the centre; the other diagonal paths read columns.
+    fn reads_f64_columns(&self) -> bool {
+        let rows_only = self.diag_rows
             && !self.centre.is_none()
-            && (0..self.n_components).all(|c| self.centre.shares(c))
-            && len.is_multiple_of(8)
+            && (0..self.n_components).all(|c| self.centre.shares(c));
+        !self.full && !rows_only
     }
 
     /// Whether these lanes serve `k` components of `d` features (`full`: full moments).
@@ -993,8 +988,9 @@ struct BlockAccumulator<'a> {
     scratch: &'a mut MomentScratch,
 }
 
-/// A [`MomentBlock`] as the paths read it: its samples in `f64` (`xt`; empty where only the
-/// fused product-row kernel reads them, which takes `columns` as they are).
+/// A [`MomentBlock`] as the paths read it: its samples as `f64` columns (`xt`; empty where
+/// no path reads them so, see [`LaneMoments::reads_f64_columns`]) and as they are
+/// (`columns`, for the paths that convert as they read).
 #[derive(Clone, Copy)]
 struct Block<'a> {
     xt: &'a [f64],
@@ -1041,10 +1037,9 @@ impl WithSimd for BlockAccumulator<'_> {
         let width = size_of::<S::f64s>() / 8;
         // `f32` samples widened only where some path reads them in `f64` (see `Columns`).
         let mut xt64 = std::mem::replace(&mut scratch.xt64, AlignedVec::new(0.0, 0));
-        let xt = if matches!(columns, Columns::F32(_)) && lanes.fused_only(width, len) {
-            &[][..]
-        } else {
-            columns.in_f64(d, stride, len, &mut xt64)
+        let xt = match columns {
+            Columns::F32(_) if !lanes.reads_f64_columns() => &[][..],
+            _ => columns.in_f64(d, stride, len, &mut xt64),
         };
         let block = Block { xt, columns, rw, stride, len };
         let whole = len / width;
@@ -1230,7 +1225,7 @@ fn full_block<S: Simd>(
     block: Block<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let Block { xt, rw, stride, len, .. } = block;
+    let Block { columns, rw, stride, len, .. } = block;
     let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
     let dp = dense_rows(d);
     let width = size_of::<S::f64s>() / 8;
@@ -1240,7 +1235,7 @@ fn full_block<S: Simd>(
     let mut start = 0;
     while start < len {
         let count = XR_ROWS.min(len - start);
-        row_major(xt, stride, d, start, count, xr);
+        row_major(columns, stride, d, start, count, xr);
         for c in 0..k {
             if !busy[c] {
                 continue;
@@ -1315,8 +1310,9 @@ fn full_block<S: Simd>(
 }
 
 /// Samples `start..start + count` of the column-major block `xt` (`d` rows of `stride`) as
-/// rows of `dense_rows(d)` values in `xr`: `x_n`, the augmented 1, zeros.
-fn row_major(xt: &[f64], stride: usize, d: usize, start: usize, count: usize, xr: &mut [f64]) {
+/// rows of `dense_rows(d)` values in `xr`: `x_n` (`f32` values widened), the augmented 1,
+/// zeros.
+fn row_major(xt: Columns<'_>, stride: usize, d: usize, start: usize, count: usize, xr: &mut [f64]) {
     let dp = dense_rows(d);
     let rows: &mut [f64] = &mut xr[..count * dp];
     for row in rows.chunks_exact_mut(dp) {
@@ -1325,10 +1321,22 @@ fn row_major(xt: &[f64], stride: usize, d: usize, start: usize, count: usize, xr
     }
     // Column by column into the rows, by iterators (an index per value cost a bounds check
     // and a slice of the aligned buffer each).
-    for (j, col) in xt.chunks(stride).take(d).enumerate() {
-        for (row, &v) in rows.chunks_exact_mut(dp).zip(&col[start..start + count]) {
-            row[j] = v;
+    fn columns<V: Copy>(
+        xt: &[V],
+        f64_of: impl Fn(V) -> f64,
+        (stride, d, start, count, dp): (usize, usize, usize, usize, usize),
+        rows: &mut [f64],
+    ) {
+        for (j, col) in xt.chunks(stride).take(d).enumerate() {
+            for (row, &v) in rows.chunks_exact_mut(dp).zip(&col[start..start + count]) {
+                row[j] = f64_of(v);
+            }
         }
+    }
+    let shape = (stride, d, start, count, dp);
+    match xt {
+        Columns::F64(xt) => columns(xt, |v| v, shape, rows),
+        Columns::F32(xt) => columns(xt, f64::from, shape, rows),
     }
 }
 
@@ -1539,7 +1547,7 @@ fn around_block<S: Simd>(
     block: Block<'_>,
     scratch: &mut MomentScratch,
 ) {
-    let Block { xt, columns, rw, stride, len } = block;
+    let Block { columns, rw, stride, len, .. } = block;
     let (k, d) = (lanes.n_components, lanes.n_features);
     let layout = lanes.layout;
     let width = size_of::<S::f64s>() / 8;
@@ -1587,7 +1595,7 @@ fn around_block<S: Simd>(
         #[cfg(not(target_arch = "x86_64"))]
         let fused = 0;
         let rest = count - fused;
-        row_major(xt, stride, d, start + fused, rest, &mut scratch.xr);
+        row_major(columns, stride, d, start + fused, rest, &mut scratch.xr);
         shared_centre::form_products(
             simd,
             layout,
