@@ -30,13 +30,21 @@ impl<T: Clone> AlignedVec<T> {
     /// A copy of `values`, aligned.
     pub fn from_slice(values: &[T]) -> Self {
         match values.first() {
-            None => Self { buffer: Vec::new(), start: 0, len: 0 },
+            None => Self::default(),
             Some(first) => {
                 let mut out = Self::new(first.clone(), values.len());
                 out.clone_from_slice(values);
                 out
             }
         }
+    }
+}
+
+/// An empty buffer, without an allocation (a placeholder to take a buffer out of a struct
+/// with `std::mem::take`).
+impl<T> Default for AlignedVec<T> {
+    fn default() -> Self {
+        Self { buffer: Vec::new(), start: 0, len: 0 }
     }
 }
 

@@ -235,21 +235,6 @@ fn all_zero<V: Copy>(r: &[V], magnitude: impl Fn(V) -> u64 + Copy) -> bool {
     r.chunks(32).all(|chunk| chunk.iter().fold(0, |acc, &v| acc | magnitude(v)) == 0)
 }
 
-/// `dst[i] = src[i]` in `f64` (`f32` values widened). For an `f32` block's samples, which the
-/// statistics read in `f64`.
-///
-/// # Panics
-///
-/// If the lengths differ (a caller's bug).
-pub fn widen<T: crate::Real>(src: &[T], dst: &mut [f64]) {
-    assert_eq!(src.len(), dst.len(), "widen: lengths differ");
-    match T::as_f64_slice(src) {
-        Some(src) => dst.copy_from_slice(src),
-        // `Real` is `f32` or `f64`: not `f64`, so `f32`.
-        None => widen_f32(bytemuck::cast_slice(src), dst),
-    }
-}
-
 /// `dst[i] = src[i]` widened to `f64`, a whole register of `f64` per conversion on AVX-512 and
 /// AVX2: the loop LLVM vectorises where AVX-512 is enabled converts four values at a time
 /// into 256-bit registers, which made widening a headline `f32` block's responsibilities
@@ -454,7 +439,7 @@ impl MomentScratch {
             z: AlignedVec::new(0.0, Z_ROWS * dp),
             busy: Vec::new(),
             r64: AlignedVec::new(0.0, super::BLOCK_ROWS),
-            xt64: AlignedVec::new(0.0, 0),
+            xt64: AlignedVec::default(),
             fresh: Vec::new(),
             members: Vec::new(),
             member_fresh: Vec::new(),
@@ -1036,7 +1021,7 @@ impl WithSimd for BlockAccumulator<'_> {
         let (k, d, slots) = (lanes.n_components, lanes.n_features, lanes.slots);
         let width = size_of::<S::f64s>() / 8;
         // `f32` samples widened only where some path reads them in `f64` (see `Columns`).
-        let mut xt64 = std::mem::replace(&mut scratch.xt64, AlignedVec::new(0.0, 0));
+        let mut xt64 = std::mem::take(&mut scratch.xt64);
         let xt = match columns {
             Columns::F32(_) if !lanes.reads_f64_columns() => &[][..],
             _ => columns.in_f64(d, stride, len, &mut xt64),
@@ -1929,9 +1914,10 @@ mod tests {
         }
     }
 
-    /// `widen` gives each value's own `f64` on every instruction set: lengths 0, 1, under,
-    /// at and over a register of either width, values of every magnitude (subnormal, huge,
-    /// negative zero) and both precisions.
+    /// `Columns::in_f64` gives each value's own `f64` on every instruction set (`f32` ones by
+    /// `widen_f32`, `f64` ones in place): lengths 0, 1, under, at and over a register of
+    /// either width, values of every magnitude (subnormal, huge, negative zero) and both
+    /// precisions.
     #[test]
     fn widen_converts_every_value() {
         let value = |i: usize| {
@@ -1945,15 +1931,16 @@ mod tests {
         for isa in crate::kernel::isa::available() {
             crate::kernel::isa::with_isa(isa, || {
                 for len in [0, 1, 3, 7, 8, 9, 15, 16, 17, 33, 240] {
-                    let src: Vec<f32> = (0..len).map(value).collect();
-                    let mut dst = vec![f64::NAN; len];
-                    widen(&src, &mut dst);
-                    for (o, v) in dst.iter().zip(&src) {
+                    // One row of a block's stride, its first `len` values widened.
+                    let stride = 240;
+                    let mut buffer = AlignedVec::new(f64::NAN, stride);
+                    let src: Vec<f32> = (0..stride).map(value).collect();
+                    let dst = Columns::F32(&src).in_f64(1, stride, len, &mut buffer);
+                    for (o, v) in dst[..len].iter().zip(&src) {
                         assert_eq!(o.to_bits(), f64::from(*v).to_bits(), "{isa:?}, len {len}");
                     }
                     let src: Vec<f64> = src.iter().map(|&v| f64::from(v) / 3.0).collect();
-                    let mut dst = vec![f64::NAN; len];
-                    widen(&src, &mut dst);
+                    let dst = Columns::F64(&src).in_f64(1, stride, len, &mut buffer);
                     assert!(dst.iter().zip(&src).all(|(o, v)| o.to_bits() == v.to_bits()));
                 }
             });
