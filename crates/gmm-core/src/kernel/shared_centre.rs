@@ -247,11 +247,9 @@ pub(super) fn form_products<S: Simd>(
         for &(i, start, at) in &ops {
             // SAFETY: every operation was checked against the row's bounds above.
             unsafe {
-                let zi = simd.splat_f64s(*x.get_unchecked(i) - *centre.get_unchecked(i));
-                let zv = simd.sub_f64s(
-                    S::as_simd_f64s(x.get_unchecked(start..start + w)).0[0],
-                    S::as_simd_f64s(centre.get_unchecked(start..start + w)).0[0],
-                );
+                // `z` as just stored: a broadcast load and a register load, no subtraction.
+                let zi = simd.splat_f64s(*z.get_unchecked(i));
+                let zv = S::as_simd_f64s(z.get_unchecked(start..start + w)).0[0];
                 let v = simd.mul_f64s(zi, zv);
                 S::as_mut_simd_f64s(second.get_unchecked_mut(at..at + w)).0[0] = v;
             }
