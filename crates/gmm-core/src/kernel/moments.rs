@@ -1574,6 +1574,26 @@ fn around_block<S: Simd>(
             } else {
                 0
             }
+        } else if width == 4 && !layout.diag {
+            // AVX2: whole groups of 4 samples by the fused transposing kernel.
+            if let pulp::Arch::V3(_) = crate::kernel::isa::arch() {
+                let fused = count / 4 * 4;
+                // SAFETY: the dispatch found AVX2.
+                unsafe {
+                    shared_centre::products_v3(
+                        layout,
+                        columns,
+                        stride,
+                        start,
+                        fused,
+                        &scratch.centre,
+                        &mut scratch.products,
+                    )
+                };
+                fused
+            } else {
+                0
+            }
         } else {
             0
         };
