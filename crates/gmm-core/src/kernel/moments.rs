@@ -648,6 +648,9 @@ impl WithSimd for FlushAround<'_> {
         let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_))
             && (8..16).contains(&d)
             && (!lanes.pairs.is_empty() || lanes.diag_rows);
+        // AVX2, full rows: each member's move by registers.
+        #[cfg(target_arch = "x86_64")]
+        let v3 = matches!(crate::kernel::isa::arch(), pulp::Arch::V3(_)) && !layout.diag;
         let mut delta = vec![0.0; d];
         let mut moved = vec![0.0; d];
         for c in 0..lanes.n_components {
@@ -655,6 +658,23 @@ impl WithSimd for FlushAround<'_> {
                 continue;
             }
             let row = &lanes.around[c * layout.stride..(c + 1) * layout.stride];
+            #[cfg(target_arch = "x86_64")]
+            if v3 {
+                // SAFETY: `v3` is only set where the dispatch found AVX2.
+                unsafe {
+                    shared_centre::move_member_v3(
+                        layout,
+                        row,
+                        &shift[c * d..(c + 1) * d],
+                        centre,
+                        &mut counts[c],
+                        &mut first[c * d..(c + 1) * d],
+                        &mut second[c * d * d..(c + 1) * d * d],
+                        (&mut delta, &mut moved),
+                    )
+                };
+                continue;
+            }
             #[cfg(target_arch = "x86_64")]
             if v4 {
                 let second = if layout.diag {

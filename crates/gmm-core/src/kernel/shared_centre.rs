@@ -565,6 +565,80 @@ pub(super) unsafe fn move_member_v4(
     }
 }
 
+/// One member's flush of full product rows on AVX2 (any `d`): from its row of sums around the
+/// centre (`F_c` at `0..d`, `N` at `d`, the packed triangle `S_c` from `dp`), `δ = s - c` and
+/// `F_k = F_c - N δ` into `delta` and `moved` (`d` values each), `N` added to `count`, `F_k` to
+/// `first`, and each row `i` of `S_c - δ_i F_cᵀ - F_k,i δᵀ` added into `second`'s row (`d x d`,
+/// row-major, lower triangle) 4 values at a time (the row's last ones by masked loads and a
+/// masked store). The same roundings in the same order as the scalar flush
+/// (`moments::FlushAround`), whose short row loops the compiler left mostly scalar.
+///
+/// # Safety
+///
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn move_member_v3(
+    layout: ProductLayout,
+    row: &[f64],
+    shift: &[f64],
+    centre: &[f64],
+    count: &mut f64,
+    first: &mut [f64],
+    second: &mut [f64],
+    (delta, moved): (&mut [f64], &mut [f64]),
+) {
+    use core::arch::x86_64::*;
+    let ProductLayout { d, dp, diag, stride } = layout;
+    assert!(!diag && dp > d && row.len() >= stride && stride >= dp + d * (d + 1) / 2);
+    assert!(shift.len() >= d && centre.len() >= d && first.len() >= d);
+    assert!(second.len() >= d * d && delta.len() >= d && moved.len() >= d);
+    let n = row[d];
+    for j in 0..d {
+        delta[j] = shift[j] - centre[j];
+        moved[j] = row[j] - n * delta[j];
+        first[j] += moved[j];
+    }
+    *count += n;
+    // Lanes 0..m of a masked load or store, m = 1, 2, 3.
+    const MASKS: [[i64; 4]; 4] = [[0, 0, 0, 0], [-1, 0, 0, 0], [-1, -1, 0, 0], [-1, -1, -1, 0]];
+    // SAFETY (all loads and stores below): row `i`'s values `j <= i < d` lie at
+    // `dp + i(i+1)/2 + j` of `row`, `j` of `row`, `delta` and `moved`, and `i d + j` of
+    // `second` (checked above); the masked tail reads and writes lanes `j <= i` only.
+    unsafe {
+        for i in 0..d {
+            let (di, mi) = (_mm256_set1_pd(delta[i]), _mm256_set1_pd(moved[i]));
+            let sc = row.as_ptr().add(dp + i * (i + 1) / 2);
+            let target = second.as_mut_ptr().add(i * d);
+            let value = |s: __m256d, f: __m256d, dj: __m256d| {
+                _mm256_sub_pd(_mm256_sub_pd(s, _mm256_mul_pd(di, f)), _mm256_mul_pd(mi, dj))
+            };
+            let mut j = 0;
+            while j + 4 <= i + 1 {
+                let v = value(
+                    _mm256_loadu_pd(sc.add(j)),
+                    _mm256_loadu_pd(row.as_ptr().add(j)),
+                    _mm256_loadu_pd(delta.as_ptr().add(j)),
+                );
+                let at = target.add(j);
+                _mm256_storeu_pd(at, _mm256_add_pd(_mm256_loadu_pd(at), v));
+                j += 4;
+            }
+            if j <= i {
+                let m = _mm256_loadu_si256(MASKS[i + 1 - j].as_ptr().cast());
+                let v = value(
+                    _mm256_maskload_pd(sc.add(j), m),
+                    _mm256_maskload_pd(row.as_ptr().add(j), m),
+                    _mm256_maskload_pd(delta.as_ptr().add(j), m),
+                );
+                let at = target.add(j);
+                _mm256_maskstore_pd(at, m, _mm256_add_pd(_mm256_maskload_pd(at, m), v));
+            }
+        }
+    }
+}
+
 /// The register stores of a row's triangle, `(i, start, at)`: `z_i z[start..start + w]` into
 /// the products at `at`. Row `i` (`z_i z[0..=i]`) is stored a whole register at a time, in
 /// increasing order: a register past the end of row `i` is overwritten by row `i + 1`'s first
