@@ -1556,6 +1556,16 @@ fn around_block<S: Simd>(
     let (k, d) = (lanes.n_components, lanes.n_features);
     let layout = lanes.layout;
     let width = size_of::<S::f64s>() / 8;
+    #[cfg(target_arch = "x86_64")]
+    if width == 8
+        && !layout.diag
+        && !lanes.pairs.is_empty()
+        && let pulp::Arch::V4(_) = crate::kernel::isa::arch()
+    {
+        // Full rows on AVX-512 for 8 <= d < 16: by panels that stay in L1.
+        around_panels(simd, lanes, block, scratch);
+        return;
+    }
     let (ct, _) = shared_centre::tile_shape(width);
     let chunk = if layout.diag {
         (DIAG_AROUND_VALUES / layout.stride / 8 * 8).clamp(16, XR_ROWS)
@@ -1571,23 +1581,21 @@ fn around_block<S: Simd>(
     let mut start = 0;
     while start < len {
         let count = chunk.min(len - start);
-        // On AVX-512 for 8 <= d < 16, whole registers of samples by the fused transposing
-        // kernel; the rest by the row-major copy.
+        // Diagonal rows on AVX-512 (8 <= d < 16) and full ones on AVX2: whole registers of
+        // samples by a fused transposing kernel; the rest by the row-major copy. (Full rows on
+        // AVX-512 for 8 <= d < 16 went to `around_panels` above.)
         #[cfg(target_arch = "x86_64")]
-        let fused = if width == 8 && (lanes.diag_rows || !lanes.pairs.is_empty()) {
+        let fused = if width == 8 && lanes.diag_rows {
             let fused = count / 8 * 8;
             if let pulp::Arch::V4(_) = crate::kernel::isa::arch() {
                 // SAFETY: the dispatch found AVX-512.
                 unsafe {
-                    shared_centre::products_two_v4(
-                        layout,
+                    shared_centre::centred_rows_v4(
+                        d,
                         columns,
-                        stride,
-                        start,
-                        fused,
+                        (stride, start, fused),
                         &scratch.centre,
-                        &lanes.pairs,
-                        &mut scratch.products,
+                        (&mut scratch.products, layout.stride, true),
                     )
                 };
                 fused
@@ -1641,6 +1649,116 @@ fn around_block<S: Simd>(
             k,
             &mut lanes.around,
         );
+        start += count;
+    }
+}
+
+/// Samples per chunk of [`around_panels`]: its centred rows (15 KiB) and one panel of their
+/// product rows (at most 30 KiB) stay in L1 while every group of members reads them.
+const PANEL_ROWS: usize = 120;
+
+/// Registers of a product row per panel of [`around_panels`] (the tiles' `VT` on AVX-512).
+const PANEL_REGISTERS: usize = 4;
+
+/// [`around_block`]'s full moments on AVX-512 for `8 <= d < 16`, by panels: per chunk of
+/// [`PANEL_ROWS`] samples the centred rows are formed once ([`shared_centre::centred_rows_v4`]),
+/// then for each panel of the product rows (the columns of one register tile, at most
+/// [`PANEL_REGISTERS`] registers) its registers are formed for the chunk
+/// ([`shared_centre::panel_products_v4`]) and every group of members accumulates them
+/// ([`shared_centre::accumulate_panel`]). The whole product rows of a block (261 KB for
+/// `d = 15`) were written to L2 and read back; a panel is written and read in L1. The same
+/// products and the same sums in the same order, so the same bits.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn around_panels<S: Simd>(
+    simd: S,
+    lanes: &mut LaneMoments,
+    block: Block<'_>,
+    scratch: &mut MomentScratch,
+) {
+    let Block { columns, rw, stride, len, .. } = block;
+    let (k, d) = (lanes.n_components, lanes.n_features);
+    let layout = lanes.layout;
+    let dp = layout.dp;
+    let registers = layout.stride / MAX_LANES;
+    let tiles = registers.div_ceil(PANEL_REGISTERS);
+    let members = scratch.members.len();
+    grow(&mut scratch.products, PANEL_ROWS * PANEL_REGISTERS * MAX_LANES);
+    grow(&mut scratch.widened, members * PANEL_ROWS);
+    grow(&mut scratch.zeros, PANEL_ROWS);
+    scratch.centre[..d].copy_from_slice(lanes.centre.centre());
+    scratch.centre[d..].fill(0.0);
+    let mut start = 0;
+    while start < len {
+        let count = PANEL_ROWS.min(len - start);
+        let fused = count / 8 * 8;
+        // SAFETY: the caller's dispatch found AVX-512.
+        unsafe {
+            shared_centre::centred_rows_v4(
+                d,
+                columns,
+                (stride, start, fused),
+                &scratch.centre,
+                (&mut scratch.xr, dp, false),
+            )
+        };
+        if count > fused {
+            // The last samples of a short block: copied row by row, then centred (the same
+            // subtractions).
+            let rows = &mut scratch.xr[fused * dp..count * dp];
+            row_major(columns, stride, d, start + fused, count - fused, rows);
+            for row in rows.chunks_exact_mut(dp) {
+                for (v, c) in row.iter_mut().zip(&scratch.centre[..dp]) {
+                    *v -= c;
+                }
+            }
+        }
+        if let Responsibilities::F32(_) = rw {
+            for (&c, buffer) in scratch.members.iter().zip(scratch.widened.chunks_exact_mut(count))
+            {
+                let at = c * stride + start;
+                rw.get(at..at + count, buffer);
+            }
+        }
+        let mut first = 0;
+        for t in 0..tiles {
+            let n = registers / tiles + usize::from(t < registers % tiles);
+            let zrows = &scratch.xr[..count * dp];
+            let panel = &mut scratch.products[..];
+            let shape = (count, first, layout.stride);
+            let who = (&scratch.members[..], &scratch.member_fresh[..], start == 0, t == 0);
+            let from = (rw, stride, start);
+            let (widened, zeros) = (&scratch.widened[..], &scratch.zeros[..]);
+            let out = &mut lanes.around[..];
+            // SAFETY (the panels): the caller's dispatch found AVX-512.
+            match n {
+                4 => unsafe {
+                    shared_centre::panel_products_v4::<4>(zrows, count, &lanes.pairs, first, panel);
+                    shared_centre::accumulate_panel::<S, 4>(
+                        simd, panel, shape, who, from, widened, zeros, k, out,
+                    )
+                },
+                3 => unsafe {
+                    shared_centre::panel_products_v4::<3>(zrows, count, &lanes.pairs, first, panel);
+                    shared_centre::accumulate_panel::<S, 3>(
+                        simd, panel, shape, who, from, widened, zeros, k, out,
+                    )
+                },
+                2 => unsafe {
+                    shared_centre::panel_products_v4::<2>(zrows, count, &lanes.pairs, first, panel);
+                    shared_centre::accumulate_panel::<S, 2>(
+                        simd, panel, shape, who, from, widened, zeros, k, out,
+                    )
+                },
+                _ => unsafe {
+                    shared_centre::panel_products_v4::<1>(zrows, count, &lanes.pairs, first, panel);
+                    shared_centre::accumulate_panel::<S, 1>(
+                        simd, panel, shape, who, from, widened, zeros, k, out,
+                    )
+                },
+            }
+            first += n;
+        }
         start += count;
     }
 }

@@ -257,77 +257,6 @@ pub(super) fn form_products<S: Simd>(
     }
 }
 
-/// [`form_products`] fused with the row-major copy, on AVX-512 for `8 <= d < 16` (`z` in two
-/// registers): per 8 samples of the column-major block (`xt`, `stride` per dimension, samples
-/// `start..start + count`, `count` a multiple of 8), the 16 columns (`x`, the augmented 1,
-/// zeros) are transposed in registers into rows, centred, and each aligned register of the
-/// packed triangle is formed as the product of two two-source permutes of `z`: no row is
-/// written and read back, and every store is whole and aligned. The same products as
-/// [`form_products`] (each `z_i = x_i - c_i` and `z_i z_j` rounded once).
-///
-/// # Safety
-///
-/// The processor must have AVX-512F.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn products_two_v4(
-    layout: ProductLayout,
-    xt: Columns<'_>,
-    stride: usize,
-    start: usize,
-    count: usize,
-    centre: &[f64],
-    index: &[[[i64; 8]; 2]],
-    products: &mut [f64],
-) {
-    use core::arch::x86_64::*;
-    let ProductLayout { d, dp, diag, stride: row } = layout;
-    assert!((8..16).contains(&d) && dp == 16 && count.is_multiple_of(8));
-    assert!(start + count <= stride && xt.len() >= (d - 1) * stride + start + count);
-    assert!(centre.len() >= 16);
-    assert!(products.len() >= count * row);
-    let index = if diag { &[][..] } else { index };
-    assert!(dp + index.len() * 8 <= row && (!diag || row == 2 * dp));
-    assert!(diag || index.len() * 8 >= d * (d + 1) / 2);
-    // SAFETY (all loads and stores below): the assertions above bound every offset.
-    unsafe {
-        let c0 = _mm512_loadu_pd(centre.as_ptr());
-        let c1 = _mm512_loadu_pd(centre.as_ptr().add(8));
-        for g in (0..count).step_by(8) {
-            let column = |j: usize| {
-                if j < d {
-                    load_8(xt, j * stride + start + g)
-                } else if j == d {
-                    _mm512_set1_pd(1.0)
-                } else {
-                    _mm512_setzero_pd()
-                }
-            };
-            let low = super::moments::transpose_8x8(core::array::from_fn(column));
-            let high = super::moments::transpose_8x8(core::array::from_fn(|j| column(8 + j)));
-            for s in 0..8 {
-                let z0 = _mm512_sub_pd(low[s], c0);
-                let z1 = _mm512_sub_pd(high[s], c1);
-                let out = products.as_mut_ptr().add((g + s) * row);
-                _mm512_storeu_pd(out, z0);
-                _mm512_storeu_pd(out.add(8), z1);
-                if diag {
-                    _mm512_storeu_pd(out.add(16), _mm512_mul_pd(z0, z0));
-                    _mm512_storeu_pd(out.add(24), _mm512_mul_pd(z1, z1));
-                }
-                for (k, [is, js]) in index.iter().enumerate() {
-                    let (is, js) =
-                        (_mm512_loadu_epi64(is.as_ptr()), _mm512_loadu_epi64(js.as_ptr()));
-                    let a = _mm512_permutex2var_pd(z0, is, z1);
-                    let b = _mm512_permutex2var_pd(z0, js, z1);
-                    _mm512_storeu_pd(out.add(dp + 8 * k), _mm512_mul_pd(a, b));
-                }
-            }
-        }
-    }
-}
-
 /// [`form_products`] fused with the row-major copy on AVX2 (full rows, `dp` a multiple of 4):
 /// per 4 samples of the column-major block (`xt`, `stride` per dimension, samples
 /// `start..start + count`, `count` a multiple of 4), each group of 4 columns (`x`, the
@@ -403,6 +332,114 @@ pub(super) unsafe fn products_v3(
                     );
                     _mm256_storeu_pd(z.add(dp + at), v);
                 }
+            }
+        }
+    }
+}
+
+/// The centred rows `z_n = (x_n, 1, 0...) - c` of samples `start..start + count` of the
+/// column-major block `xt` (`count` a multiple of 8) on AVX-512 for `8 <= d < 16` (`z` in two
+/// registers): per 8 samples the 16 columns (`x`, the augmented 1, zeros) are transposed in
+/// registers into rows and centred, and each `z_n` is stored at the start of row `n` of `rows`
+/// (`row` values each), followed by its squares when `squares` (the diagonal product rows
+/// `(z, z²)`). Every store is whole; no row is copied and read back. The full product rows
+/// are then formed panel by panel from `z` ([`panel_products_v4`]).
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn centred_rows_v4(
+    d: usize,
+    xt: Columns<'_>,
+    (stride, start, count): (usize, usize, usize),
+    centre: &[f64],
+    (rows, row, squares): (&mut [f64], usize, bool),
+) {
+    use core::arch::x86_64::*;
+    assert!((8..16).contains(&d) && count.is_multiple_of(8));
+    assert!(start + count <= stride && xt.len() >= (d - 1) * stride + start + count);
+    assert!(centre.len() >= 16 && row >= if squares { 32 } else { 16 });
+    assert!(count == 0 || rows.len() >= (count - 1) * row + if squares { 32 } else { 16 });
+    // SAFETY (all loads and stores below): the assertions above bound every offset.
+    unsafe {
+        let c0 = _mm512_loadu_pd(centre.as_ptr());
+        let c1 = _mm512_loadu_pd(centre.as_ptr().add(8));
+        for g in (0..count).step_by(8) {
+            let column = |j: usize| {
+                if j < d {
+                    load_8(xt, j * stride + start + g)
+                } else if j == d {
+                    _mm512_set1_pd(1.0)
+                } else {
+                    _mm512_setzero_pd()
+                }
+            };
+            let low = super::moments::transpose_8x8(core::array::from_fn(column));
+            let high = super::moments::transpose_8x8(core::array::from_fn(|j| column(8 + j)));
+            for s in 0..8 {
+                let (z0, z1) = (_mm512_sub_pd(low[s], c0), _mm512_sub_pd(high[s], c1));
+                let out = rows.as_mut_ptr().add((g + s) * row);
+                _mm512_storeu_pd(out, z0);
+                _mm512_storeu_pd(out.add(8), z1);
+                if squares {
+                    _mm512_storeu_pd(out.add(16), _mm512_mul_pd(z0, z0));
+                    _mm512_storeu_pd(out.add(24), _mm512_mul_pd(z1, z1));
+                }
+            }
+        }
+    }
+}
+
+/// Registers `first..first + N` of the product rows of `count` centred rows `zrows` (16 values
+/// each, [`centred_rows_v4`]) into `panel` (`8 N` values per sample), on AVX-512 for
+/// `8 <= d < 16`: registers 0 and 1 are `z` itself, register `2 + k` the packed triangle's
+/// register `k`, the product of two two-source permutes of `z` (`index[k]`,
+/// [`pair_index`]): each `z_i z_j` rounded once, the products of [`form_products`].
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn panel_products_v4<const N: usize>(
+    zrows: &[f64],
+    count: usize,
+    index: &[[[i64; 8]; 2]],
+    first: usize,
+    panel: &mut [f64],
+) {
+    use core::arch::x86_64::*;
+    assert!(zrows.len() >= count * 16 && panel.len() >= count * 8 * N);
+    assert!(first + N <= 2 + index.len());
+    // SAFETY (all loads and stores below): the assertions above bound every offset.
+    unsafe {
+        // Per register of the panel: which `z` register it is (0, 1), or 2 for a product,
+        // with its index pair loaded once.
+        let kind: [usize; N] = core::array::from_fn(|q| (first + q).min(2));
+        let pair: [(__m512i, __m512i); N] =
+            core::array::from_fn(|q| match (first + q).checked_sub(2) {
+                Some(k) => (
+                    _mm512_loadu_epi64(index[k][0].as_ptr()),
+                    _mm512_loadu_epi64(index[k][1].as_ptr()),
+                ),
+                None => (_mm512_setzero_si512(), _mm512_setzero_si512()),
+            });
+        for s in 0..count {
+            let z0 = _mm512_loadu_pd(zrows.as_ptr().add(s * 16));
+            let z1 = _mm512_loadu_pd(zrows.as_ptr().add(s * 16 + 8));
+            let out = panel.as_mut_ptr().add(s * 8 * N);
+            for q in 0..N {
+                let v = match kind[q] {
+                    0 => z0,
+                    1 => z1,
+                    _ => _mm512_mul_pd(
+                        _mm512_permutex2var_pd(z0, pair[q].0, z1),
+                        _mm512_permutex2var_pd(z0, pair[q].1, z1),
+                    ),
+                };
+                _mm512_storeu_pd(out.add(8 * q), v);
             }
         }
     }
@@ -667,22 +704,22 @@ pub(super) const fn tile_shape(w: usize) -> (usize, usize) {
     if w == 8 { (6, 4) } else { (3, 3) }
 }
 
-/// `out[rows[c]][col..col + VT w] += Σ_n r[c][n] p_n[col..col + VT w]` for the `count` rows of
-/// `p` (`stride` values each).
+/// `out[rows[c]][to..to + VT w] += Σ_n r[c][n] p_n[col..col + VT w]` for the `count` rows of
+/// `p` (`stride` values each; `out`'s rows hold `out_stride`).
 #[inline(always)]
 fn tile<S: Simd, const CT: usize, const VT: usize>(
     simd: S,
     p: &[f64],
     (stride, count, col, zeroed): (usize, usize, usize, bool),
     r: [&[f64]; CT],
-    rows: [usize; CT],
+    (rows, out_stride, to): ([usize; CT], usize, usize),
     out: &mut [f64],
 ) {
     let w = size_of::<S::f64s>() / 8;
     let zero = simd.splat_f64s(0.0);
     let mut acc = [[zero; VT]; CT];
     for c in (0..CT).filter(|_| !zeroed) {
-        let at = rows[c] * stride + col;
+        let at = rows[c] * out_stride + to;
         let (v, _) = S::as_simd_f64s(&out[at..at + VT * w]);
         acc[c].copy_from_slice(&v[..VT]);
     }
@@ -697,7 +734,7 @@ fn tile<S: Simd, const CT: usize, const VT: usize>(
         }
     }
     for c in 0..CT {
-        let at = rows[c] * stride + col;
+        let at = rows[c] * out_stride + to;
         let (v, _) = S::as_mut_simd_f64s(&mut out[at..at + VT * w]);
         v[..VT].copy_from_slice(&acc[c]);
     }
@@ -723,10 +760,23 @@ fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
         let col = reg * w;
         let n = registers / tiles + usize::from(t < registers % tiles);
         match n {
-            n if n == VT => tile::<S, CT, VT>(simd, p, (stride, count, col, zeroed), r, rows, out),
-            1 => tile::<S, CT, 1>(simd, p, (stride, count, col, zeroed), r, rows, out),
-            2 => tile::<S, CT, 2>(simd, p, (stride, count, col, zeroed), r, rows, out),
-            _ => tile::<S, CT, 3>(simd, p, (stride, count, col, zeroed), r, rows, out),
+            n if n == VT => tile::<S, CT, VT>(
+                simd,
+                p,
+                (stride, count, col, zeroed),
+                r,
+                (rows, stride, col),
+                out,
+            ),
+            1 => {
+                tile::<S, CT, 1>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
+            }
+            2 => {
+                tile::<S, CT, 2>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
+            }
+            _ => {
+                tile::<S, CT, 3>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
+            }
         }
         reg += n;
     }
@@ -787,6 +837,50 @@ pub(super) fn accumulate<S: Simd>(
             let rows = [rows[0], rows[1], rows[2]];
             group_tiles::<S, 3, 3>(simd, p, (stride, count, zeroed), s, rows, out);
         }
+    }
+}
+
+/// [`accumulate`] for one panel of the product rows (AVX-512): `out[c][8 first..8 (first + N)]`
+/// (rows of `out_stride`) `+= Σ_n r_nc panel_n` for every member `c`, the `count` rows of
+/// `panel` holding registers `first..first + N` of each product row (`8 N` values). `clear`:
+/// the block's first panel, where fresh members in a mixed group get their whole rows zeroed
+/// (on its first chunk, `first_chunk`). `f32` responsibilities come widened in `widened`, member
+/// by member (`count` each).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn accumulate_panel<S: Simd, const N: usize>(
+    simd: S,
+    panel: &[f64],
+    (count, first, out_stride): (usize, usize, usize),
+    (members, fresh, first_chunk, clear): (&[usize], &[bool], bool, bool),
+    (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
+    widened: &[f64],
+    zeros: &[f64],
+    ghost: usize,
+    out: &mut [f64],
+) {
+    const CT: usize = 6;
+    assert!(size_of::<S::f64s>() == 64 && zeros.len() >= count);
+    for (g, (group, fresh)) in members.chunks(CT).zip(fresh.chunks(CT)).enumerate() {
+        let zeroed = first_chunk && fresh.iter().all(|&f| f);
+        if first_chunk && !zeroed && clear {
+            for (&c, _) in group.iter().zip(fresh).filter(|(_, f)| **f) {
+                out[c * out_stride..(c + 1) * out_stride].fill(0.0);
+            }
+        }
+        let mut slices: [&[f64]; CT] = [&zeros[..count]; CT];
+        let mut rows = [ghost; CT];
+        for (i, &c) in group.iter().enumerate() {
+            let at = c * r_stride + start;
+            let m = g * CT + i;
+            slices[i] = match rw {
+                Responsibilities::F64(r) => &r[at..at + count],
+                Responsibilities::F32(_) => &widened[m * count..(m + 1) * count],
+            };
+            rows[i] = c;
+        }
+        let shape = (8 * N, count, 0, zeroed);
+        tile::<S, CT, N>(simd, panel, shape, slices, (rows, out_stride, 8 * first), out);
     }
 }
 
