@@ -388,8 +388,8 @@ pub struct LaneMoments {
 }
 
 /// Scratch of the full kernel: a row-major copy of (a chunk of) the block with the augmented
-/// `1` and zero padding, the padded shift of one component, one row of `z`, and which
-/// components the block adds to.
+/// `1` and zero padding (in `around_panels`, the chunk's centred rows), the padded shift of
+/// one component, one row of `z`, and which components the block adds to.
 #[derive(Debug, Clone)]
 pub struct MomentScratch {
     xr: AlignedVec<f64>,
@@ -408,7 +408,8 @@ pub struct MomentScratch {
     members: Vec<usize>,
     /// Whether each of them holds nothing yet (diagonal: its slots are written, not added to).
     member_fresh: Vec<bool>,
-    /// Product rows around the centre (`AROUND_ROWS x layout.stride`; empty until needed).
+    /// Product rows around the centre (a chunk of whole rows, or one panel's registers of a
+    /// chunk's rows in `around_panels`; empty until needed).
     products: AlignedVec<f64>,
     /// The centre, zero-padded to `dense_rows(d)`.
     centre: AlignedVec<f64>,

@@ -34,13 +34,18 @@
 //!
 //! # Current implementation
 //!
-//! *Full (and tied) moments*, this module: per chunk of samples, the block's rows are centred
-//! and their products written as rows `p_n` of `q` values (`D = d + 1` rounded up to 8: `z`
-//! and the 1 in `0..D`, then the `d(d + 1)/2` products `z_i z_j`, `j <= i`, row by row),
-//! zero-padded to a multiple of 8: on AVX-512 for `8 <= d < 16` (the headline's shape) by one fused kernel
-//! that transposes 8 samples' columns in registers and forms each aligned register of the
-//! packed triangle from two two-source permutes of `z` (`products_two_v4`); otherwise from
-//! a row-major copy, a register store per triangle row. Then a register-tiled matrix product:
+//! *Full (and tied) moments*, this module: the block's rows are centred and their products
+//! are rows `p_n` of `q` values (`D = d + 1` rounded up to 8: `z` and the 1 in `0..D`, then
+//! the `d(d + 1)/2` products `z_i z_j`, `j <= i`, row by row), zero-padded to a multiple of 8.
+//! On AVX-512 for `8 <= d < 16` (the headline's shape) they are never written whole: per chunk
+//! of 120 samples the centred rows are formed once by 8 x 8 register transposes
+//! (`centred_rows_v4`), and for each panel of the rows (the columns of one register tile) its
+//! registers are formed for the chunk from two two-source permutes of `z` each
+//! (`panel_products_v4`) and consumed by every group of members while they are in L1
+//! (`accumulate_panel`; `moments::around_panels`). On AVX2 a fused kernel transposes 4 x 4
+//! registers of columns into centred rows and stores the triangle a register per row segment
+//! (`products_v3`); elsewhere a row-major copy and the same stores (`form_products`). Then a
+//! register-tiled matrix product:
 //! `CT` components x `VT` registers of `p` in `CT x VT` accumulators (6 x 4 on AVX-512, 3 x 3
 //! on AVX2), one load per register of `p` and one broadcast per component for `CT x VT` fused
 //! multiply-adds — 0.42 loads per FMA on AVX-512, where the exact kernel needs about one.
@@ -48,10 +53,11 @@
 //! instruction set. A group with fewer than `CT` components is padded with ghost components
 //! (zero responsibilities, a dummy output row). At the flush each member's sums are moved to
 //! its shift (on AVX-512 for `8 <= d < 16` in registers, `move_member_v4` and, for the full
-//! triangle, `move_two_v4`: the same roundings as the scalar move).
+//! triangle, `move_two_v4`; on AVX2 for full rows `move_member_v3`: the same roundings as the
+//! scalar move).
 //!
 //! *Diagonal (and spherical) moments*: on AVX-512 for `8 <= d < 16` by the same matrix product
-//! over rows `(z, z²)` (32 values for `d = 15`; the fused kernel stores `z` and its squares
+//! over rows `(z, z²)` (32 values for `d = 15`; `centred_rows_v4` stores `z` and its squares
 //! after the transpose, no permutes): 9.0 → 6.6 µs per headline block. Elsewhere in lanes over
 //! samples (`moments::diag_around`): the columns `z_j` and `z_j²` formed once per chunk for
 //! all members and 4 x 6 (AVX-512) or 3 x 3 (AVX2) tiles of members x columns, 2 FMAs per value
