@@ -177,9 +177,13 @@ fn tile<T: Real, S: Simd, const N: usize, const Q: usize>(
     for (q, yq) in y.iter_mut().enumerate() {
         *yq = [T::simd_splat(simd, folded[j0 + q]); N];
     }
-    let mut rows = xt.chunks_exact(regs).zip(u.chunks_exact(width));
-    for (column, row) in (&mut rows).take(j0) {
-        let row: &[T; Q] = row[j0..j0 + Q].try_into().unwrap();
+    // The factor's rows by offset, not by `chunks_exact(width)`: its length is divided by the
+    // run-time `width` (an integer division per tile, on the loop's trip count).
+    let mut columns = xt.chunks_exact(regs);
+    let mut at = j0;
+    for column in (&mut columns).take(j0) {
+        let row: &[T; Q] = u[at..at + Q].try_into().unwrap();
+        at += width;
         let xv: [T::V<S>; N] = column[r..r + N].try_into().unwrap();
         for q in 0..Q {
             let uq = T::simd_splat(simd, row[q]);
@@ -188,8 +192,9 @@ fn tile<T: Real, S: Simd, const N: usize, const Q: usize>(
             }
         }
     }
-    for (di, (column, row)) in rows.take(Q).enumerate() {
-        let row: &[T; Q] = row[j0..j0 + Q].try_into().unwrap();
+    for (di, column) in columns.take(Q).enumerate() {
+        let row: &[T; Q] = u[at..at + Q].try_into().unwrap();
+        at += width;
         let xv: [T::V<S>; N] = column[r..r + N].try_into().unwrap();
         for q in di..Q {
             let uq = T::simd_splat(simd, row[q]);
