@@ -649,9 +649,9 @@ impl WithSimd for FlushAround<'_> {
         let v4 = matches!(crate::kernel::isa::arch(), pulp::Arch::V4(_))
             && (8..16).contains(&d)
             && (!lanes.pairs.is_empty() || lanes.diag_rows);
-        // AVX2, full rows: each member's move by registers.
+        // AVX2, full rows: each member's rows of second moments moved by registers.
         #[cfg(target_arch = "x86_64")]
-        let v3 = matches!(crate::kernel::isa::arch(), pulp::Arch::V3(_)) && !layout.diag;
+        let v3 = matches!(crate::kernel::isa::arch(), pulp::Arch::V3(_));
         let mut delta = vec![0.0; d];
         let mut moved = vec![0.0; d];
         for c in 0..lanes.n_components {
@@ -659,23 +659,6 @@ impl WithSimd for FlushAround<'_> {
                 continue;
             }
             let row = &lanes.around[c * layout.stride..(c + 1) * layout.stride];
-            #[cfg(target_arch = "x86_64")]
-            if v3 {
-                // SAFETY: `v3` is only set where the dispatch found AVX2.
-                unsafe {
-                    shared_centre::move_member_v3(
-                        layout,
-                        row,
-                        &shift[c * d..(c + 1) * d],
-                        centre,
-                        &mut counts[c],
-                        &mut first[c * d..(c + 1) * d],
-                        &mut second[c * d * d..(c + 1) * d * d],
-                        (&mut delta, &mut moved),
-                    )
-                };
-                continue;
-            }
             #[cfg(target_arch = "x86_64")]
             if v4 {
                 let second = if layout.diag {
@@ -721,6 +704,12 @@ impl WithSimd for FlushAround<'_> {
                 continue;
             }
             let second = &mut second[c * d * d..(c + 1) * d * d];
+            #[cfg(target_arch = "x86_64")]
+            if v3 {
+                // SAFETY: `v3` is only set where the dispatch found AVX2.
+                unsafe { shared_centre::move_rows_v3(layout, row, (&delta, &moved), second) };
+                continue;
+            }
             for i in 0..d {
                 let (di, mi) = (delta[i], moved[i]);
                 let sc = &row[layout.second(i, 0)..layout.second(i, 0) + i + 1];
@@ -1678,7 +1667,7 @@ fn around_panels<S: Simd>(
     scratch: &mut MomentScratch,
 ) {
     let Block { columns, rw, stride, len, .. } = block;
-    let (k, d) = (lanes.n_components, lanes.n_features);
+    let d = lanes.n_features;
     let layout = lanes.layout;
     let dp = layout.dp;
     let registers = layout.stride / MAX_LANES;
@@ -1724,44 +1713,61 @@ fn around_panels<S: Simd>(
         let mut first = 0;
         for t in 0..tiles {
             let n = registers / tiles + usize::from(t < registers % tiles);
-            let zrows = &scratch.xr[..count * dp];
-            let panel = &mut scratch.products[..];
-            let shape = (count, first, layout.stride);
-            let who = (&scratch.members[..], &scratch.member_fresh[..], start == 0, t == 0);
+            let at = (count, first, t == 0);
             let from = (rw, stride, start);
-            let (widened, zeros) = (&scratch.widened[..], &scratch.zeros[..]);
-            let out = &mut lanes.around[..];
-            // SAFETY (the panels): the caller's dispatch found AVX-512.
+            // SAFETY: the caller's dispatch found AVX-512.
             match n {
-                4 => unsafe {
-                    shared_centre::panel_products_v4::<4>(zrows, count, &lanes.pairs, first, panel);
-                    shared_centre::accumulate_panel::<S, 4>(
-                        simd, panel, shape, who, from, widened, zeros, k, out,
-                    )
-                },
-                3 => unsafe {
-                    shared_centre::panel_products_v4::<3>(zrows, count, &lanes.pairs, first, panel);
-                    shared_centre::accumulate_panel::<S, 3>(
-                        simd, panel, shape, who, from, widened, zeros, k, out,
-                    )
-                },
-                2 => unsafe {
-                    shared_centre::panel_products_v4::<2>(zrows, count, &lanes.pairs, first, panel);
-                    shared_centre::accumulate_panel::<S, 2>(
-                        simd, panel, shape, who, from, widened, zeros, k, out,
-                    )
-                },
-                _ => unsafe {
-                    shared_centre::panel_products_v4::<1>(zrows, count, &lanes.pairs, first, panel);
-                    shared_centre::accumulate_panel::<S, 1>(
-                        simd, panel, shape, who, from, widened, zeros, k, out,
-                    )
-                },
+                4 => unsafe { panel::<S, 4>(simd, lanes, scratch, at, from) },
+                3 => unsafe { panel::<S, 3>(simd, lanes, scratch, at, from) },
+                2 => unsafe { panel::<S, 2>(simd, lanes, scratch, at, from) },
+                _ => unsafe { panel::<S, 1>(simd, lanes, scratch, at, from) },
             }
             first += n;
         }
         start += count;
     }
+}
+
+/// One panel of [`around_panels`]: registers `first..first + N` of the chunk's `count` product
+/// rows formed from its centred rows (`scratch.xr`), then accumulated by every group of the
+/// block's members (`clear`: the block's first panel; `from`: the responsibilities, their
+/// stride and the chunk's first sample).
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn panel<S: Simd, const N: usize>(
+    simd: S,
+    lanes: &mut LaneMoments,
+    scratch: &mut MomentScratch,
+    (count, first, clear): (usize, usize, bool),
+    from: (Responsibilities<'_>, usize, usize),
+) {
+    let MomentScratch { xr, products, members, member_fresh, widened, zeros, .. } = scratch;
+    let layout = lanes.layout;
+    // SAFETY: the caller's bound.
+    unsafe {
+        shared_centre::panel_products_v4::<N>(
+            &xr[..count * layout.dp],
+            count,
+            &lanes.pairs,
+            first,
+            products,
+        )
+    };
+    shared_centre::accumulate_panel::<S, N>(
+        simd,
+        products,
+        (count, first, layout.stride),
+        (members, member_fresh, from.2 == 0, clear),
+        from,
+        widened,
+        zeros,
+        lanes.n_components,
+        &mut lanes.around,
+    );
 }
 
 /// [`dense_pass`] for the whole triangle of two 8-lane registers at once (`9 <= d + 1 <= 16`
