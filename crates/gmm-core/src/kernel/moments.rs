@@ -1342,9 +1342,16 @@ fn grow(buffer: &mut AlignedVec<f64>, len: usize) {
     }
 }
 
-/// Samples per chunk of the diagonal kernel around the shared centre: its `z` and `z²`
-/// columns (`2d x DIAG_ROWS`, 28 KiB for `d = 15`) stay in L1.
-const DIAG_ROWS: usize = 120;
+/// Samples per chunk of the diagonal kernel around the shared centre on an instruction set
+/// of `width` lanes. AVX-512: 120, so that its `z` and `z²` columns (`2d x 120`, 28 KiB for
+/// `d = 15`) stay in L1 (48 KiB on the Xeons measured). AVX2: a whole block (240). On the
+/// AMD EPYC (Zen 3, 32 KiB L1) of round ten every chunk's loads and stores of each tile's
+/// accumulators cost more than the columns' trips to L2: `examples/moments diag --shared`
+/// 13.6 → 12.1 µs per headline block (`f32` 15.1 → 13.5); 64, 80, 96 and 160 rows were slower
+/// than 120.
+fn diag_rows(width: usize) -> usize {
+    if width == 8 { 120 } else { super::BLOCK_ROWS }
+}
 
 /// Diagonal moments of the block's members (`scratch.members`) around the shared centre,
 /// lanes over samples, into their lane slots (`F_j` at `1 + j`, `S_j` at `1 + d + j`, around
@@ -1367,22 +1374,23 @@ fn diag_around<S: Simd>(
     // (and 3 + 1) within AVX2's 16.
     let ct = if width == 8 { 4 } else { 3 };
     let columns = 2 * d;
-    grow(&mut scratch.products, columns * DIAG_ROWS);
-    grow(&mut scratch.widened, ct * DIAG_ROWS);
-    grow(&mut scratch.zeros, DIAG_ROWS);
+    let rows = diag_rows(width);
+    grow(&mut scratch.products, columns * rows);
+    grow(&mut scratch.widened, ct * rows);
+    grow(&mut scratch.zeros, rows);
     let centre = lanes.centre.centre();
     let MomentScratch { products: cols, widened, zeros, members, member_fresh, .. } = scratch;
     let mut start = 0;
     while start < len {
-        let count = DIAG_ROWS.min(len - start);
+        let count = rows.min(len - start);
         let registers = count.div_ceil(width);
         let padded = registers * width;
-        // z and z² columns of the chunk, DIAG_ROWS apart.
+        // z and z² columns of the chunk, `rows` apart.
         for j in 0..d {
             let cj = simd.splat_f64s(centre[j]);
             let x = &xt[j * stride + start..j * stride + start + count];
-            let (z, rest) = cols[j * DIAG_ROWS..].split_at_mut(DIAG_ROWS);
-            let zz = &mut rest[(d - 1) * DIAG_ROWS..d * DIAG_ROWS];
+            let (z, rest) = cols[j * rows..].split_at_mut(rows);
+            let zz = &mut rest[(d - 1) * rows..d * rows];
             let (zv, _) = S::as_mut_simd_f64s(&mut z[..padded]);
             let (zzv, _) = S::as_mut_simd_f64s(&mut zz[..padded]);
             let (xv, xtail) = S::as_simd_f64s(x);
@@ -1411,7 +1419,7 @@ fn diag_around<S: Simd>(
             // zero-padded into `widened`.
             let in_place = matches!(rw, Responsibilities::F64(_)) && padded == count;
             if !in_place {
-                for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(DIAG_ROWS)) {
+                for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(rows)) {
                     let at = c * stride + start;
                     match rw {
                         Responsibilities::F64(r) => {
@@ -1430,11 +1438,11 @@ fn diag_around<S: Simd>(
             for (i, &c) in group.iter().enumerate() {
                 r[i] = match rw {
                     Responsibilities::F64(rw) if in_place => &rw[c * stride + start..][..padded],
-                    _ => &widened[i * DIAG_ROWS..i * DIAG_ROWS + padded],
+                    _ => &widened[i * rows..i * rows + padded],
                 };
                 comps[i] = c;
             }
-            let at = (slots, registers, zeroed);
+            let at = (slots, rows, registers, zeroed);
             if width == 8 {
                 let (r, comps) =
                     ([r[0], r[1], r[2], r[3]], [comps[0], comps[1], comps[2], comps[3]]);
@@ -1454,7 +1462,7 @@ fn diag_around<S: Simd>(
 fn diag_tiles<S: Simd, const CT: usize, const QT: usize>(
     simd: S,
     cols: &[f64],
-    (slots, registers, zeroed): (usize, usize, bool),
+    (slots, rows, registers, zeroed): (usize, usize, usize, bool),
     r: [&[f64]; CT],
     comps: [usize; CT],
     values: &mut [f64],
@@ -1462,7 +1470,7 @@ fn diag_tiles<S: Simd, const CT: usize, const QT: usize>(
     let columns = slots - 1;
     let mut q = 0;
     while q < columns {
-        let at = (q, slots, registers, zeroed);
+        let at = (q, slots, rows, registers, zeroed);
         match (columns - q).min(QT) {
             n if n == QT => diag_tile::<S, CT, QT>(simd, cols, at, r, comps, values),
             1 => diag_tile::<S, CT, 1>(simd, cols, at, r, comps, values),
@@ -1476,12 +1484,12 @@ fn diag_tiles<S: Simd, const CT: usize, const QT: usize>(
 }
 
 /// Slots `1 + q0 .. 1 + q0 + QT` of the `CT` members `comps`, `+= Σ_v r_c[v] p_q[v]` lane by
-/// lane over `registers` registers (columns `p_q` of `cols`, [`DIAG_ROWS`] apart).
+/// lane over `registers` registers (columns `p_q` of `cols`, `rows` apart).
 #[inline(always)]
 fn diag_tile<S: Simd, const CT: usize, const QT: usize>(
     simd: S,
     cols: &[f64],
-    (q0, slots, registers, zeroed): (usize, usize, usize, bool),
+    (q0, slots, rows, registers, zeroed): (usize, usize, usize, usize, bool),
     r: [&[f64]; CT],
     comps: [usize; CT],
     values: &mut [f64],
@@ -1495,7 +1503,7 @@ fn diag_tile<S: Simd, const CT: usize, const QT: usize>(
         }
     }
     let p: [&[S::f64s]; QT] = core::array::from_fn(|q| {
-        let at = (q0 + q) * DIAG_ROWS;
+        let at = (q0 + q) * rows;
         S::as_simd_f64s(&cols[at..at + registers * width]).0
     });
     let r: [&[S::f64s]; CT] =
@@ -1564,7 +1572,9 @@ fn around_block<S: Simd>(
         (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS) / 8 * 8
     };
     grow(&mut scratch.products, chunk * layout.stride);
-    grow(&mut scratch.widened, ct * chunk);
+    // AVX-512: one group's `f32` responsibilities at a time; elsewhere every member's.
+    let widened = if width == 8 { ct } else { scratch.members.len().max(ct) };
+    grow(&mut scratch.widened, widened * chunk);
     grow(&mut scratch.zeros, chunk);
     scratch.centre[..d].copy_from_slice(lanes.centre.centre());
     scratch.centre[d..].fill(0.0);

@@ -231,6 +231,9 @@ pub(super) fn form_products<S: Simd>(
     let ProductLayout { d, dp, diag, stride } = layout;
     let w = size_of::<S::f64s>() / 8;
     let (cv, _) = S::as_simd_f64s(&centre[..dp]);
+    if count == 0 {
+        return;
+    }
     let ops = if diag { Vec::new() } else { triangle_stores(d, w) };
     assert!(ops.iter().all(|&(i, start, at)| i < d && start + w <= dp && at + w <= stride - dp));
     for (x, p) in xr.chunks_exact(dp).zip(products.chunks_exact_mut(stride)).take(count) {
@@ -289,14 +292,60 @@ pub(super) unsafe fn products_v3(
     centre: &[f64],
     products: &mut [f64],
 ) {
-    use core::arch::x86_64::*;
     let ProductLayout { d, dp, diag, stride: row } = layout;
     assert!(!diag && d >= 1 && dp > d && dp.is_multiple_of(4) && count.is_multiple_of(4));
     assert!(start + count <= stride && xt.len() >= (d - 1) * stride + start + count);
     assert!(centre.len() >= dp && products.len() >= count * row);
-    let ops = triangle_stores(d, 4);
+    let at = (xt, stride, start, count);
+    // SAFETY: the caller's AVX2, and the bounds asserted above.
+    unsafe {
+        match d {
+            1 => products_v3_for::<1>(layout, at, centre, products),
+            2 => products_v3_for::<2>(layout, at, centre, products),
+            3 => products_v3_for::<3>(layout, at, centre, products),
+            4 => products_v3_for::<4>(layout, at, centre, products),
+            5 => products_v3_for::<5>(layout, at, centre, products),
+            6 => products_v3_for::<6>(layout, at, centre, products),
+            7 => products_v3_for::<7>(layout, at, centre, products),
+            8 => products_v3_for::<8>(layout, at, centre, products),
+            9 => products_v3_for::<9>(layout, at, centre, products),
+            10 => products_v3_for::<10>(layout, at, centre, products),
+            11 => products_v3_for::<11>(layout, at, centre, products),
+            12 => products_v3_for::<12>(layout, at, centre, products),
+            13 => products_v3_for::<13>(layout, at, centre, products),
+            14 => products_v3_for::<14>(layout, at, centre, products),
+            15 => products_v3_for::<15>(layout, at, centre, products),
+            16 => products_v3_for::<16>(layout, at, centre, products),
+            _ => products_v3_for::<0>(layout, at, centre, products),
+        }
+    }
+}
+
+/// [`products_v3`] for `D = d` features known at compile time (`D = 0`: any `d`, the
+/// triangle's stores from the list [`triangle_stores`] makes). With `D` known the triangle's
+/// loops unroll into stores at constant offsets: per headline sample 36 register stores
+/// instead of 36 trips through the list (three loads of an entry and the address arithmetic
+/// each): 10.1 → 6.0 µs per headline block on the AMD EPYC (Zen 3) of round ten
+/// (`examples/moments full --shared` with the accumulation switched off).
+///
+/// # Safety
+///
+/// The processor must have AVX2; [`products_v3`]'s bounds must hold.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn products_v3_for<const D: usize>(
+    layout: ProductLayout,
+    (xt, stride, start, count): (Columns<'_>, usize, usize, usize),
+    centre: &[f64],
+    products: &mut [f64],
+) {
+    use core::arch::x86_64::*;
+    let ProductLayout { d, dp, stride: row, .. } = layout;
+    debug_assert!(D == 0 || (D == d && dp == (D + 8) / 8 * 8));
+    let ops = if D == 0 { triangle_stores(d, 4) } else { Vec::new() };
     assert!(ops.iter().all(|&(i, first, at)| i < d && first + 4 <= dp && dp + at + 4 <= row));
-    // SAFETY (all loads and stores below): the assertions above bound every offset.
+    // SAFETY (all loads and stores below): `products_v3`'s assertions bound every offset.
     unsafe {
         let column = |j: usize, at: usize| {
             if j < d {
@@ -331,12 +380,29 @@ pub(super) unsafe fn products_v3(
             }
             for s in 0..4 {
                 let z = out.add(s * row);
-                for &(i, first, at) in &ops {
+                let store = |i: usize, first: usize, at: usize| {
                     let v = _mm256_mul_pd(
                         _mm256_broadcast_sd(&*z.add(i)),
                         _mm256_loadu_pd(z.add(first)),
                     );
                     _mm256_storeu_pd(z.add(dp + at), v);
+                };
+                if D == 0 {
+                    for &(i, first, at) in &ops {
+                        store(i, first, at);
+                    }
+                } else {
+                    // `triangle_stores(D, 4)`, unrolled.
+                    let mut off = 0;
+                    for i in 0..D {
+                        let mut a = 0;
+                        while a <= i {
+                            let first = if i + 1 == D && a + 4 > D && D >= 4 { D - 4 } else { a };
+                            store(i, first, off + first);
+                            a += 4;
+                        }
+                        off += i + 1;
+                    }
                 }
             }
         }
@@ -692,10 +758,16 @@ fn triangle_stores(d: usize, w: usize) -> Vec<(usize, usize, usize)> {
 
 /// Components per register tile and registers of `p` per tile on an instruction set of `w`
 /// lanes: `CT x VT` accumulators, `VT` loads and a broadcast within 32 registers (AVX-512) or
-/// 16 (AVX2).
+/// 16 (AVX2: 2 x 5, ten independent chains of FMAs, where 3 x 3's nine left too little slack
+/// over the FMA's 4-cycle latency on 2 pipes; [`accumulate`]).
 pub(super) const fn tile_shape(w: usize) -> (usize, usize) {
-    if w == 8 { (6, 4) } else { (3, 3) }
+    if w == 8 { (6, 4) } else { (2, 5) }
 }
+
+/// Product rows per sub-chunk of [`accumulate`]'s tile-major order on AVX2 (and the scalar
+/// path): a tile's columns of them (at most 5 registers: 120 x 160 B = 19 KB) stay in L1
+/// while every group of members reads them.
+const TILE_ROWS: usize = 120;
 
 /// `out[rows[c]][to..to + VT w] += Σ_n r[c][n] p_n[col..col + VT w]` for the `count` rows of
 /// `p` (`stride` values each; `out`'s rows hold `out_stride`).
@@ -798,9 +870,21 @@ fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
 
 /// `out[rows[c]] += Σ_n r_nc p_n` for every member `c` of `members`, over the `count` product
 /// rows `p` of samples `start..start + count` of the block (`rw`: component-major, `r_stride`
-/// per component): groups of `CT`, the last padded with ghosts (responsibilities `zeros`,
-/// output row `ghost`). `f32` responsibilities are widened into `widened` (`CT x count`) a
-/// group at a time.
+/// per component), in groups of `CT` ([`tile_shape`]), the last padded with ghosts
+/// (responsibilities `zeros`, output row `ghost`).
+///
+/// * AVX-512 (`group_major`): group by group, all of a group's tiles over all `count` rows
+///   (the rows there are the diagonal ones, one tile, or full rows of shapes the panels of
+///   `moments::around_panels` do not take); `f32` responsibilities widened into `widened`
+///   (`CT x count`) a group at a time.
+/// * Elsewhere (`tile_major`): per sub-chunk of [`TILE_ROWS`] rows, tile by tile, every group
+///   — a tile's columns are read from L2 once per sub-chunk and then from L1 by every group,
+///   where the group-major order streamed the whole rows from L2 once per group (ten times a
+///   block for 30 components). `f32` responsibilities are widened for all members first
+///   (`widened`: `members x count`).
+///
+/// Every output is the same sequential sum over the samples in both orders (a sub-chunk's
+/// accumulators are stored and reloaded unchanged), so the bits do not depend on the order.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn accumulate<S: Simd>(
@@ -808,17 +892,59 @@ pub(super) fn accumulate<S: Simd>(
     p: &[f64],
     stride: usize,
     count: usize,
-    (members, fresh, first): (&[usize], &[bool], bool),
-    (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
+    members: (&[usize], &[bool], bool),
+    from: (Responsibilities<'_>, usize, usize),
     widened: &mut [f64],
     zeros: &[f64],
     ghost: usize,
     out: &mut [f64],
 ) {
-    let w = size_of::<S::f64s>() / 8;
-    let (ct, _) = tile_shape(w);
-    assert!(widened.len() >= ct * count && zeros.len() >= count);
-    for (group, fresh) in members.chunks(ct).zip(fresh.chunks(ct)) {
+    let rows = (p, stride, count);
+    if size_of::<S::f64s>() == 64 {
+        group_major::<S, 6, 4>(simd, rows, members, from, (widened, zeros, ghost), out);
+    } else {
+        tile_major::<S, 2, 5>(simd, rows, members, from, (widened, zeros, ghost), out);
+    }
+}
+
+/// The responsibilities of the `CT` members of `group` (the `g`-th group) over `count`
+/// samples from `start` — in place (`f64`) or from `widened` (`f32`: member `m`'s at
+/// `m * member_len + offset`) — and their output rows; ghosts get `zeros` and `ghost`.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn group_slices<'a, const CT: usize>(
+    (group, g): (&[usize], usize),
+    (rw, r_stride, start, count): (Responsibilities<'a>, usize, usize, usize),
+    (widened, member_len, offset): (&'a [f64], usize, usize),
+    (zeros, ghost): (&'a [f64], usize),
+) -> ([&'a [f64]; CT], [usize; CT]) {
+    let mut slices: [&[f64]; CT] = [&zeros[..count]; CT];
+    let mut rows = [ghost; CT];
+    for (i, &c) in group.iter().enumerate() {
+        let at = c * r_stride + start;
+        let m = (g * CT + i) * member_len + offset;
+        slices[i] = match rw {
+            Responsibilities::F64(r) => &r[at..at + count],
+            Responsibilities::F32(_) => &widened[m..m + count],
+        };
+        rows[i] = c;
+    }
+    (slices, rows)
+}
+
+/// [`accumulate`] group by group (AVX-512).
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn group_major<S: Simd, const CT: usize, const VT: usize>(
+    simd: S,
+    (p, stride, count): (&[f64], usize, usize),
+    (members, fresh, first): (&[usize], &[bool], bool),
+    (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
+    (widened, zeros, ghost): (&mut [f64], &[f64], usize),
+    out: &mut [f64],
+) {
+    assert!(widened.len() >= CT * count && zeros.len() >= count);
+    for (group, fresh) in members.chunks(CT).zip(fresh.chunks(CT)) {
         let zeroed = start_group((group, fresh), first, true, (out, stride));
         if let Responsibilities::F32(_) = rw {
             for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(count)) {
@@ -826,23 +952,73 @@ pub(super) fn accumulate<S: Simd>(
                 rw.get(at..at + count, buffer);
             }
         }
-        let mut slices: [&[f64]; 6] = [&zeros[..count]; 6];
-        let mut rows = [ghost; 6];
-        for (i, &c) in group.iter().enumerate() {
+        let (slices, rows) = group_slices::<CT>(
+            (group, 0),
+            (rw, r_stride, start, count),
+            (widened, count, 0),
+            (zeros, ghost),
+        );
+        group_tiles::<S, CT, VT>(simd, p, (stride, count, zeroed), slices, rows, out);
+    }
+}
+
+/// [`accumulate`] tile by tile within sub-chunks of [`TILE_ROWS`] rows (AVX2, scalar).
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn tile_major<S: Simd, const CT: usize, const VT: usize>(
+    simd: S,
+    (p, stride, count): (&[f64], usize, usize),
+    (members, fresh, first): (&[usize], &[bool], bool),
+    (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
+    (widened, zeros, ghost): (&mut [f64], &[f64], usize),
+    out: &mut [f64],
+) {
+    let w = size_of::<S::f64s>() / 8;
+    assert!(VT <= 5 && widened.len() >= members.len() * count && zeros.len() >= count);
+    if let Responsibilities::F32(_) = rw {
+        for (&c, buffer) in members.iter().zip(widened.chunks_exact_mut(count)) {
             let at = c * r_stride + start;
-            slices[i] = match rw {
-                Responsibilities::F64(r) => &r[at..at + count],
-                Responsibilities::F32(_) => &widened[i * count..(i + 1) * count],
-            };
-            rows[i] = c;
+            rw.get(at..at + count, buffer);
         }
-        if w == 8 {
-            group_tiles::<S, 6, 4>(simd, p, (stride, count, zeroed), slices, rows, out);
-        } else {
-            let s = [slices[0], slices[1], slices[2]];
-            let rows = [rows[0], rows[1], rows[2]];
-            group_tiles::<S, 3, 3>(simd, p, (stride, count, zeroed), s, rows, out);
+    }
+    // Fresh members' rows zeroed before any tile of theirs (mixed groups).
+    for (group, fresh) in members.chunks(CT).zip(fresh.chunks(CT)) {
+        start_group((group, fresh), first, true, (out, stride));
+    }
+    let registers = stride / w;
+    let tiles = registers.div_ceil(VT);
+    let mut from = 0;
+    while from < count {
+        let n = TILE_ROWS.min(count - from);
+        let rows_from = &p[from * stride..];
+        let mut reg = 0;
+        for t in 0..tiles {
+            // Tiles as even as they can be (see `group_tiles`).
+            let col = reg * w;
+            let nr = registers / tiles + usize::from(t < registers % tiles);
+            for (g, (group, fresh)) in members.chunks(CT).zip(fresh.chunks(CT)).enumerate() {
+                // A group of fresh members writes its first sub-chunk's sums (as `start_group`
+                // decided).
+                let write = first && from == 0 && fresh.iter().all(|&f| f);
+                let (slices, rows) = group_slices::<CT>(
+                    (group, g),
+                    (rw, r_stride, start + from, n),
+                    (widened, count, from),
+                    (zeros, ghost),
+                );
+                let shape = (stride, n, col, write);
+                let to = (rows, stride, col);
+                match nr {
+                    n if n == VT => tile::<S, CT, VT>(simd, rows_from, shape, slices, to, out),
+                    1 => tile::<S, CT, 1>(simd, rows_from, shape, slices, to, out),
+                    2 => tile::<S, CT, 2>(simd, rows_from, shape, slices, to, out),
+                    3 => tile::<S, CT, 3>(simd, rows_from, shape, slices, to, out),
+                    _ => tile::<S, CT, 4>(simd, rows_from, shape, slices, to, out),
+                }
+            }
+            reg += nr;
         }
+        from += n;
     }
 }
 
