@@ -415,6 +415,10 @@ pub struct MomentScratch {
     centre: AlignedVec<f64>,
     /// A group's responsibilities widened to `f64`, and zeros for its ghosts.
     widened: AlignedVec<f64>,
+    /// `f32` responsibilities of the block's members of the diagonal kernel around the
+    /// centre (`diag_around`), widened once for their count and their sums:
+    /// [`BLOCK_ROWS`](super::BLOCK_ROWS) per member, zero-padded to a whole register.
+    member_r: AlignedVec<f64>,
     zeros: AlignedVec<f64>,
 }
 
@@ -448,6 +452,7 @@ impl MomentScratch {
             centre: AlignedVec::new(0.0, dp),
             widened: AlignedVec::new(0.0, 0),
             zeros: AlignedVec::new(0.0, 0),
+            member_r: AlignedVec::new(0.0, 0),
         }
     }
 
@@ -1039,6 +1044,14 @@ impl WithSimd for BlockAccumulator<'_> {
         let block = Block { xt, columns, rw, stride, len };
         let whole = len / width;
         let rest = len % width;
+        if let Responsibilities::F32(_) = rw
+            && !lanes.full
+            && !lanes.diag_rows
+            && !lanes.centre.is_none()
+        {
+            // (`grow` does not keep what the buffer held.)
+            grow(&mut scratch.member_r, k * super::BLOCK_ROWS);
+        }
         for c in 0..k {
             if lanes.centre.shares(c) && (lanes.full || lanes.diag_rows) {
                 // Formed around the shared centre, with the block's other members at once (its
@@ -1058,7 +1071,19 @@ impl WithSimd for BlockAccumulator<'_> {
                 }
                 continue;
             }
-            let r = rw.get(c * stride..c * stride + len, &mut scratch.r64);
+            let at = c * stride..c * stride + len;
+            let r = match rw {
+                // A member of the diagonal kernel around the centre: widened where that
+                // kernel reads it (zero-padded to a whole register), once for both.
+                Responsibilities::F32(_) if !lanes.full && lanes.centre.shares(c) => {
+                    let m = scratch.members.len();
+                    let buffer =
+                        &mut scratch.member_r[m * super::BLOCK_ROWS..][..super::BLOCK_ROWS];
+                    buffer[len..len.next_multiple_of(width)].fill(0.0);
+                    rw.get(at, buffer)
+                }
+                _ => rw.get(at, &mut scratch.r64),
+            };
             // Σ r over the block, in lanes; the tail zero-padded.
             let (rh, _) = S::as_simd_f64s(&r[..whole * width]);
             let r_tail = load_partial(simd, &r[whole * width..]);
@@ -1379,7 +1404,8 @@ fn diag_around<S: Simd>(
     grow(&mut scratch.widened, ct * rows);
     grow(&mut scratch.zeros, rows);
     let centre = lanes.centre.centre();
-    let MomentScratch { products: cols, widened, zeros, members, member_fresh, .. } = scratch;
+    let MomentScratch { products: cols, widened, zeros, members, member_fresh, member_r, .. } =
+        scratch;
     let mut start = 0;
     while start < len {
         let count = rows.min(len - start);
@@ -1405,7 +1431,7 @@ fn diag_around<S: Simd>(
                 zzv[registers - 1] = simd.mul_f64s(t, t);
             }
         }
-        for (group, fresh) in members.chunks(ct).zip(member_fresh.chunks(ct)) {
+        for (g, (group, fresh)) in members.chunks(ct).zip(member_fresh.chunks(ct)).enumerate() {
             // A group of fresh members starts its sums at zero; in a mixed one (lanes kept
             // over several blocks) the fresh members' slots are zeroed first.
             let zeroed = start == 0 && fresh.iter().all(|&f| f);
@@ -1415,21 +1441,15 @@ fn diag_around<S: Simd>(
                     lanes.values[at + MAX_LANES..at + slots * MAX_LANES].fill(0.0);
                 }
             }
-            // The group's responsibilities: in place (f64, whole registers), or widened and
-            // zero-padded into `widened`.
-            let in_place = matches!(rw, Responsibilities::F64(_)) && padded == count;
-            if !in_place {
+            // The group's responsibilities: in place (f64, whole registers), copied and
+            // zero-padded into `widened` (f64, a short last register), or as `add_block`
+            // widened them (f32, zero-padded).
+            if let Responsibilities::F64(r) = rw
+                && padded != count
+            {
                 for (&c, buffer) in group.iter().zip(widened.chunks_exact_mut(rows)) {
                     let at = c * stride + start;
-                    match rw {
-                        Responsibilities::F64(r) => {
-                            buffer[..count].copy_from_slice(&r[at..at + count]);
-                        }
-                        // Widened into the buffer.
-                        Responsibilities::F32(_) => {
-                            rw.get(at..at + count, &mut buffer[..count]);
-                        }
-                    }
+                    buffer[..count].copy_from_slice(&r[at..at + count]);
                     buffer[count..padded].fill(0.0);
                 }
             }
@@ -1437,8 +1457,13 @@ fn diag_around<S: Simd>(
             let mut comps = [k; 6];
             for (i, &c) in group.iter().enumerate() {
                 r[i] = match rw {
-                    Responsibilities::F64(rw) if in_place => &rw[c * stride + start..][..padded],
-                    _ => &widened[i * rows..i * rows + padded],
+                    Responsibilities::F64(rw) if padded == count => {
+                        &rw[c * stride + start..][..padded]
+                    }
+                    Responsibilities::F64(_) => &widened[i * rows..i * rows + padded],
+                    Responsibilities::F32(_) => {
+                        &member_r[(g * ct + i) * super::BLOCK_ROWS + start..][..padded]
+                    }
                 };
                 comps[i] = c;
             }
