@@ -1550,10 +1550,22 @@ fn diag_tile<S: Simd, const CT: usize, const QT: usize>(
 }
 
 /// Values of full product rows kept in L2 at once: chunks of `AROUND_VALUES / stride` samples
-/// (at most a block, at least 16). Smaller chunks that fit L1 (32 rows) were slower, 28.7
-/// against 27.1 µs per headline block: each chunk reloads and stores every tile's
-/// accumulators.
-const AROUND_VALUES: usize = 40_000;
+/// (at most a block, at least 16): 120 samples (130 KB) for `d = 15`. Smaller chunks that fit
+/// L1 (32 rows) were slower, 28.7 against 27.1 µs per headline block on an Intel Xeon: each
+/// chunk reloads and stores every tile's accumulators. A whole block's rows (261 KB, the
+/// size until round ten) fit the Xeons' 2 MiB L2 but crowded the 512 KiB of the AMD EPYC
+/// (Zen 3) with the block's other data: `valgrind --tool=cachegrind --LL=524288,8,64` on a
+/// full f64 E-step counted 2.78 → 1.47 million misses of such an L2 (80 rows: 1.37), and the
+/// E-step's fastest tenth went 53.7 → 51.3 ms (f32 40.6 → 40.0; one thread, in-process
+/// alternation, 20 rounds, a busy host).
+const AROUND_VALUES: usize = 16_384;
+
+/// Fewest samples per chunk by [`AROUND_VALUES`]; rows too long for that many
+/// take [`LONG_ROWS_VALUES`] instead (`d >= 25`).
+const AROUND_MIN_ROWS: usize = 48;
+
+/// Values of long full product rows at once (the budget of every `d` before round ten).
+const LONG_ROWS_VALUES: usize = 40_000;
 
 /// Values of diagonal product rows at once: chunks of `DIAG_AROUND_VALUES / stride` samples,
 /// a multiple of 8 (96 for `d = 15`), whose rows (24 KB) stay in L1 with the group's
@@ -1594,7 +1606,12 @@ fn around_block<S: Simd>(
         (DIAG_AROUND_VALUES / layout.stride / 8 * 8).clamp(16, XR_ROWS)
     } else {
         // Whole registers, so that a whole block's chunks are all the fused kernel's.
-        (AROUND_VALUES / layout.stride).clamp(16, XR_ROWS) / 8 * 8
+        let rows = match AROUND_VALUES / layout.stride {
+            // Long rows (d >= 25): the budget before round ten, not measured since.
+            rows if rows < AROUND_MIN_ROWS => LONG_ROWS_VALUES / layout.stride,
+            rows => rows,
+        };
+        rows.clamp(16, XR_ROWS) / 8 * 8
     };
     grow(&mut scratch.products, chunk * layout.stride);
     // AVX-512: one group's `f32` responsibilities at a time; elsewhere every member's.
