@@ -19,7 +19,8 @@
 //! Samples are processed in blocks of [`BLOCK_ROWS`] rows (240: a multiple of every SIMD width,
 //! and not a power of two, which avoids cache-set aliasing between the columns of a block). A
 //! block is transposed into a column-major scratch (`d x BLOCK_ROWS`, by gather instructions on
-//! AVX-512 and AVX2; a short last block is padded with zeros to a multiple of [`PAD_ROWS`]),
+//! AVX-512 and register transposes on AVX2; a short last block is padded with zeros to a
+//! multiple of [`PAD_ROWS`]),
 //! so every kernel runs SIMD lanes over *samples*: this works for any `d`, including `d = 1`,
 //! and needs no masked tails. Kernels compute only the registers that hold the block's
 //! [`len`](BlockScratch::len) samples, so a short block (the last of a pass, an online

@@ -43,12 +43,15 @@
 //! registers are formed for the chunk from two two-source permutes of `z` each
 //! (`panel_products_v4`) and consumed by every group of members while they are in L1
 //! (`accumulate_panel`; `moments::around_panels`). On AVX2 a fused kernel transposes 4 x 4
-//! registers of columns into centred rows and stores the triangle a register per row segment
-//! (`products_v3`); elsewhere a row-major copy and the same stores (`form_products`). Then a
-//! register-tiled matrix product:
-//! `CT` components x `VT` registers of `p` in `CT x VT` accumulators (6 x 4 on AVX-512, 3 x 3
-//! on AVX2), one load per register of `p` and one broadcast per component for `CT x VT` fused
-//! multiply-adds — 0.42 loads per FMA on AVX-512, where the exact kernel needs about one.
+//! registers of columns into centred rows and stores the triangle a register per row segment,
+//! unrolled for each `d <= 16` (`products_v3`), in chunks of 120 rows for `d = 15` (130 KB,
+//! within Zen 3's 512 KiB L2); elsewhere a row-major copy and the same stores
+//! (`form_products`). Then a register-tiled matrix product:
+//! `CT` components x `VT` registers of `p` in `CT x VT` accumulators (6 x 4 on AVX-512, group
+//! by group; 2 x 5 on AVX2, tile by tile over sub-chunks of 120 rows, so that a tile's columns
+//! are read from L2 once and from L1 by every group: `accumulate`), one load per register of
+//! `p` and one broadcast per component for `CT x VT` fused multiply-adds — 0.42 loads per FMA
+//! on AVX-512 and 0.7 on AVX2, where the exact kernel needs about one.
 //! Every output is one sequential sum over the samples, so the bits do not depend on the
 //! instruction set. A group with fewer than `CT` components is padded with ghost components
 //! (zero responsibilities, a dummy output row). At the flush each member's sums are moved to
