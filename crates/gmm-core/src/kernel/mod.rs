@@ -173,14 +173,7 @@ unsafe fn transpose_v3_f64(rows: &[f64], xt: &mut [f64], d: usize, len: usize) {
                 let p = rows.as_ptr().add(base + j0);
                 let (a, b) = (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(d)));
                 let (c, e) = (_mm256_loadu_pd(p.add(2 * d)), _mm256_loadu_pd(p.add(3 * d)));
-                let (t0, t1) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-                let (t2, t3) = (_mm256_unpacklo_pd(c, e), _mm256_unpackhi_pd(c, e));
-                let columns = [
-                    _mm256_permute2f128_pd::<0x20>(t0, t2),
-                    _mm256_permute2f128_pd::<0x20>(t1, t3),
-                    _mm256_permute2f128_pd::<0x31>(t0, t2),
-                    _mm256_permute2f128_pd::<0x31>(t1, t3),
-                ];
+                let columns = transpose_4x4_v3([a, b, c, e]);
                 for (q, column) in columns.into_iter().enumerate().take(d - j0) {
                     _mm256_storeu_pd(xt.as_mut_ptr().add((j0 + q) * BLOCK_ROWS + 4 * g), column);
                 }
@@ -198,6 +191,27 @@ unsafe fn transpose_v3_f64(rows: &[f64], xt: &mut [f64], d: usize, len: usize) {
             xt[j * BLOCK_ROWS + b] = rows[b * d + j];
         }
     }
+}
+
+/// The 4 x 4 transpose of four registers of `f64` (`out[q][i] = rows[i][q]`): two unpacks
+/// per pair, then the 128-bit halves. Shared by the block loads and the product rows (AVX2
+/// functions, which call it without `unsafe`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+pub(super) fn transpose_4x4_v3(
+    [a, b, c, e]: [std::arch::x86_64::__m256d; 4],
+) -> [std::arch::x86_64::__m256d; 4] {
+    use std::arch::x86_64::*;
+    // a0 b0 a2 b2, a1 b1 a3 b3, c0 e0 c2 e2, c1 e1 c3 e3.
+    let (t0, t1) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    let (t2, t3) = (_mm256_unpacklo_pd(c, e), _mm256_unpackhi_pd(c, e));
+    [
+        _mm256_permute2f128_pd::<0x20>(t0, t2),
+        _mm256_permute2f128_pd::<0x20>(t1, t3),
+        _mm256_permute2f128_pd::<0x31>(t0, t2),
+        _mm256_permute2f128_pd::<0x31>(t1, t3),
+    ]
 }
 
 /// [`transpose`] of `f32` rows on AVX2 by 8 x 8 register transposes (unpacks, in-lane

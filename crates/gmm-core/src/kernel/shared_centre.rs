@@ -366,16 +366,8 @@ unsafe fn products_v3_for<const D: usize>(
         for g in (0..count).step_by(4) {
             let out = products.as_mut_ptr().add(g * row);
             for j0 in (0..dp).step_by(4) {
-                let [a, b, c, e] = core::array::from_fn(|q| column(j0 + q, start + g));
-                // a0 b0 a2 b2, a1 b1 a3 b3, c0 e0 c2 e2, c1 e1 c3 e3; then the 128-bit halves.
-                let (t0, t1) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
-                let (t2, t3) = (_mm256_unpacklo_pd(c, e), _mm256_unpackhi_pd(c, e));
-                let rows = [
-                    _mm256_permute2f128_pd::<0x20>(t0, t2),
-                    _mm256_permute2f128_pd::<0x20>(t1, t3),
-                    _mm256_permute2f128_pd::<0x31>(t0, t2),
-                    _mm256_permute2f128_pd::<0x31>(t1, t3),
-                ];
+                let columns = core::array::from_fn(|q| column(j0 + q, start + g));
+                let rows = super::transpose_4x4_v3(columns);
                 let cv = _mm256_loadu_pd(centre.as_ptr().add(j0));
                 for (s, r) in rows.into_iter().enumerate() {
                     _mm256_storeu_pd(out.add(s * row + j0), _mm256_sub_pd(r, cv));
