@@ -1723,7 +1723,6 @@ fn around_panels<S: Simd>(
     let layout = lanes.layout;
     let dp = layout.dp;
     let registers = layout.stride / MAX_LANES;
-    let tiles = registers.div_ceil(PANEL_REGISTERS);
     let members = scratch.members.len();
     grow(&mut scratch.products, PANEL_ROWS * PANEL_REGISTERS * MAX_LANES);
     grow(&mut scratch.widened, members * PANEL_ROWS);
@@ -1762,10 +1761,8 @@ fn around_panels<S: Simd>(
                 rw.get(at..at + count, buffer);
             }
         }
-        let mut first = 0;
-        for t in 0..tiles {
-            let n = registers / tiles + usize::from(t < registers % tiles);
-            let at = (count, first, t == 0);
+        for (first, n) in shared_centre::even_tiles(registers, PANEL_REGISTERS) {
+            let at = (count, first, first == 0);
             let from = (rw, stride, start);
             // SAFETY: the caller's dispatch found AVX-512.
             match n {
@@ -1774,7 +1771,6 @@ fn around_panels<S: Simd>(
                 2 => unsafe { panel::<S, 2>(simd, lanes, scratch, at, from) },
                 _ => unsafe { panel::<S, 1>(simd, lanes, scratch, at, from) },
             }
-            first += n;
         }
         start += count;
     }

@@ -231,12 +231,12 @@ pub(super) fn form_products<S: Simd>(
     count: usize,
     products: &mut [f64],
 ) {
-    let ProductLayout { d, dp, diag, stride } = layout;
-    let w = size_of::<S::f64s>() / 8;
-    let (cv, _) = S::as_simd_f64s(&centre[..dp]);
     if count == 0 {
         return;
     }
+    let ProductLayout { d, dp, diag, stride } = layout;
+    let w = size_of::<S::f64s>() / 8;
+    let (cv, _) = S::as_simd_f64s(&centre[..dp]);
     let ops = if diag { Vec::new() } else { triangle_stores(d, w) };
     assert!(ops.iter().all(|&(i, start, at)| i < d && start + w <= dp && at + w <= stride - dp));
     for (x, p) in xr.chunks_exact(dp).zip(products.chunks_exact_mut(stride)).take(count) {
@@ -325,7 +325,7 @@ pub(super) unsafe fn products_v3(
 }
 
 /// [`products_v3`] for `D = d` features known at compile time (`D = 0`: any `d`, the
-/// triangle's stores from the list [`triangle_stores`] makes). With `D` known the triangle's
+/// triangle's stores walked at run time). With `D` known the triangle's
 /// loops unroll into stores at constant offsets: per headline sample 36 register stores
 /// instead of 36 trips through the list (three loads of an entry and the address arithmetic
 /// each): 10.1 → 6.0 µs per headline block on the AMD EPYC (Zen 3) of round ten
@@ -344,11 +344,15 @@ unsafe fn products_v3_for<const D: usize>(
     products: &mut [f64],
 ) {
     use core::arch::x86_64::*;
-    let ProductLayout { d, dp, stride: row, .. } = layout;
-    debug_assert!(D == 0 || (D == d && dp == (D + 8) / 8 * 8));
-    let ops = if D == 0 { triangle_stores(d, 4) } else { Vec::new() };
-    assert!(ops.iter().all(|&(i, first, at)| i < d && first + 4 <= dp && dp + at + 4 <= row));
-    // SAFETY (all loads and stores below): `products_v3`'s assertions bound every offset.
+    let ProductLayout { dp, stride: row, .. } = layout;
+    debug_assert!(D == 0 || (D == layout.d && dp == (D + 8) / 8 * 8));
+    // `d` a constant where `D` is given, so that the triangle's loops below unroll.
+    let d = if D == 0 { layout.d } else { D };
+    for_each_triangle_store(d, 4, |i, first, at| {
+        assert!(i < d && first + 4 <= dp && dp + at + 4 <= row);
+    });
+    // SAFETY (all loads and stores below): `products_v3`'s assertions and the triangle's above
+    // bound every offset.
     unsafe {
         let column = |j: usize, at: usize| {
             if j < d {
@@ -382,23 +386,7 @@ unsafe fn products_v3_for<const D: usize>(
                     );
                     _mm256_storeu_pd(z.add(dp + at), v);
                 };
-                if D == 0 {
-                    for &(i, first, at) in &ops {
-                        store(i, first, at);
-                    }
-                } else {
-                    // `triangle_stores(D, 4)`, unrolled.
-                    let mut off = 0;
-                    for i in 0..D {
-                        let mut a = 0;
-                        while a <= i {
-                            let first = if i + 1 == D && a + 4 > D && D >= 4 { D - 4 } else { a };
-                            store(i, first, off + first);
-                            a += 4;
-                        }
-                        off += i + 1;
-                    }
-                }
+                for_each_triangle_store(d, 4, store);
             }
         }
     }
@@ -738,17 +726,25 @@ pub(super) unsafe fn move_rows_v3(
 /// spills into the row's slack (`ProductLayout::new`).
 fn triangle_stores(d: usize, w: usize) -> Vec<(usize, usize, usize)> {
     let mut ops = Vec::new();
+    for_each_triangle_store(d, w, |i, start, at| ops.push((i, start, at)));
+    ops
+}
+
+/// Calls `store(i, start, at)` for each of [`triangle_stores`]'s stores, in their order,
+/// without a list: with `d` and `w` known at compile time the loops unroll into stores at
+/// constant offsets (`products_v3_for`).
+#[inline(always)]
+fn for_each_triangle_store(d: usize, w: usize, mut store: impl FnMut(usize, usize, usize)) {
     let mut off = 0;
     for i in 0..d {
         let mut a = 0;
         while a <= i {
             let start = if i + 1 == d && a + w > d && d >= w { d - w } else { a };
-            ops.push((i, start, off + start));
+            store(i, start, off + start);
             a += w;
         }
         off += i + 1;
     }
-    ops
 }
 
 /// Components per register tile and registers of `p` per tile on an instruction set of `w`
@@ -820,6 +816,40 @@ fn start_group(
     zeroed
 }
 
+/// The register tiles of a row of `registers` registers, at most `most` each, as even as they
+/// can be (17 registers by 4: 4, 4, 3, 3, 3, not 4, 4, 4, 4, 1 — a tile of one register needs
+/// a load and `CT` broadcasts for `CT` FMAs): `(first register, registers)` of each, in order.
+pub(super) fn even_tiles(registers: usize, most: usize) -> impl Iterator<Item = (usize, usize)> {
+    let tiles = registers.div_ceil(most);
+    (0..tiles).scan(0, move |first, t| {
+        let n = registers / tiles + usize::from(t < registers % tiles);
+        *first += n;
+        Some((*first - n, n))
+    })
+}
+
+/// [`tile`] for a tile of `n` registers (`1 <= n <= VT <= 5`), `n` known at run time.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn tile_of<S: Simd, const CT: usize, const VT: usize>(
+    n: usize,
+    simd: S,
+    p: &[f64],
+    shape: (usize, usize, usize, bool),
+    r: [&[f64]; CT],
+    to: ([usize; CT], usize, usize),
+    out: &mut [f64],
+) {
+    debug_assert!((1..=VT).contains(&n) && VT <= 5);
+    match n {
+        n if n == VT => tile::<S, CT, VT>(simd, p, shape, r, to, out),
+        1 => tile::<S, CT, 1>(simd, p, shape, r, to, out),
+        2 => tile::<S, CT, 2>(simd, p, shape, r, to, out),
+        3 => tile::<S, CT, 3>(simd, p, shape, r, to, out),
+        _ => tile::<S, CT, 4>(simd, p, shape, r, to, out),
+    }
+}
+
 /// All register tiles of one group of `CT` components over `count` product rows.
 #[inline(always)]
 fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
@@ -831,36 +861,11 @@ fn group_tiles<S: Simd, const CT: usize, const VT: usize>(
     out: &mut [f64],
 ) {
     let w = size_of::<S::f64s>() / 8;
-    let registers = stride / w;
-    // Tiles as even as they can be (17 registers: 4, 4, 3, 3, 3, not 4, 4, 4, 4, 1): a tile
-    // of one register needs a load and `CT` broadcasts for `CT` FMAs.
-    let tiles = registers.div_ceil(VT);
-    let mut reg = 0;
-    for t in 0..tiles {
-        let col = reg * w;
-        let n = registers / tiles + usize::from(t < registers % tiles);
-        match n {
-            n if n == VT => tile::<S, CT, VT>(
-                simd,
-                p,
-                (stride, count, col, zeroed),
-                r,
-                (rows, stride, col),
-                out,
-            ),
-            1 => {
-                tile::<S, CT, 1>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
-            }
-            2 => {
-                tile::<S, CT, 2>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
-            }
-            _ => {
-                tile::<S, CT, 3>(simd, p, (stride, count, col, zeroed), r, (rows, stride, col), out)
-            }
-        }
-        reg += n;
+    for (first, n) in even_tiles(stride / w, VT) {
+        let col = first * w;
+        let to = (rows, stride, col);
+        tile_of::<S, CT, VT>(n, simd, p, (stride, count, col, zeroed), r, to, out);
     }
-    debug_assert_eq!(reg, registers);
 }
 
 /// `out[rows[c]] += Σ_n r_nc p_n` for every member `c` of `members`, over the `count` product
@@ -963,7 +968,7 @@ fn group_major<S: Simd, const CT: usize, const VT: usize>(
 fn tile_major<S: Simd, const CT: usize, const VT: usize>(
     simd: S,
     (p, stride, count): (&[f64], usize, usize),
-    (members, fresh, first): (&[usize], &[bool], bool),
+    (members, fresh, first_chunk): (&[usize], &[bool], bool),
     (rw, r_stride, start): (Responsibilities<'_>, usize, usize),
     (widened, zeros, ghost): (&mut [f64], &[f64], usize),
     out: &mut [f64],
@@ -978,40 +983,27 @@ fn tile_major<S: Simd, const CT: usize, const VT: usize>(
     }
     // Fresh members' rows zeroed before any tile of theirs (mixed groups).
     for (group, fresh) in members.chunks(CT).zip(fresh.chunks(CT)) {
-        start_group((group, fresh), first, true, (out, stride));
+        start_group((group, fresh), first_chunk, true, (out, stride));
     }
-    let registers = stride / w;
-    let tiles = registers.div_ceil(VT);
     let mut from = 0;
     while from < count {
         let n = TILE_ROWS.min(count - from);
         let rows_from = &p[from * stride..];
-        let mut reg = 0;
-        for t in 0..tiles {
-            // Tiles as even as they can be (see `group_tiles`).
-            let col = reg * w;
-            let nr = registers / tiles + usize::from(t < registers % tiles);
+        for (first, nr) in even_tiles(stride / w, VT) {
+            let col = first * w;
             for (g, (group, fresh)) in members.chunks(CT).zip(fresh.chunks(CT)).enumerate() {
                 // A group of fresh members writes its first sub-chunk's sums (as `start_group`
                 // decided).
-                let write = first && from == 0 && fresh.iter().all(|&f| f);
+                let write = first_chunk && from == 0 && fresh.iter().all(|&f| f);
                 let (slices, rows) = group_slices::<CT>(
                     (group, g),
                     (rw, r_stride, start + from, n),
                     (widened, count, from),
                     (zeros, ghost),
                 );
-                let shape = (stride, n, col, write);
                 let to = (rows, stride, col);
-                match nr {
-                    n if n == VT => tile::<S, CT, VT>(simd, rows_from, shape, slices, to, out),
-                    1 => tile::<S, CT, 1>(simd, rows_from, shape, slices, to, out),
-                    2 => tile::<S, CT, 2>(simd, rows_from, shape, slices, to, out),
-                    3 => tile::<S, CT, 3>(simd, rows_from, shape, slices, to, out),
-                    _ => tile::<S, CT, 4>(simd, rows_from, shape, slices, to, out),
-                }
+                tile_of::<S, CT, VT>(nr, simd, rows_from, (stride, n, col, write), slices, to, out);
             }
-            reg += nr;
         }
         from += n;
     }
@@ -1040,17 +1032,12 @@ pub(super) fn accumulate_panel<S: Simd, const N: usize>(
     assert!(size_of::<S::f64s>() == 64 && zeros.len() >= count);
     for (g, (group, fresh)) in members.chunks(CT).zip(fresh.chunks(CT)).enumerate() {
         let zeroed = start_group((group, fresh), first_chunk, clear, (out, out_stride));
-        let mut slices: [&[f64]; CT] = [&zeros[..count]; CT];
-        let mut rows = [ghost; CT];
-        for (i, &c) in group.iter().enumerate() {
-            let at = c * r_stride + start;
-            let m = g * CT + i;
-            slices[i] = match rw {
-                Responsibilities::F64(r) => &r[at..at + count],
-                Responsibilities::F32(_) => &widened[m * count..(m + 1) * count],
-            };
-            rows[i] = c;
-        }
+        let (slices, rows) = group_slices::<CT>(
+            (group, g),
+            (rw, r_stride, start, count),
+            (widened, count, 0),
+            (zeros, ghost),
+        );
         let shape = (8 * N, count, 0, zeroed);
         tile::<S, CT, N>(simd, panel, shape, slices, (rows, out_stride, 8 * first), out);
     }
